@@ -1,0 +1,8 @@
+"""gincore-chats: live chat and an omnichannel customer inbox for any Flask app."""
+
+from .extension import Chats
+from .permissions import Permission
+from .signals import conversation_opened, message_created
+
+__all__ = ["Chats", "Permission", "conversation_opened", "message_created"]
+__version__ = "0.1.0"

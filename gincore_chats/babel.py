@@ -1,0 +1,29 @@
+"""The library's own translation domain, so host catalogs and ours never collide."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, has_app_context
+from flask_babel import Babel, Domain
+
+TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
+domain = Domain(translation_directories=[TRANSLATIONS], domain="gincore_chats")
+
+
+def init_babel(app: Flask) -> None:
+    # Flask-Babel's gettext needs the extension on the app. A host that set Babel up keeps its
+    # own locale selector; otherwise a plain Babel() is installed.
+    if "babel" not in app.extensions:
+        Babel(app)
+
+
+def gettext(message: str, **variables: Any) -> str:
+    if has_app_context():
+        return str(domain.gettext(message, **variables))
+    return message % variables if variables else message
+
+
+_ = gettext
+lazy_gettext = domain.lazy_gettext

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket surfaces. Each module exposes ``create_blueprint(state)``."""

@@ -1,0 +1,95 @@
+"""What every blueprint needs: the current manager, JSON errors, CSRF, origin checks."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import jsonify, request, session
+from flask_login import current_user
+
+from ..identity import Manager, describe
+from ..permissions import PermissionDenied
+from ..services.contacts import ContactError
+from ..services.conversations import NotFound
+from ..services.messages import MessageError
+from ..services.sources import SourceError
+from ..state import ChatsState, get_state
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CSRF_KEY = "_gincore_chats_csrf"
+
+#: Service errors that mean "your input was wrong": a 400 with the service's message.
+INPUT_ERRORS = (MessageError, ContactError, SourceError, ValueError)
+
+
+def json_error(status: int, message: str, **extra: Any) -> Any:
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def current_manager(state: ChatsState | None = None) -> Manager | None:
+    if not current_user or not current_user.is_authenticated:
+        return None
+    return describe(current_user._get_current_object(), (state or get_state()).hooks)
+
+
+def csrf_token() -> str:
+    token = session.get(_CSRF_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[_CSRF_KEY] = token
+    return str(token)
+
+
+def csrf_valid() -> bool:
+    expected = session.get(_CSRF_KEY)
+    given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+    return bool(expected and given and secrets.compare_digest(str(expected), str(given)))
+
+
+def same_origin(state: ChatsState, origin: str | None) -> bool:
+    """Is this Origin the app itself (or a configured console origin)?"""
+    if not origin:
+        return False
+    if origin in state.config.console_origins:
+        return True
+    return urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+def api_errors(view: F) -> F:
+    """Turn service exceptions into JSON answers with a clear message."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except PermissionDenied as exc:
+            return json_error(403, str(exc), permission=exc.permission)
+        except NotFound as exc:
+            return json_error(404, str(exc))
+        except INPUT_ERRORS as exc:
+            return json_error(400, str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValueError("Send a JSON object with Content-Type: application/json.")
+    return data
+
+
+def client_ip(state: ChatsState) -> str | None:
+    hops = state.config.trusted_proxies
+    if hops:
+        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.remote_addr

@@ -1,0 +1,254 @@
+"""The operator console: a page, a JSON API for reads and writes, and a WebSocket for live events.
+
+Every route checks login, the permission it needs, and that the manager is assigned to the
+conversation's source (admins see all). Writes need the session's CSRF token in
+``X-CSRF-Token``; the WebSocket accepts only the app's own Origin (no cross-site hijacking).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_sock import Sock
+
+from ..identity import Manager
+from ..models import ConversationStatus, Message, VisitorContext
+from ..permissions import Permission, PermissionDenied
+from ..realtime.hub import STAFF, Subscriber
+from ..realtime.session import run_socket, sync_reply
+from ..serialize import (
+    contact_dict,
+    conversation_summary,
+    message_dict,
+    visitor_context_dict,
+)
+from ..services import contacts, conversations, managers, messages, participants, sources
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import api_errors, csrf_token, csrf_valid, current_manager, json_body, json_error, same_origin
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint(
+        "gincore_chats_console", __name__, template_folder="../templates",
+        static_folder="../static/gincore_chats", static_url_path="/static",
+    )
+    sock = Sock()
+
+    def manager_or_abort(api: bool = True) -> Manager:
+        manager = current_manager(state)
+        if manager is None:
+            if api:
+                abort(json_error(401, "Log in to use the console."))
+            login_view = getattr(getattr(current_app, "login_manager", None), "login_view", None)
+            if login_view:
+                abort(redirect(url_for(login_view, next=request.full_path)))
+            abort(401)
+        if not (manager.can(Permission.VIEW) or manager.is_admin):
+            if api:
+                abort(json_error(403, "You need the chats.view permission.", permission="chats.view"))
+            abort(403, "You need the chats.view permission to use the console.")
+        return manager
+
+    @bp.before_request
+    def check_csrf() -> Any:
+        if request.method in ("POST", "PATCH", "PUT", "DELETE") and not csrf_valid():
+            return json_error(400, "Missing or wrong CSRF token; reload the page.")
+        return None
+
+    @bp.get("/console")
+    def page() -> Any:
+        manager = manager_or_abort(api=False)
+        with unit_of_work(state.session):
+            managers.do_sync_profile(state, manager)
+        return render_template(
+            "gincore_chats/console.html",
+            manager=manager,
+            csrf_token=csrf_token(),
+            config=state.config,
+            permissions=sorted(manager.permissions),
+        )
+
+    @bp.get("/console/api/me")
+    @api_errors
+    def me() -> Any:
+        manager = manager_or_abort()
+        return jsonify(
+            id=manager.id, name=manager.name, avatar_url=manager.avatar_url,
+            permissions=sorted(manager.permissions), csrf_token=csrf_token(),
+        )
+
+    @bp.get("/console/api/conversations")
+    @api_errors
+    def list_conversations() -> Any:
+        manager = manager_or_abort()
+        status = request.args.get("status", ConversationStatus.OPEN)
+        if status not in (*ConversationStatus.ALL, "all"):
+            return json_error(400, "status must be open, closed or all.")
+        page = conversations.list_for_manager(
+            state, manager, status=None if status == "all" else status,
+            cursor=request.args.get("cursor") or None,
+            limit=request.args.get("limit", type=int),
+        )
+        return jsonify(
+            conversations=[conversation_summary(c) for c in page.items], next_cursor=page.next_cursor
+        )
+
+    def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
+        conv = conversations.access_for_manager(state, manager, conversation_id)
+        rows = conversations.history(
+            state, conv, staff=True, before_id=request.args.get("before", type=int)
+        )
+        people = managers.profiles(state, set(conv.active_manager_ids))
+        result: dict[str, Any] = {
+            "conversation": conversation_summary(conv),
+            "messages": [message_dict(m) for m in rows],
+            "managers": [
+                {"id": p.manager_id, "name": p.display_name, "avatar_url": p.avatar_url}
+                for p in people.values()
+            ],
+            "joined": manager.id in conv.active_manager_ids,
+            "last_seq": conv.last_seq,
+        }
+        if manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin:
+            result["contact"] = contact_dict(conv.contact)
+            result["context"] = visitor_context_dict(state.session.get(VisitorContext, conv.id))
+        return result
+
+    @bp.get("/console/api/conversations/<int:conversation_id>")
+    @api_errors
+    def get_conversation(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        return jsonify(detail(manager, conversation_id))
+
+    @bp.get("/console/api/conversations/<int:conversation_id>/events")
+    @api_errors
+    def get_events(conversation_id: int) -> Any:
+        from ..services.events import events_after
+
+        manager = manager_or_abort()
+        conv = conversations.access_for_manager(state, manager, conversation_id)
+        upto = conv.last_seq
+        events = events_after(state, conv.id, request.args.get("after", 0, type=int), staff=True)
+        return jsonify(events=events, upto=events[-1]["seq"] if len(events) >= state.config.replay_limit else upto)
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/join")
+    @api_errors
+    def join(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+            managers.do_sync_profile(state, manager)
+            joined = participants.do_join(state, manager, conv)
+        return jsonify(joined=joined, managers=conv.active_manager_ids)
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/leave")
+    @api_errors
+    def leave(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id)
+            left = participants.do_leave(state, manager, conv)
+        return jsonify(left=left, managers=conv.active_manager_ids)
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/messages")
+    @api_errors
+    def send(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        data = json_body()
+        note = bool(data.get("note"))
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+            message, created = messages.do_send_manager_message(
+                state, manager, conv, data.get("body"), data.get("client_id"),
+                quoted_message_id=data.get("quoted_message_id"), note=note,
+            )
+        return jsonify(message=message_dict(message), created=created), 201 if created else 200
+
+    def own_message(manager: Manager, conversation_id: int, message_id: int) -> tuple[Any, Message]:
+        conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+        return conv, messages.message_in(state, conv, message_id)
+
+    @bp.patch("/console/api/conversations/<int:conversation_id>/messages/<int:message_id>")
+    @api_errors
+    def edit(conversation_id: int, message_id: int) -> Any:
+        manager = manager_or_abort()
+        data = json_body()
+        with unit_of_work(state.session):
+            conv, message = own_message(manager, conversation_id, message_id)
+            messages.do_edit_message(state, manager, conv, message, data.get("body"))
+        return jsonify(message=message_dict(message))
+
+    @bp.delete("/console/api/conversations/<int:conversation_id>/messages/<int:message_id>")
+    @api_errors
+    def delete(conversation_id: int, message_id: int) -> Any:
+        manager = manager_or_abort()
+        with unit_of_work(state.session):
+            conv, message = own_message(manager, conversation_id, message_id)
+            messages.do_delete_message(state, manager, conv, message)
+        return jsonify(message=message_dict(message))
+
+    @bp.patch("/console/api/conversations/<int:conversation_id>/contact")
+    @api_errors
+    def edit_contact(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        if not manager.can(Permission.CUSTOMERS_EDIT):
+            raise PermissionDenied("You need the customers.edit permission.", Permission.CUSTOMERS_EDIT)
+        data = json_body()
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id)
+            contact = contacts.do_update_contact(state, conv, data)
+        return jsonify(contact=contact_dict(contact))
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/status")
+    @api_errors
+    def set_status(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        status = json_body().get("status")
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+            if status == ConversationStatus.CLOSED:
+                conversations.do_close(state, manager, conv)
+            elif status == ConversationStatus.OPEN:
+                conversations.do_reopen(state, conv)
+            else:
+                return json_error(400, "status must be open or closed.")
+        return jsonify(conversation=conversation_summary(conv))
+
+    @sock.route("/console/ws", bp=bp)
+    def console_socket(ws: Any) -> None:
+        manager = current_manager(state)
+        if not same_origin(state, request.headers.get("Origin")):
+            ws.close(reason=1008, message="Origin not allowed")
+            return
+        if manager is None or not (manager.can(Permission.VIEW) or manager.is_admin):
+            ws.close(reason=1008, message="Not allowed")
+            return
+        inbox = sources.visible_source_ids(state, manager)
+        state.db.session.remove()
+        sub = Subscriber(
+            send_text=ws.send, audience=STAFF, inbox_sources=inbox, manager_id=manager.id
+        )
+
+        def handle(msg: dict[str, Any]) -> dict[str, Any] | None:
+            op = msg["op"]
+            if op == "sync":
+                cid = int(msg.get("conversation_id") or 0)
+                conversations.access_for_manager(state, manager, cid)
+                return sync_reply(state, sub, cid, msg.get("after"), staff=True)
+            if op == "unfollow":
+                state.hub.unfollow(sub, int(msg.get("conversation_id") or 0))
+                return None
+            return {"type": "error", "message": f"Unknown op {op!r}."}
+
+        def heartbeat() -> None:
+            managers.mark_connected(state, manager.id)
+
+        heartbeat()
+        run_socket(
+            ws, state, sub, handle,
+            hello={"type": "hello", "manager_id": manager.id}, idle=heartbeat, idle_interval=30,
+        )
+
+    return bp

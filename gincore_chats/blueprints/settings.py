@@ -1,0 +1,97 @@
+"""Admin settings (``chats.admin``): inquiry sources, their domains, employees and snippet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ..identity import Manager
+from ..models import Source, SourceKind
+from ..services import managers, sources
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import csrf_token, csrf_valid, current_manager
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint("gincore_chats_settings", __name__, template_folder="../templates")
+
+    def admin_or_abort() -> Manager:
+        manager = current_manager(state)
+        if manager is None:
+            abort(401)
+        if not manager.is_admin:
+            abort(403, "Chat settings need the chats.admin permission.")
+        return manager
+
+    @bp.before_request
+    def guard() -> Any:
+        admin_or_abort()
+        if request.method == "POST" and not csrf_valid():
+            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
+        return None
+
+    def snippet(source: Source) -> str:
+        src = url_for("gincore_chats_widget.loader", _external=True)
+        return f'<script src="{src}" data-key="{source.public_key}" async></script>'
+
+    def render(template: str, **context: Any) -> str:
+        return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
+
+    @bp.get("/settings")
+    def index() -> Any:
+        return render("settings_index.html", sources=sources.list_sources(state), errors={}, form={})
+
+    @bp.post("/settings/sources")
+    def create_source() -> Any:
+        form = {"name": request.form.get("name", ""), "domains": request.form.get("domains", "")}
+        try:
+            with unit_of_work(state.session):
+                source = sources.do_create_widget_source(state, form["name"], form["domains"])
+        except sources.SourceError as exc:
+            return render(
+                "settings_index.html", sources=sources.list_sources(state), errors={"form": str(exc)},
+                form=form,
+            ), 400
+        flash(f"Source “{source.name}” created. Paste the snippet below into your site.")
+        return redirect(url_for(".edit_source", source_id=source.id))
+
+    def load(source_id: int) -> Source:
+        source = state.session.get(Source, source_id)
+        if source is None:
+            abort(404)
+        return source
+
+    @bp.get("/settings/sources/<int:source_id>")
+    def edit_source(source_id: int) -> Any:
+        source = load(source_id)
+        return render(
+            "settings_source.html", source=source, snippet=snippet(source), errors={},
+            candidates=managers.candidates(state), is_widget=source.kind == SourceKind.WIDGET,
+        )
+
+    @bp.post("/settings/sources/<int:source_id>")
+    def update_source(source_id: int) -> Any:
+        source = load(source_id)
+        try:
+            with unit_of_work(state.session):
+                sources.do_update_source(
+                    state, source,
+                    name=request.form.get("name", source.name),
+                    domains=request.form.get("domains") if source.kind == SourceKind.WIDGET else None,
+                    active=request.form.get("active") == "on",
+                )
+                sources.do_set_employees(state, source, request.form.getlist("employees"))
+        except sources.SourceError as exc:
+            state.session.rollback()
+            source = load(source_id)
+            return render(
+                "settings_source.html", source=source, snippet=snippet(source),
+                errors={"form": str(exc)}, candidates=managers.candidates(state),
+                is_widget=source.kind == SourceKind.WIDGET,
+            ), 400
+        flash("Saved.")
+        return redirect(url_for(".edit_source", source_id=source.id))
+
+    return bp

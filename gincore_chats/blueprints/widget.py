@@ -1,0 +1,213 @@
+"""The visitor's side: the loader script, a CORS JSON API and a WebSocket.
+
+Every request is checked against the source's allowed domains by its ``Origin`` header; there
+are no cookies (the visitor's credential is a bearer token bound to one conversation), so CORS
+responses never allow credentials and CSRF does not apply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask_sock import Sock
+
+from ..models import Conversation, Source
+from ..permissions import PermissionDenied
+from ..realtime.hub import VISITOR, Subscriber
+from ..realtime.session import run_socket, sync_reply
+from ..serialize import message_dict
+from ..services import contacts, conversations, managers, messages, visitor_context
+from ..services.events import events_after
+from ..services.sources import get_by_key, origin_allowed
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import api_errors, client_ip, json_body, json_error
+
+STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "gincore_chats")
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint("gincore_chats_widget", __name__)
+    api_prefix = f"{state.config.url_prefix}/widget/api/"
+    sock = Sock()
+
+    def refuse(message: str, status: int = 403) -> Any:
+        return json_error(status, message)
+
+    def with_cors(response: Response, origin: str) -> Response:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+        return response
+
+    def check_origin(source: Source) -> str:
+        origin = request.headers.get("Origin")
+        if not source.active:
+            raise PermissionDenied("This chat is switched off.")
+        if not origin_allowed(source, origin):
+            raise PermissionDenied(
+                f"The chat is not enabled on {origin or 'this page'}: add the domain to the "
+                "source's allowed domains in the chat settings."
+            )
+        return str(origin)
+
+    def visitor_conversation() -> tuple[Conversation, str]:
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        conv = conversations.access_by_visitor_token(state, token)
+        return conv, check_origin(conv.source)
+
+    def managers_public(source: Source) -> list[dict[str, Any]]:
+        return [
+            {"name": p.display_name, "avatar_url": p.avatar_url}
+            for p in managers.online_for_source(state, source)
+        ]
+
+    def conversation_payload(conv: Conversation) -> dict[str, Any]:
+        rows = conversations.history(state, conv, staff=False)
+        return {
+            "conversation_id": conv.id,
+            "status": conv.status,
+            "last_seq": conv.last_seq,
+            "messages": [message_dict(m) for m in rows],
+            "managers": managers_public(conv.source),
+            "contact": {"name": conv.contact.name, "email": conv.contact.email},
+        }
+
+    @bp.before_request
+    def preflight() -> Any:
+        # Flask answers OPTIONS itself, without CORS headers; the API's preflight is ours. The
+        # source is not known yet (no bearer token on a preflight), and the real request is
+        # checked, so the preflight answers any Origin.
+        if request.method != "OPTIONS" or not request.path.startswith(api_prefix):
+            return None
+        origin = request.headers.get("Origin")
+        if not origin:
+            return refuse("Origin required.", 400)
+        response = current_app.make_response(("", 204))
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        return with_cors(response, origin)
+
+    def cors_api(view: Any) -> Any:
+        """API errors as JSON, and CORS headers on every answer the Origin may read."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            response = current_app.make_response(api_errors(view)(*args, **kwargs))
+            origin = request.headers.get("Origin")
+            if origin:
+                # Error answers are readable too, so the widget can say why it refused.
+                with_cors(response, origin)
+            return response
+
+        wrapper.__name__ = view.__name__
+        return wrapper
+
+    @bp.get("/widget.js")
+    def loader() -> Any:
+        response = send_from_directory(STATIC, "widget-loader.js", max_age=300)
+        response.headers["Content-Type"] = "application/javascript; charset=utf-8"
+        return response
+
+    @bp.get("/widget/<any('app.js', 'app.css'):name>")
+    def widget_asset(name: str) -> Any:
+        response = send_from_directory(STATIC, f"widget-{name}", max_age=300)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    @bp.post("/widget/api/conversations")
+    @cors_api
+    def open_conversation() -> Any:
+        data = json_body()
+        source = get_by_key(state, str(data.get("key", "")))
+        if source is None:
+            return refuse("Unknown widget key; copy the snippet again from the chat settings.", 404)
+        check_origin(source)
+        reported = data.get("context") if isinstance(data.get("context"), dict) else {}
+        language = reported.get("language") if isinstance(reported.get("language"), str) else None
+        with unit_of_work(state.session):
+            contact = contacts.do_create_visitor_contact(state, source)
+            conv = conversations.do_open_conversation(state, source, contact, (language or "")[:16] or None)
+            visitor_context.do_record_context(
+                state, conv, reported, ip=client_ip(state), user_agent=request.headers.get("User-Agent")
+            )
+        payload = conversation_payload(conv)
+        payload["token"] = conversations.visitor_token(state, conv)
+        return jsonify(payload), 201
+
+    @bp.get("/widget/api/conversation")
+    @cors_api
+    def get_conversation() -> Any:
+        conv, _origin = visitor_conversation()
+        return jsonify(conversation_payload(conv))
+
+    @bp.post("/widget/api/messages")
+    @cors_api
+    def send_message() -> Any:
+        data = json_body()
+        with unit_of_work(state.session):
+            conv, _origin = visitor_conversation()
+            message, created = messages.do_send_customer_message(
+                state, conv, data.get("body"), data.get("client_id")
+            )
+        return jsonify(message=message_dict(message), created=created), 201 if created else 200
+
+    @bp.patch("/widget/api/contact")
+    @cors_api
+    def update_contact() -> Any:
+        data = json_body()
+        fields = {k: data[k] for k in ("name", "email") if k in data}
+        with unit_of_work(state.session):
+            conv, _origin = visitor_conversation()
+            contact = contacts.do_update_contact(state, conv, fields)
+        return jsonify(contact={"name": contact.name, "email": contact.email})
+
+    @bp.post("/widget/api/context")
+    @cors_api
+    def update_context() -> Any:
+        data = json_body()
+        with unit_of_work(state.session):
+            conv, _origin = visitor_conversation()
+            visitor_context.do_record_context(
+                state, conv, data, ip=client_ip(state), user_agent=request.headers.get("User-Agent")
+            )
+        return jsonify(ok=True)
+
+    @bp.get("/widget/api/events")
+    @cors_api
+    def replay() -> Any:
+        conv, _origin = visitor_conversation()
+        upto = conv.last_seq
+        events = events_after(state, conv.id, request.args.get("after", 0, type=int), staff=False)
+        more = len(events) >= state.config.replay_limit
+        return jsonify(events=events, upto=events[-1]["seq"] if more else upto, more=more)
+
+    @sock.route("/widget/ws", bp=bp)
+    def widget_socket(ws: Any) -> None:
+        # Browsers cannot set headers on a WebSocket, and a token in the URL ends up in logs:
+        # the first frame carries it.
+        try:
+            first = json.loads(ws.receive(timeout=10) or "null")
+            token = first.get("token") if isinstance(first, dict) and first.get("op") == "auth" else None
+            conv = conversations.access_by_visitor_token(state, token)
+            check_origin(conv.source)
+        except (PermissionDenied, ValueError) as exc:
+            ws.send(json.dumps({"type": "error", "message": str(exc) or "Send {op: auth} first."}))
+            ws.close(reason=1008, message="Not allowed")
+            return
+        finally:
+            state.db.session.remove()
+        conversation_id = conv.id
+        sub = Subscriber(send_text=ws.send, audience=VISITOR, conversations={conversation_id})
+
+        def handle(msg: dict[str, Any]) -> dict[str, Any] | None:
+            if msg["op"] == "sync":
+                return sync_reply(state, sub, conversation_id, msg.get("after"), staff=False)
+            return {"type": "error", "message": f"Unknown op {msg['op']!r}."}
+
+        run_socket(ws, state, sub, handle, hello={"type": "hello", "conversation_id": conversation_id})
+
+    return bp

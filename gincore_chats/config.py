@@ -1,0 +1,97 @@
+"""``CHATS_*`` configuration keys, their defaults, and the one place they are read.
+
+Keys are read once in :meth:`gincore_chats.Chats.init_app` into a frozen :class:`ChatsConfig`;
+code never reads ``app.config`` for a ``CHATS_`` key anywhere else, so the reference page in
+``docs/configuration.rst`` is complete by construction.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, fields
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Where the blueprints are mounted.
+    "CHATS_URL_PREFIX": "/chats",
+    # Redis for pub/sub fan-out, RQ and rate limits. None: the demo starts an embedded one;
+    # a library host must set it.
+    "CHATS_REDIS_URL": None,
+    # Prefix of every Redis key and channel, so several apps can share one Redis.
+    "CHATS_REDIS_PREFIX": "gincore_chats",
+    # RQ queue the worker listens on.
+    "CHATS_QUEUE_NAME": "gincore_chats",
+    # "free" or "pro": gates Pro features such as the visitor's live typing preview.
+    "CHATS_PLAN": "free",
+    # WebSocket limits (flask-sock/simple-websocket): an incoming frame over this closes the
+    # socket with 1009; ping keeps proxies from cutting idle sockets.
+    "CHATS_WS_MAX_MESSAGE_SIZE": 64 * 1024,
+    "CHATS_WS_PING_INTERVAL": 25,
+    # Longest message body accepted from anyone (characters).
+    "CHATS_MAX_MESSAGE_LENGTH": 10_000,
+    # Origins the console WebSocket accepts besides the app's own (reverse proxies).
+    "CHATS_CONSOLE_ORIGINS": (),
+    # Salt for the signed visitor tokens (the key itself is SECRET_KEY).
+    "CHATS_TOKEN_SALT": "gincore-chats-visitor",
+    # Page size of the console's conversation list.
+    "CHATS_PAGE_SIZE": 50,
+    # How many events one replay answer carries at most; the client asks again for more.
+    "CHATS_REPLAY_LIMIT": 500,
+    # Path of a MaxMind City database (GeoLite2-City.mmdb); None turns geolocation off.
+    "CHATS_GEOIP_DATABASE": None,
+    # Trust X-Forwarded-For from this many proxies when reading a visitor's IP (0: none).
+    "CHATS_TRUSTED_PROXIES": 0,
+}
+
+
+@dataclass(frozen=True)
+class ChatsConfig:
+    url_prefix: str
+    redis_url: str | None
+    redis_prefix: str
+    queue_name: str
+    plan: str
+    ws_max_message_size: int
+    ws_ping_interval: int | None
+    max_message_length: int
+    console_origins: tuple[str, ...]
+    token_salt: str
+    page_size: int
+    replay_limit: int
+    geoip_database: str | None
+    trusted_proxies: int
+
+    @property
+    def is_pro(self) -> bool:
+        return self.plan == "pro"
+
+
+def load_config(app_config: dict[str, Any]) -> ChatsConfig:
+    """Apply defaults with ``setdefault`` (the host sees them in ``app.config``) and freeze."""
+    for key, value in DEFAULTS.items():
+        app_config.setdefault(key, value)
+    unknown = sorted(k for k in app_config if k.startswith("CHATS_") and k not in DEFAULTS)
+    for key in unknown:
+        warnings.warn(f"Unknown gincore-chats setting {key!r} is ignored", stacklevel=3)
+    plan = str(app_config["CHATS_PLAN"]).lower()
+    if plan not in ("free", "pro"):
+        raise ValueError(f"CHATS_PLAN must be 'free' or 'pro', not {plan!r}")
+    prefix = "/" + str(app_config["CHATS_URL_PREFIX"]).strip("/")
+    values = {
+        "url_prefix": "" if prefix == "/" else prefix,
+        "redis_url": app_config["CHATS_REDIS_URL"],
+        "redis_prefix": app_config["CHATS_REDIS_PREFIX"],
+        "queue_name": app_config["CHATS_QUEUE_NAME"],
+        "plan": plan,
+        "ws_max_message_size": int(app_config["CHATS_WS_MAX_MESSAGE_SIZE"]),
+        "ws_ping_interval": app_config["CHATS_WS_PING_INTERVAL"] or None,
+        "max_message_length": int(app_config["CHATS_MAX_MESSAGE_LENGTH"]),
+        "console_origins": tuple(app_config["CHATS_CONSOLE_ORIGINS"]),
+        "token_salt": app_config["CHATS_TOKEN_SALT"],
+        "page_size": int(app_config["CHATS_PAGE_SIZE"]),
+        "replay_limit": int(app_config["CHATS_REPLAY_LIMIT"]),
+        "geoip_database": app_config["CHATS_GEOIP_DATABASE"] or None,
+        "trusted_proxies": int(app_config["CHATS_TRUSTED_PROXIES"]),
+    }
+    assert {f.name for f in fields(ChatsConfig)} == set(values)
+    return ChatsConfig(**values)

@@ -1,0 +1,96 @@
+"""The ``Chats`` extension object a host creates once and initialises per app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+from .config import load_config
+from .identity import IdentityHooks
+from .state import EXTENSION_KEY, ChatsState
+
+F = Callable[..., Any]
+
+
+class Chats:
+    """Mounts the console, widget and settings blueprints on a host app.
+
+    ::
+
+        chats = Chats()
+        chats.init_app(app, db=db)
+
+    Hooks registered with the decorators below apply to every app this object initialises.
+    """
+
+    def __init__(self, app: Flask | None = None, db: Any = None) -> None:
+        self.hooks = IdentityHooks()
+        if app is not None:
+            self.init_app(app, db=db)
+
+    # -- host hooks ---------------------------------------------------------------------------
+
+    def display_name_loader(self, func: F) -> F:
+        """``func(user) -> str``: the name a manager signs messages with."""
+        self.hooks.display_name = func
+        return func
+
+    def avatar_loader(self, func: F) -> F:
+        """``func(user) -> str | None``: an avatar image URL."""
+        self.hooks.avatar_url = func
+        return func
+
+    def email_loader(self, func: F) -> F:
+        """``func(user) -> str | None``: where notification emails go."""
+        self.hooks.email = func
+        return func
+
+    def permissions_loader(self, func: F) -> F:
+        """``func(user) -> set[str]``: the user's ``chats.*`` / ``customers.*`` permissions."""
+        self.hooks.permissions = func
+        return func
+
+    def candidates_loader(self, func: Callable[[], Iterable[Any]]) -> Callable[[], Iterable[Any]]:
+        """``func() -> iterable of users``: whom an admin can assign to a source."""
+        self.hooks.candidates = func
+        return func
+
+    # -- setup --------------------------------------------------------------------------------
+
+    def init_app(self, app: Flask, db: Any = None) -> None:
+        if db is None:
+            db = app.extensions.get("sqlalchemy")
+        if db is None:
+            raise RuntimeError("gincore-chats needs Flask-SQLAlchemy: call chats.init_app(app, db=db)")
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("gincore-chats is already initialised on this app")
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("gincore-chats signs visitor tokens with SECRET_KEY: set it")
+        config = load_config(app.config)
+        state = ChatsState(config=config, db=db, hooks=self.hooks, secret_key=app.config["SECRET_KEY"])
+        app.extensions[EXTENSION_KEY] = state
+
+        # flask-sock reads this app-wide; only fill in what the host did not set.
+        sock_options = dict(app.config.get("SOCK_SERVER_OPTIONS") or {})
+        sock_options.setdefault("max_message_size", config.ws_max_message_size)
+        sock_options.setdefault("ping_interval", config.ws_ping_interval)
+        app.config["SOCK_SERVER_OPTIONS"] = sock_options
+
+        from .babel import init_babel
+        from .blueprints import console, settings, widget
+        from .cli import chats_cli
+        from .migrations_support import register_with_flask_migrate
+
+        init_babel(app)
+        for module in (console, widget, settings):
+            app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
+        app.cli.add_command(chats_cli)
+        register_with_flask_migrate(app)
+
+    @staticmethod
+    def migrations_directory() -> str:
+        """Where the library's Alembic revisions live (inside the installed package)."""
+        return os.path.join(os.path.dirname(__file__), "migrations", "versions")

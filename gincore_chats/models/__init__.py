@@ -1,0 +1,44 @@
+"""Typed SQLAlchemy models. No Flask and no I/O here: services own every write."""
+
+from .base import Base, metadata, utcnow
+from .contact import Contact
+from .conversation import (
+    Conversation,
+    ConversationStatus,
+    Participant,
+    VisitorContext,
+)
+from .manager import ManagerProfile, Presence
+from .message import (
+    ConversationEvent,
+    Draft,
+    Message,
+    MessageKind,
+    MessageRevision,
+    ReadState,
+    Visibility,
+)
+from .source import Source, SourceEmployee, SourceKind
+
+__all__ = [
+    "Base",
+    "Contact",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationStatus",
+    "Draft",
+    "ManagerProfile",
+    "Message",
+    "MessageKind",
+    "MessageRevision",
+    "Participant",
+    "Presence",
+    "ReadState",
+    "Source",
+    "SourceEmployee",
+    "SourceKind",
+    "Visibility",
+    "VisitorContext",
+    "metadata",
+    "utcnow",
+]

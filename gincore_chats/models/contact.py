@@ -1,0 +1,28 @@
+"""Customers: a visitor of the widget or a person writing from a messenger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, BigId, JsonType, UTCDateTime, utcnow
+
+
+class Contact(Base):
+    __tablename__ = "chats_contacts"
+    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("chats_sources.id", ondelete="CASCADE"))
+    # The platform's user id (Telegram chat id, WhatsApp phone, Viber token ...), always a
+    # string: Viber tokens exceed 2**53. None for widget visitors.
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(64), index=True)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,95 @@
+"""Conversations, who takes part in them, and the visitor's browsing context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, BigId, JsonType, UTCDateTime, utcnow
+from .contact import Contact
+from .source import Source
+
+
+class ConversationStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = (OPEN, CLOSED)
+
+
+class Conversation(Base):
+    __tablename__ = "chats_conversations"
+    __table_args__ = (
+        # The console list is ordered by last activity and paged by keyset (activity, id).
+        Index("ix_chats_conversations_source_activity", "source_id", "last_activity_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("chats_sources.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("chats_contacts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12), default=ConversationStatus.OPEN)
+    # The customer's language (widget: browser language), used for texts sent to them.
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    # Highest event sequence number handed out; events are numbered 1, 2, 3 ... per conversation.
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    # Rotating it revokes every visitor token issued for this conversation.
+    visitor_nonce: Mapped[str] = mapped_column(String(32))
+
+    source: Mapped[Source] = relationship(lazy="joined")
+    contact: Mapped[Contact] = relationship(lazy="joined")
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def active_manager_ids(self) -> list[str]:
+        return [p.manager_id for p in self.participants if p.left_at is None]
+
+
+class Participant(Base):
+    """One stretch of a manager's presence in a conversation: joined_at .. left_at."""
+
+    __tablename__ = "chats_participants"
+    __table_args__ = (Index("ix_chats_participants_conv_manager", "conversation_id", "manager_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("chats_conversations.id", ondelete="CASCADE")
+    )
+    manager_id: Mapped[str] = mapped_column(String(64), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="participants")
+
+
+class VisitorContext(Base):
+    """What the widget learnt about the visitor's browser; one row per conversation."""
+
+    __tablename__ = "chats_visitor_contexts"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("chats_conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    ip: Mapped[str | None] = mapped_column(String(45))
+    country: Mapped[str | None] = mapped_column(String(100))
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(200))
+    current_page: Mapped[str | None] = mapped_column(String(2000))
+    page_title: Mapped[str | None] = mapped_column(String(500))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    # [{"url": ..., "title": ..., "at": iso}], newest last, capped.
+    pages: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    user_agent: Mapped[str | None] = mapped_column(String(1000))
+    browser: Mapped[str | None] = mapped_column(String(100))
+    os: Mapped[str | None] = mapped_column(String(100))
+    device: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(35))
+    # Minutes east of UTC (JS getTimezoneOffset() negated), for the customer's local time.
+    tz_offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

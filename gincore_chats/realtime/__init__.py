@@ -1,0 +1,1 @@
+"""Realtime delivery: a Redis pub/sub hub per process and WebSocket session helpers."""

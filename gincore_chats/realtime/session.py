@@ -1,0 +1,126 @@
+"""The loop behind every WebSocket: register with the hub, read ops, answer, clean up.
+
+Wire protocol (JSON text frames). Client to server:
+
+* ``{"op": "sync", "conversation_id": 7, "after": 41}``: follow conversation 7 and replay every
+  event after sequence 41 from the database, then ``{"type": "synced", "conversation_id": 7,
+  "upto": N, "more": false}``. All events up to ``upto`` that this client may see were sent.
+* ``{"op": "typing", ...}`` and other ops: handled by the blueprint's handler.
+* ``{"op": "ping"}``: answered with ``{"type": "pong"}`` (protocol pings are automatic too).
+
+Server to client: ``{"type": "event", "conversation_id", "seq", "event", "data", ...}``,
+``{"type": "conversation", ...}`` (console list rows), ``{"type": "resync"}`` (the server lost
+events in transit: sync every followed conversation again), ``{"type": "error", "message"}``.
+
+Clients keep, per conversation, the set of sequence numbers seen and the highest contiguous one
+(the floor). A live event above floor+1 (a gap: an event still in transit, or one the client may
+not see) triggers a sync from the floor; ``upto`` then moves the floor. Duplicates are dropped
+by sequence number, so each event is shown exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from simple_websocket import ConnectionClosed
+
+from ..state import ChatsState
+from .hub import Subscriber
+
+log = logging.getLogger(__name__)
+
+OpHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def run_socket(
+    ws: Any,
+    state: ChatsState,
+    sub: Subscriber,
+    handle: OpHandler,
+    *,
+    hello: dict[str, Any],
+    idle: Callable[[], None] | None = None,
+    idle_interval: float = 30.0,
+) -> None:
+    hub = state.hub
+    hub.register(sub)
+    last_idle = time.monotonic()
+    try:
+        sub.send(json.dumps(hello))
+        while not sub.closed:
+            raw = ws.receive(timeout=idle_interval)
+            if idle is not None and time.monotonic() - last_idle >= idle_interval:
+                last_idle = time.monotonic()
+                _with_session(state, idle)
+            if raw is None:
+                continue
+            reply = _dispatch(state, raw, handle)
+            if reply is not None:
+                sub.send(json.dumps(reply, default=str))
+    except ConnectionClosed:
+        pass
+    finally:
+        hub.unregister(sub)
+        state.db.session.remove()
+
+
+def _with_session(state: ChatsState, func: Callable[[], Any]) -> Any:
+    try:
+        return func()
+    finally:
+        # A socket lives for hours: never keep a transaction (and a pooled connection) open
+        # between ops.
+        state.db.session.remove()
+
+
+def _dispatch(state: ChatsState, raw: Any, handle: OpHandler) -> dict[str, Any] | None:
+    try:
+        msg = json.loads(raw)
+    except (TypeError, ValueError):
+        return {"type": "error", "message": "Frames must be JSON objects."}
+    if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
+        return {"type": "error", "message": "Frames need an 'op'."}
+    if msg["op"] == "ping":
+        return {"type": "pong"}
+    try:
+        return _with_session(state, lambda: handle(msg))
+    except Exception as exc:  # an op must never kill the socket
+        from ..permissions import PermissionDenied
+
+        if isinstance(exc, PermissionDenied | LookupError | ValueError):
+            return {"type": "error", "op": msg["op"], "message": str(exc), "ref": msg.get("ref")}
+        log.exception("gincore_chats: socket op %r failed", msg["op"])
+        return {"type": "error", "op": msg["op"], "message": "Internal error.", "ref": msg.get("ref")}
+
+
+def sync_reply(
+    state: ChatsState, sub: Subscriber, conversation_id: int, after: Any, *, staff: bool
+) -> dict[str, Any]:
+    """Follow the conversation first, then replay: an event committed in between arrives live
+    or in the replay (or both; the client drops the duplicate), never neither."""
+    from ..models import Conversation
+    from ..services.events import events_after
+
+    try:
+        after_seq = max(0, int(after or 0))
+    except (TypeError, ValueError):
+        after_seq = 0
+    state.hub.follow(sub, conversation_id)
+    # Read the high-water mark before the replay: an event committed after this read has a
+    # higher number and is either in the replay or arrives live; one committed before it is
+    # in the replay. Reading it after the replay could skip an event.
+    conv = state.session.get(Conversation, conversation_id)
+    upto = conv.last_seq if conv is not None else after_seq
+    limit = state.config.replay_limit
+    events = events_after(state, conversation_id, after_seq, staff=staff, limit=limit + 1)
+    more = len(events) > limit
+    events = events[:limit]
+    for event in events:
+        sub.send(json.dumps(event, default=str))
+    if more:
+        upto = events[-1]["seq"]
+    return {"type": "synced", "conversation_id": conversation_id, "upto": upto, "more": more}

@@ -1,0 +1,94 @@
+"""Wire shapes shared by HTTP answers and realtime events (one place, so both always agree)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .models import Contact, Conversation, Message, MessageKind, VisitorContext
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def quote_snippet(message: Message | None) -> dict[str, Any] | None:
+    if message is None:
+        return None
+    if message.kind == MessageKind.NOTE:
+        # A public reply may quote only public messages; see services.messages.
+        return None
+    return {
+        "id": message.id,
+        "author_name": message.author_name,
+        "kind": message.kind,
+        "body": "" if message.deleted_at else message.body[:200],
+        "deleted": message.deleted_at is not None,
+    }
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    """A message as both audiences see it; deleted bodies are gone (the revision keeps them)."""
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "kind": message.kind,
+        "author_id": message.author_manager_id,
+        "author_name": message.author_name,
+        "author_avatar_url": message.author_avatar_url,
+        "body": "" if message.deleted_at else message.body,
+        "system_code": message.system_code,
+        "system_data": message.system_data,
+        "client_id": message.client_id,
+        "quoted": quote_snippet(message.quoted) if message.quoted_message_id else None,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+        "deleted": message.deleted_at is not None,
+    }
+
+
+def contact_dict(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "custom_fields": contact.custom_fields or {},
+    }
+
+
+def visitor_context_dict(ctx: VisitorContext | None) -> dict[str, Any] | None:
+    if ctx is None:
+        return None
+    return {
+        "ip": ctx.ip,
+        "country": ctx.country,
+        "country_code": ctx.country_code,
+        "city": ctx.city,
+        "current_page": ctx.current_page,
+        "page_title": ctx.page_title,
+        "referrer": ctx.referrer,
+        "pages": ctx.pages or [],
+        "browser": ctx.browser,
+        "os": ctx.os,
+        "device": ctx.device,
+        "language": ctx.language,
+        "tz_offset_minutes": ctx.tz_offset_minutes,
+    }
+
+
+def conversation_summary(conv: Conversation) -> dict[str, Any]:
+    """A row of the console list."""
+    return {
+        "id": conv.id,
+        "source_id": conv.source_id,
+        "source_name": conv.source.name,
+        "source_kind": conv.source.kind,
+        "status": conv.status,
+        "contact": contact_dict(conv.contact),
+        "last_activity_at": iso(conv.last_activity_at),
+        "last_message_preview": conv.last_message_preview,
+        "last_seq": conv.last_seq,
+        "managers": conv.active_manager_ids,
+        "created_at": iso(conv.created_at),
+    }

@@ -1,0 +1,178 @@
+"""Conversations: open them, find them with a permission check, list them for the console."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from flask import current_app
+from sqlalchemy import and_, or_, select
+
+from ..identity import Manager
+from ..models import (
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageKind,
+    Source,
+    utcnow,
+)
+from ..permissions import Permission, PermissionDenied
+from ..signals import conversation_opened
+from ..state import ChatsState
+from ..tokens import issue_visitor_token, read_visitor_token
+from .events import append_event, publish_inbox_update
+from .sources import require_source_access, visible_source_ids
+from .unit_of_work import after_commit
+
+
+class NotFound(LookupError):
+    pass
+
+
+def do_open_conversation(
+    state: ChatsState, source: Source, contact: Contact, language: str | None = None
+) -> Conversation:
+    now = utcnow()
+    conv = Conversation(
+        source=source,
+        contact=contact,
+        status=ConversationStatus.OPEN,
+        language=language,
+        created_at=now,
+        last_activity_at=now,
+        last_seq=0,
+        visitor_nonce=secrets.token_hex(8),
+    )
+    state.session.add(conv)
+    state.session.flush()
+    append_event(state, conv, "conversation.opened", {"status": conv.status})
+    publish_inbox_update(state, conv)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    conv_id, source_id = conv.id, conv.source_id
+    after_commit(
+        state.session,
+        lambda: conversation_opened.send(app, conversation_id=conv_id, source_id=source_id),
+    )
+    return conv
+
+
+def touch(conv: Conversation, preview: str | None) -> None:
+    conv.last_activity_at = utcnow()
+    if preview is not None:
+        conv.last_message_preview = preview[:200]
+
+
+def visitor_token(state: ChatsState, conv: Conversation) -> str:
+    return issue_visitor_token(state.secret_key, state.config.token_salt, conv.id, conv.visitor_nonce)
+
+
+def access_by_visitor_token(state: ChatsState, token: str | None) -> Conversation:
+    claims = read_visitor_token(state.secret_key, state.config.token_salt, token or "")
+    if claims is None:
+        raise PermissionDenied("Invalid or missing visitor token.")
+    conv = state.session.get(Conversation, claims.conversation_id)
+    if conv is None or not secrets.compare_digest(conv.visitor_nonce, claims.nonce):
+        raise PermissionDenied("This chat is no longer available.")
+    return conv
+
+
+def access_for_manager(
+    state: ChatsState, manager: Manager, conversation_id: int, permission: str = Permission.VIEW
+) -> Conversation:
+    conv = state.session.get(Conversation, conversation_id)
+    if conv is None:
+        raise NotFound("No such conversation.")
+    require_source_access(state, manager, conv.source_id)
+    if permission != Permission.VIEW and not manager.can(permission):
+        raise PermissionDenied(f"You need the {permission} permission.", permission)
+    return conv
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Conversation]
+    next_cursor: str | None
+
+
+def _encode_cursor(conv: Conversation) -> str:
+    raw = json.dumps([conv.last_activity_at.isoformat(), conv.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, cid = json.loads(raw)
+        return datetime.fromisoformat(at), int(cid)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("Invalid cursor.") from exc
+
+
+def list_for_manager(
+    state: ChatsState,
+    manager: Manager,
+    *,
+    status: str | None = ConversationStatus.OPEN,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page:
+    """Newest activity first, paged by keyset (last_activity_at, id): fast at any depth."""
+    if not (manager.can(Permission.VIEW) or manager.is_admin):
+        raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
+    limit = min(limit or state.config.page_size, 200)
+    query = select(Conversation)
+    visible = visible_source_ids(state, manager)
+    if visible is not None:
+        if not visible:
+            return Page([], None)
+        query = query.where(Conversation.source_id.in_(visible))
+    if status:
+        query = query.where(Conversation.status == status)
+    if cursor:
+        at, cid = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Conversation.last_activity_at < at,
+                and_(Conversation.last_activity_at == at, Conversation.id < cid),
+            )
+        )
+    query = query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+    rows = list(state.session.scalars(query.limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode_cursor(rows[-1]) if more and rows else None)
+
+
+def history(
+    state: ChatsState, conv: Conversation, *, staff: bool, before_id: int | None = None, limit: int = 100
+) -> list[Message]:
+    """The latest messages (oldest first), optionally before a message id; notes for staff only."""
+    query = select(Message).where(Message.conversation_id == conv.id)
+    if not staff:
+        query = query.where(Message.kind != MessageKind.NOTE)
+    if before_id:
+        query = query.where(Message.id < before_id)
+    rows = list(state.session.scalars(query.order_by(Message.id.desc()).limit(limit)).unique())
+    rows.reverse()
+    return rows
+
+
+def do_close(state: ChatsState, manager: Manager, conv: Conversation) -> None:
+    if conv.status == ConversationStatus.CLOSED:
+        return
+    conv.status = ConversationStatus.CLOSED
+    append_event(state, conv, "conversation.status", {"status": conv.status, "by": manager.name})
+    publish_inbox_update(state, conv)
+
+
+def do_reopen(state: ChatsState, conv: Conversation) -> None:
+    if conv.status == ConversationStatus.OPEN:
+        return
+    conv.status = ConversationStatus.OPEN
+    append_event(state, conv, "conversation.status", {"status": conv.status})
+    publish_inbox_update(state, conv)
+

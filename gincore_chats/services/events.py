@@ -1,0 +1,106 @@
+"""The per-conversation event sequence: append in the transaction, publish after commit.
+
+Each conversation numbers its events 1, 2, 3 ... (``Conversation.last_seq``). The number is
+taken with a single ``UPDATE ... RETURNING``, which row-locks the conversation until commit, so
+concurrent writers get distinct, gap-free numbers in commit order per conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..models import Conversation, ConversationEvent, Visibility, utcnow
+from ..serialize import conversation_summary
+from ..state import ChatsState
+from .unit_of_work import after_commit
+
+
+def append_event(
+    state: ChatsState,
+    conversation: Conversation,
+    type_: str,
+    payload: dict[str, Any],
+    visibility: str = Visibility.PUBLIC,
+) -> ConversationEvent:
+    session = state.session
+    session.flush()
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_seq=Conversation.last_seq + 1)
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    # Keep the loaded object in step without marking it dirty (a flush must not overwrite).
+    set_committed_value(conversation, "last_seq", seq)
+    event = ConversationEvent(
+        conversation_id=conversation.id,
+        seq=seq,
+        type=type_,
+        visibility=visibility,
+        payload=payload,
+        created_at=utcnow(),
+    )
+    session.add(event)
+    wire = event_wire(event)
+    after_commit(
+        session,
+        lambda: state.hub.publish(
+            {
+                "route": "conversation",
+                "conversation_id": conversation.id,
+                "visibility": visibility,
+                "data": wire,
+            }
+        ),
+    )
+    return event
+
+
+def event_wire(event: ConversationEvent) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "conversation_id": event.conversation_id,
+        "seq": event.seq,
+        "event": event.type,
+        "staff_only": event.visibility != Visibility.PUBLIC,
+        "data": event.payload,
+        "at": event.created_at.isoformat(),
+    }
+
+
+def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
+    """After commit, tell the consoles watching this source that the list row changed."""
+    session = state.session
+
+    def publish() -> None:
+        state.hub.publish(
+            {
+                "route": "inbox",
+                "source_id": conversation.source_id,
+                "data": {"type": "conversation", "conversation": summary},
+            }
+        )
+
+    # Taken now (an after-commit hook may not query); published only if the commit succeeds.
+    session.flush()
+    summary = conversation_summary(conversation)
+    after_commit(session, publish)
+
+
+def events_after(
+    state: ChatsState, conversation_id: int, after: int, staff: bool, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The events a client missed, oldest first; visitors never receive staff-only ones."""
+    query = (
+        select(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation_id)
+        .where(ConversationEvent.seq > after)
+        .order_by(ConversationEvent.seq)
+        .limit(limit or state.config.replay_limit)
+    )
+    if not staff:
+        query = query.where(ConversationEvent.visibility == Visibility.PUBLIC)
+    return [event_wire(e) for e in state.session.scalars(query)]

@@ -1,0 +1,242 @@
+"""Messages: customer and manager sends (idempotent), system messages, edit and delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..identity import Manager
+from ..models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageKind,
+    MessageRevision,
+    Visibility,
+    utcnow,
+)
+from ..permissions import Permission, PermissionDenied
+from ..serialize import message_dict
+from ..signals import message_created
+from ..state import ChatsState
+from .conversations import touch
+from .events import append_event, publish_inbox_update
+from .unit_of_work import after_commit
+
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+#: English fallbacks; clients render system messages from ``system_code`` in their language.
+SYSTEM_TEXTS = {
+    "joined": "{name} joined the chat",
+    "left": "{name} left the chat",
+}
+
+
+class MessageError(ValueError):
+    """Invalid message input; the text is shown to the sender."""
+
+
+def clean_body(state: ChatsState, body: Any) -> str:
+    if not isinstance(body, str):
+        raise MessageError("The message must be text.")
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise MessageError("The message is empty.")
+    limit = state.config.max_message_length
+    if len(text) > limit:
+        raise MessageError(f"The message is too long ({len(text)} characters; at most {limit}).")
+    return text
+
+
+def clean_client_id(client_id: Any) -> str:
+    if not isinstance(client_id, str) or not _CLIENT_ID_RE.match(client_id):
+        raise MessageError("client_id must be 8-64 letters, digits, '-' or '_' (use a UUID).")
+    return client_id
+
+
+def find_by_client_id(state: ChatsState, conv: Conversation, client_id: str) -> Message | None:
+    return state.session.scalar(
+        select(Message).where(Message.conversation_id == conv.id, Message.client_id == client_id)
+    )
+
+
+def _insert_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
+    """Insert, or return the row an earlier try with the same client id created."""
+    conv_id, client_id = message.conversation_id, message.client_id
+    if client_id:
+        existing = state.session.scalar(
+            select(Message).where(Message.conversation_id == conv_id, Message.client_id == client_id)
+        )
+        if existing is not None:
+            return existing, False
+    try:
+        with state.session.begin_nested():
+            state.session.add(message)
+            state.session.flush()
+    except IntegrityError:
+        # A concurrent retry won the race; the unique constraint is the real guard.
+        existing = state.session.scalar(
+            select(Message).where(Message.conversation_id == conv_id, Message.client_id == client_id)
+        )
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def _published(state: ChatsState, conv: Conversation, message: Message, type_: str) -> None:
+    visibility = Visibility.STAFF if message.kind == MessageKind.NOTE else Visibility.PUBLIC
+    wire = message_dict(message)
+    append_event(state, conv, type_, {"message": wire}, visibility)
+    if type_ == "message.created":
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        after_commit(state.session, lambda: message_created.send(app, message=wire))
+
+
+def do_send_customer_message(
+    state: ChatsState, conv: Conversation, body: Any, client_id: Any
+) -> tuple[Message, bool]:
+    text = clean_body(state, body)
+    message = Message(
+        conversation_id=conv.id,
+        source_id=conv.source_id,
+        kind=MessageKind.CUSTOMER,
+        author_name=conv.contact.name,
+        body=text,
+        client_id=clean_client_id(client_id),
+        created_at=utcnow(),
+    )
+    message, created = _insert_once(state, message)
+    if created:
+        if conv.status == ConversationStatus.CLOSED:
+            # A customer writing again reopens the conversation, as every inbox does.
+            conv.status = ConversationStatus.OPEN
+        touch(conv, text)
+        _published(state, conv, message, "message.created")
+        publish_inbox_update(state, conv)
+    return message, created
+
+
+def _quotable(state: ChatsState, conv: Conversation, quoted_id: Any, note: bool) -> int | None:
+    if quoted_id in (None, ""):
+        return None
+    try:
+        qid = int(quoted_id)
+    except (TypeError, ValueError):
+        raise MessageError("quoted_message_id must be a message id.") from None
+    quoted = state.session.get(Message, qid)
+    if quoted is None or quoted.conversation_id != conv.id:
+        raise MessageError("The quoted message is not in this conversation.")
+    if quoted.kind == MessageKind.NOTE and not note:
+        # A reply the customer sees must not carry the text of an internal note.
+        raise MessageError("An internal note can only be quoted in another note.")
+    return qid
+
+
+def do_send_manager_message(
+    state: ChatsState,
+    manager: Manager,
+    conv: Conversation,
+    body: Any,
+    client_id: Any,
+    *,
+    quoted_message_id: Any = None,
+    note: bool = False,
+) -> tuple[Message, bool]:
+    if not manager.can(Permission.REPLY):
+        raise PermissionDenied("You need the chats.reply permission to write.", Permission.REPLY)
+    if not note and manager.id not in conv.active_manager_ids:
+        raise PermissionDenied("Join the conversation before replying.", Permission.REPLY)
+    text = clean_body(state, body)
+    message = Message(
+        conversation_id=conv.id,
+        source_id=conv.source_id,
+        kind=MessageKind.NOTE if note else MessageKind.MANAGER,
+        author_manager_id=manager.id,
+        author_name=manager.name,
+        author_avatar_url=manager.avatar_url,
+        body=text,
+        client_id=clean_client_id(client_id),
+        quoted_message_id=_quotable(state, conv, quoted_message_id, note),
+        created_at=utcnow(),
+    )
+    message, created = _insert_once(state, message)
+    if created:
+        if not note:
+            touch(conv, text)
+        _published(state, conv, message, "message.created")
+        publish_inbox_update(state, conv)
+    return message, created
+
+
+def add_system_message(
+    state: ChatsState, conv: Conversation, code: str, data: dict[str, Any]
+) -> Message:
+    body = SYSTEM_TEXTS[code].format(**data)
+    message = Message(
+        conversation_id=conv.id,
+        source_id=conv.source_id,
+        kind=MessageKind.SYSTEM,
+        body=body,
+        system_code=code,
+        system_data=data,
+        created_at=utcnow(),
+    )
+    state.session.add(message)
+    state.session.flush()
+    touch(conv, None)
+    _published(state, conv, message, "message.created")
+    return message
+
+
+def _own_message(manager: Manager, message: Message) -> None:
+    if message.kind not in (MessageKind.MANAGER, MessageKind.NOTE):
+        raise PermissionDenied("Only manager messages and notes can be edited or deleted.")
+    if message.author_manager_id != manager.id:
+        raise PermissionDenied("You can edit and delete only your own messages.")
+    if message.deleted_at is not None:
+        raise MessageError("The message was deleted.")
+
+
+def do_edit_message(
+    state: ChatsState, manager: Manager, conv: Conversation, message: Message, body: Any
+) -> Message:
+    _own_message(manager, message)
+    text = clean_body(state, body)
+    if text == message.body:
+        return message
+    state.session.add(
+        MessageRevision(message_id=message.id, body=message.body, replaced_by=manager.id)
+    )
+    message.body = text
+    message.edited_at = utcnow()
+    _published(state, conv, message, "message.updated")
+    return message
+
+
+def do_delete_message(
+    state: ChatsState, manager: Manager, conv: Conversation, message: Message
+) -> Message:
+    _own_message(manager, message)
+    # The original stays for audit; readers get an empty body and a "deleted" mark.
+    state.session.add(
+        MessageRevision(message_id=message.id, body=message.body, replaced_by=manager.id)
+    )
+    message.deleted_at = utcnow()
+    _published(state, conv, message, "message.updated")
+    return message
+
+
+def message_in(state: ChatsState, conv: Conversation, message_id: Any) -> Message:
+    try:
+        mid = int(message_id)
+    except (TypeError, ValueError):
+        raise MessageError("Invalid message id.") from None
+    message = state.session.get(Message, mid)
+    if message is None or message.conversation_id != conv.id:
+        raise MessageError("No such message in this conversation.")
+    return message

@@ -1,0 +1,136 @@
+"""Inquiry sources: create, configure, assign employees, and who may see which."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from ..identity import Manager
+from ..models import Source, SourceEmployee, SourceKind
+from ..permissions import Permission, PermissionDenied
+from ..state import ChatsState
+
+_DOMAIN_RE = re.compile(r"^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$")
+
+
+class SourceError(ValueError):
+    """Invalid source settings; the message is shown to the admin."""
+
+
+def normalize_domains(raw: Iterable[str] | str) -> list[str]:
+    """Accept domains, ``*.example.com`` wildcards, ``host:port``, or pasted URLs."""
+    items = raw.replace(",", "\n").splitlines() if isinstance(raw, str) else list(raw)
+    result: list[str] = []
+    for item in items:
+        value = item.strip().lower()
+        if not value:
+            continue
+        if "://" in value:
+            value = urlsplit(value).netloc
+        value = value.rstrip("/")
+        if not _DOMAIN_RE.match(value):
+            raise SourceError(f"{item.strip()!r} is not a domain (example: shop.example.com)")
+        if value not in result:
+            result.append(value)
+    return result
+
+
+def origin_allowed(source: Source, origin: str | None) -> bool:
+    """Does the browser Origin header belong to one of the source's allowed domains?"""
+    if not origin or origin == "null":
+        return False
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    host_port = f"{host}:{parts.port}" if parts.port else host
+    for allowed in source.allowed_domains or ():
+        if ":" in allowed.split("*.")[-1]:
+            # A port in the rule must match exactly.
+            candidates = {host_port}
+        else:
+            candidates = {host}
+        if allowed.startswith("*."):
+            base = allowed[2:]
+            if any(c == base or c.endswith("." + base) for c in candidates):
+                return True
+        elif allowed in candidates:
+            return True
+    return False
+
+
+def do_create_widget_source(
+    state: ChatsState, name: str, domains: Iterable[str] | str, settings: dict[str, Any] | None = None
+) -> Source:
+    name = (name or "").strip()
+    if not name:
+        raise SourceError("Give the source a name.")
+    source = Source(
+        kind=SourceKind.WIDGET,
+        name=name[:200],
+        public_key=secrets.token_urlsafe(16),
+        allowed_domains=normalize_domains(domains),
+        settings=dict(settings or {}),
+    )
+    state.session.add(source)
+    state.session.flush()
+    return source
+
+
+def do_update_source(
+    state: ChatsState, source: Source, *, name: str | None = None, domains: Any = None,
+    active: bool | None = None,
+) -> Source:
+    if name is not None:
+        if not name.strip():
+            raise SourceError("Give the source a name.")
+        source.name = name.strip()[:200]
+    if domains is not None:
+        source.allowed_domains = normalize_domains(domains)
+    if active is not None:
+        source.active = active
+    return source
+
+
+def do_set_employees(state: ChatsState, source: Source, manager_ids: Iterable[str]) -> None:
+    wanted = {str(m) for m in manager_ids if str(m).strip()}
+    for link in list(source.employees):
+        if link.manager_id not in wanted:
+            source.employees.remove(link)
+    have = source.employee_ids
+    for mid in sorted(wanted - have):
+        source.employees.append(SourceEmployee(manager_id=mid))
+
+
+def get_by_key(state: ChatsState, public_key: str) -> Source | None:
+    return state.session.scalar(select(Source).where(Source.public_key == public_key))
+
+
+def list_sources(state: ChatsState) -> list[Source]:
+    return list(state.session.scalars(select(Source).order_by(Source.id)))
+
+
+def visible_source_ids(state: ChatsState, manager: Manager) -> set[int] | None:
+    """Source ids the manager works on; None means every source (admins)."""
+    if manager.is_admin:
+        return None
+    rows = state.session.scalars(
+        select(SourceEmployee.source_id).where(SourceEmployee.manager_id == manager.id)
+    )
+    return set(rows)
+
+
+def require_source_access(state: ChatsState, manager: Manager, source_id: int) -> None:
+    if not manager.can(Permission.VIEW) and not manager.is_admin:
+        raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
+    visible = visible_source_ids(state, manager)
+    if visible is not None and source_id not in visible:
+        raise PermissionDenied(
+            "You are not assigned to this conversation's source; ask an admin to add you.",
+            Permission.VIEW,
+        )
