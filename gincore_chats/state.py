@@ -39,7 +39,10 @@ class ChatsState:
                     "gincore-chats needs Redis: set CHATS_REDIS_URL, e.g. redis://localhost:6379/0"
                 )
             # Creating the client opens no connection; the first command does.
-            self._redis = redis.Redis.from_url(url, health_check_interval=30)
+            # Named connections let operators (and tests) tell our clients apart in CLIENT LIST.
+            self._redis = redis.Redis.from_url(
+                url, health_check_interval=30, client_name=self.key("conn").replace(":", "-")
+            )
         return self._redis
 
     @property

@@ -73,7 +73,10 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @bp.get("/console/api/me")
     @api_errors
     def me() -> Any:
-        manager = manager_or_abort()
+        # Any logged-in user: the answer tells the UI (and the user) which permissions are missing.
+        manager = current_manager(state)
+        if manager is None:
+            return json_error(401, "Log in to use the console.")
         return jsonify(
             id=manager.id, name=manager.name, avatar_url=manager.avatar_url,
             permissions=sorted(manager.permissions), csrf_token=csrf_token(),
