@@ -60,7 +60,8 @@ def list_sources() -> None:
     from .services import sources
 
     for s in sources.list_sources(get_state()):
+        domains = ",".join(s.allowed_domains or [])
+        employees = ",".join(sorted(s.employee_ids))
         click.echo(
-            f"{s.id}\t{s.kind}\t{s.name}\tkey={s.public_key}\tdomains={','.join(s.allowed_domains or [])}"
-            f"\temployees={','.join(sorted(s.employee_ids))}"
+            f"{s.id}\t{s.kind}\t{s.name}\tkey={s.public_key}\tdomains={domains}\temployees={employees}"
         )

@@ -64,13 +64,17 @@ class Chats:
         if db is None:
             db = app.extensions.get("sqlalchemy")
         if db is None:
-            raise RuntimeError("gincore-chats needs Flask-SQLAlchemy: call chats.init_app(app, db=db)")
+            raise RuntimeError(
+                "gincore-chats needs Flask-SQLAlchemy: call chats.init_app(app, db=db)"
+            )
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("gincore-chats is already initialised on this app")
         if not app.config.get("SECRET_KEY"):
             raise RuntimeError("gincore-chats signs visitor tokens with SECRET_KEY: set it")
         config = load_config(app.config)
-        state = ChatsState(config=config, db=db, hooks=self.hooks, secret_key=app.config["SECRET_KEY"])
+        state = ChatsState(
+            config=config, db=db, hooks=self.hooks, secret_key=app.config["SECRET_KEY"]
+        )
         app.extensions[EXTENSION_KEY] = state
 
         # flask-sock reads this app-wide; only fill in what the host did not set.

@@ -76,4 +76,6 @@ def get_state() -> ChatsState:
     try:
         return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
     except KeyError:
-        raise RuntimeError("gincore-chats is not initialised on this app: call chats.init_app(app, db=db)") from None
+        raise RuntimeError(
+            "gincore-chats is not initialised on this app: call chats.init_app(app, db=db)"
+        ) from None

@@ -103,7 +103,9 @@ def live_server(app: Any) -> Iterator[LiveServer]:
 
 def make_staff(app: Any, name: str, perms: str, email: str | None = None) -> str:
     with app.app_context():
-        user = hostapp.Staff(full_name=name, mail=email or f"{name.lower()}@example.com", perms=perms)
+        user = hostapp.Staff(
+            full_name=name, mail=email or f"{name.lower()}@example.com", perms=perms
+        )
         hostapp.db.session.add(user)
         hostapp.db.session.commit()
         return str(user.id)
@@ -122,7 +124,9 @@ def manager_id(app: Any) -> str:
     return make_staff(app, "Mia Manager", ALL_PERMS)
 
 
-def create_source(app: Any, domains: list[str], employees: list[str], name: str = "Shop") -> tuple[int, str]:
+def create_source(
+    app: Any, domains: list[str], employees: list[str], name: str = "Shop"
+) -> tuple[int, str]:
     from gincore_chats.services import sources
     from gincore_chats.services.unit_of_work import unit_of_work
 
@@ -149,36 +153,63 @@ class Console:
 
     def api(self, method: str, path: str, json: Any = None) -> requests.Response:
         headers = {"X-CSRF-Token": self.csrf}
-        return self.http.request(method, f"{self.server.url}/chats/console/api{path}", json=json, headers=headers)
+        return self.http.request(
+            method, f"{self.server.url}/chats/console/api{path}", json=json, headers=headers
+        )
 
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
 
 
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Safari/537.36"
+)
+
+
 class Visitor:
     """A widget visitor on an allowed site."""
 
-    def __init__(self, server: LiveServer, key: str, origin: str = "https://shop.example.com") -> None:
+    def __init__(
+        self, server: LiveServer, key: str, origin: str = "https://shop.example.com"
+    ) -> None:
         self.server = server
         self.origin = origin
         self.key = key
         self.token: str | None = None
 
     def headers(self) -> dict[str, str]:
-        h = {"Origin": self.origin, "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"}
+        h = {
+            "Origin": self.origin,
+            "User-Agent": CHROME_UA,
+        }
         if self.token:
             h["Authorization"] = f"Bearer {self.token}"
         return h
 
     def open(self, **context: Any) -> requests.Response:
-        body = {"key": self.key, "context": {"url": "https://shop.example.com/p/1", "language": "en-US", "tz_offset": 120, **context}}
-        r = requests.post(f"{self.server.url}/chats/widget/api/conversations", json=body, headers=self.headers())
+        body = {
+            "key": self.key,
+            "context": {
+                "url": "https://shop.example.com/p/1",
+                "language": "en-US",
+                "tz_offset": 120,
+                **context,
+            },
+        }
+        r = requests.post(
+            f"{self.server.url}/chats/widget/api/conversations", json=body, headers=self.headers()
+        )
         if r.status_code == 201:
             self.token = r.json()["token"]
         return r
 
     def api(self, method: str, path: str, json: Any = None) -> requests.Response:
-        return requests.request(method, f"{self.server.url}/chats/widget/api{path}", json=json, headers=self.headers())
+        return requests.request(
+            method, f"{self.server.url}/chats/widget/api{path}", json=json, headers=self.headers()
+        )
 
     def send(self, body: str, client_id: str | None = None) -> requests.Response:
-        return self.api("POST", "/messages", {"body": body, "client_id": client_id or str(uuid.uuid4())})
+        return self.api(
+            "POST", "/messages", {"body": body, "client_id": client_id or str(uuid.uuid4())}
+        )

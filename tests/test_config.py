@@ -14,8 +14,12 @@ from gincore_chats.models import metadata
 
 def make_app(tmp_path, **config):
     app = Flask(f"host_{uuid.uuid4().hex[:6]}")
-    app.config.update(SECRET_KEY="s", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.db",
-                      CHATS_REDIS_URL="redis://127.0.0.1:6379/0", **config)
+    app.config.update(
+        SECRET_KEY="s",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.db",
+        CHATS_REDIS_URL="redis://127.0.0.1:6379/0",
+        **config,
+    )
     db = SQLAlchemy()
     db.init_app(app)
     return app, db
@@ -29,7 +33,13 @@ def test_defaults_are_applied_and_visible_to_the_host(tmp_path):
     state = app.extensions["gincore_chats"]
     assert state.config.plan == "free"
     rules = {r.rule for r in app.url_map.iter_rules()}
-    assert {"/chats/console", "/chats/widget.js", "/chats/settings", "/chats/console/ws", "/chats/widget/ws"} <= rules
+    assert {
+        "/chats/console",
+        "/chats/widget.js",
+        "/chats/settings",
+        "/chats/console/ws",
+        "/chats/widget/ws",
+    } <= rules
 
 
 def test_unknown_keys_warn_and_bad_values_fail(tmp_path):
@@ -59,7 +69,12 @@ def test_two_apps_in_one_process_keep_their_own_state(tmp_path):
     for app, db in ((app1, db1), (app2, db2)):
         with app.app_context():
             metadata.create_all(db.engine)
-        assert app.test_client().get("/support/widget.js" if app is app1 else "/chats/widget.js").status_code == 200
+        assert (
+            app.test_client()
+            .get("/support/widget.js" if app is app1 else "/chats/widget.js")
+            .status_code
+            == 200
+        )
     # A widget request on app2 finds nothing created on app1.
     with app1.app_context():
         from gincore_chats.services import sources
@@ -67,13 +82,19 @@ def test_two_apps_in_one_process_keep_their_own_state(tmp_path):
 
         with unit_of_work(s1.session):
             key = sources.do_create_widget_source(s1, "One", ["a.example"]).public_key
-    r = app2.test_client().post("/chats/widget/api/conversations", json={"key": key}, headers={"Origin": "https://a.example"})
+    r = app2.test_client().post(
+        "/chats/widget/api/conversations",
+        json={"key": key},
+        headers={"Origin": "https://a.example"},
+    )
     assert r.status_code == 404
 
 
 def test_cli_creates_a_source_and_lists_it(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["chats", "create-widget-source", "CLI shop", "--domain", "cli.example"])
+    result = runner.invoke(
+        args=["chats", "create-widget-source", "CLI shop", "--domain", "cli.example"]
+    )
     assert result.exit_code == 0, result.output
     assert 'data-key="' in result.output
     listing = runner.invoke(args=["chats", "sources"])

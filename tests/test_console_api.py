@@ -21,11 +21,16 @@ def chat(app, live_server, manager_id):
 
 
 def send(console, conv_id, body, **extra):
-    return console.api("POST", f"/conversations/{conv_id}/messages",
-                       {"body": body, "client_id": str(uuid.uuid4()), **extra})
+    return console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": body, "client_id": str(uuid.uuid4()), **extra},
+    )
 
 
-def test_assigned_manager_sees_the_conversation_and_others_do_not(app, live_server, manager_id, chat):
+def test_assigned_manager_sees_the_conversation_and_others_do_not(
+    app, live_server, manager_id, chat
+):
     _, conv_id = chat
     mine = Console(live_server, manager_id).api("GET", "/conversations").json()["conversations"]
     assert [c["id"] for c in mine] == [conv_id]
@@ -38,7 +43,9 @@ def test_assigned_manager_sees_the_conversation_and_others_do_not(app, live_serv
     assert outsider.api("POST", f"/conversations/{conv_id}/join").status_code == 403
 
     admin = Console(live_server, make_staff(app, "Ada Admin", "chats.admin"))
-    assert [c["id"] for c in admin.api("GET", "/conversations").json()["conversations"]] == [conv_id]
+    assert [c["id"] for c in admin.api("GET", "/conversations").json()["conversations"]] == [
+        conv_id
+    ]
 
 
 def test_join_posts_a_system_message_and_unlocks_replies(live_server, manager_id, chat):
@@ -48,7 +55,9 @@ def test_join_posts_a_system_message_and_unlocks_replies(live_server, manager_id
     assert r.status_code == 403 and "Join" in r.json()["error"]
 
     assert console.api("POST", f"/conversations/{conv_id}/join").json()["joined"] is True
-    assert console.api("POST", f"/conversations/{conv_id}/join").json()["joined"] is False  # no duplicate
+    assert (
+        console.api("POST", f"/conversations/{conv_id}/join").json()["joined"] is False
+    )  # no duplicate
 
     r = send(console, conv_id, "Yes, we do.")
     assert r.status_code == 201
@@ -63,7 +72,10 @@ def test_join_posts_a_system_message_and_unlocks_replies(live_server, manager_id
     assert seen[2]["author_name"] == "Mia Manager"
 
     console.api("POST", f"/conversations/{conv_id}/leave")
-    assert visitor.api("GET", "/conversation").json()["messages"][-1]["body"] == "Mia Manager left the chat"
+    assert (
+        visitor.api("GET", "/conversation").json()["messages"][-1]["body"]
+        == "Mia Manager left the chat"
+    )
     assert send(console, conv_id, "still here?").status_code == 403
 
 
@@ -82,7 +94,9 @@ def test_two_managers_in_one_chat_each_signed(app, live_server, manager_id, chat
 
         state = app.extensions["gincore_chats"]
         with unit_of_work(state.session):
-            sources.do_set_employees(state, state.session.get(Source, source_id), [manager_id, colleague_id])
+            sources.do_set_employees(
+                state, state.session.get(Source, source_id), [manager_id, colleague_id]
+            )
     mia, colin = Console(live_server, manager_id), Console(live_server, colleague_id)
     for c in (mia, colin):
         c.api("POST", f"/conversations/{conv_id}/join")
@@ -90,7 +104,11 @@ def test_two_managers_in_one_chat_each_signed(app, live_server, manager_id, chat
     send(colin, conv_id, "from Colin")
     detail = mia.api("GET", f"/conversations/{conv_id}").json()
     assert set(detail["conversation"]["managers"]) == {manager_id, colleague_id}
-    signed = [(m["author_name"], m["body"]) for m in visitor.api("GET", "/conversation").json()["messages"] if m["kind"] == "manager"]
+    signed = [
+        (m["author_name"], m["body"])
+        for m in visitor.api("GET", "/conversation").json()["messages"]
+        if m["kind"] == "manager"
+    ]
     assert signed == [("Mia Manager", "from Mia"), ("Colin Colleague", "from Colin")]
 
 
@@ -112,7 +130,10 @@ def test_edit_and_delete_only_own_messages(app, live_server, manager_id, chat):
     assert seen[mid]["body"] == "Price is 10 EUR" and seen[mid]["edited_at"]
 
     customer_msg = next(m for m in seen.values() if m["kind"] == "customer")
-    assert mia.api("DELETE", f"/conversations/{conv_id}/messages/{customer_msg['id']}").status_code == 403
+    assert (
+        mia.api("DELETE", f"/conversations/{conv_id}/messages/{customer_msg['id']}").status_code
+        == 403
+    )
 
     assert mia.api("DELETE", f"/conversations/{conv_id}/messages/{mid}").status_code == 200
     seen = {m["id"]: m for m in visitor.api("GET", "/conversation").json()["messages"]}
@@ -122,7 +143,12 @@ def test_edit_and_delete_only_own_messages(app, live_server, manager_id, chat):
 
         session = app.extensions["gincore_chats"].session
         assert session.get(Message, mid).body == "Price is 10 EUR"  # kept for audit
-        revisions = [r.body for r in session.query(MessageRevision).filter_by(message_id=mid).order_by(MessageRevision.id)]
+        revisions = [
+            r.body
+            for r in session.query(MessageRevision)
+            .filter_by(message_id=mid)
+            .order_by(MessageRevision.id)
+        ]
         assert revisions == ["Prise is 10 EUR", "Price is 10 EUR"]
 
 
@@ -153,7 +179,9 @@ def test_permission_matrix(app, live_server, chat, perms, expected):
         "list": console.api("GET", "/conversations").status_code,
         "detail": console.api("GET", f"/conversations/{conv_id}").status_code,
         "join": console.api("POST", f"/conversations/{conv_id}/join").status_code,
-        "contact": console.api("PATCH", f"/conversations/{conv_id}/contact", {"name": "Jo"}).status_code,
+        "contact": console.api(
+            "PATCH", f"/conversations/{conv_id}/contact", {"name": "Jo"}
+        ).status_code,
     }
     assert got == expected
     if "customers.view" not in perms:
@@ -171,8 +199,10 @@ def test_login_and_csrf_are_required(live_server, manager_id, chat):
     console = Console(live_server, manager_id)
     r = console.http.post(f"{live_server.url}/chats/console/api/conversations/{conv_id}/join")
     assert r.status_code == 400 and "CSRF" in r.json()["error"]
-    r = console.http.post(f"{live_server.url}/chats/console/api/conversations/{conv_id}/join",
-                          headers={"X-CSRF-Token": "wrong"})
+    r = console.http.post(
+        f"{live_server.url}/chats/console/api/conversations/{conv_id}/join",
+        headers={"X-CSRF-Token": "wrong"},
+    )
     assert r.status_code == 400
 
 
@@ -195,7 +225,11 @@ def test_list_is_keyset_paginated(app, live_server, manager_id):
 def test_manager_edits_customer_fields(live_server, manager_id, chat):
     visitor, conv_id = chat
     console = Console(live_server, manager_id)
-    r = console.api("PATCH", f"/conversations/{conv_id}/contact", {"name": "Olena", "email": "olena@example.com"})
+    r = console.api(
+        "PATCH",
+        f"/conversations/{conv_id}/contact",
+        {"name": "Olena", "email": "olena@example.com"},
+    )
     assert r.status_code == 200 and r.json()["contact"]["name"] == "Olena"
     assert visitor.api("GET", "/conversation").json()["contact"]["name"] == "Olena"
     r = console.api("PATCH", f"/conversations/{conv_id}/contact", {"email": "not-an-email"})

@@ -29,7 +29,9 @@ def frames_until(ws: Any, predicate, timeout: float = 5.0) -> list[dict[str, Any
 
 
 def visitor_socket(server, visitor: Visitor, after: int = 0, **options: Any):
-    ws = connect(server.ws_url("/chats/widget/ws"), additional_headers={"Origin": visitor.origin}, **options)
+    ws = connect(
+        server.ws_url("/chats/widget/ws"), additional_headers={"Origin": visitor.origin}, **options
+    )
     ws.send(json.dumps({"op": "auth", "token": visitor.token}))
     frames_until(ws, lambda f: f["type"] == "hello")
     ws.send(json.dumps({"op": "sync", "after": after}))
@@ -37,8 +39,10 @@ def visitor_socket(server, visitor: Visitor, after: int = 0, **options: Any):
 
 
 def console_socket(server, console: Console):
-    ws = connect(server.ws_url("/chats/console/ws"),
-                 additional_headers={"Origin": server.url, "Cookie": console.cookie_header()})
+    ws = connect(
+        server.ws_url("/chats/console/ws"),
+        additional_headers={"Origin": server.url, "Cookie": console.cookie_header()},
+    )
     frames_until(ws, lambda f: f["type"] == "hello")
     return ws
 
@@ -59,6 +63,7 @@ def is_event(name: str, **match):
             return False
         msg = f["data"].get("message", {})
         return all(msg.get(k) == v for k, v in match.items())
+
     return pred
 
 
@@ -79,7 +84,11 @@ def test_walking_skeleton_over_websockets(live_server, setup):
     joined = frames_until(vws, is_event("message.created", kind="system"))[-1]
     assert joined["data"]["message"]["body"] == "Mia Manager joined the chat"
 
-    console.api("POST", f"/conversations/{conv_id}/messages", {"body": "Hi! How can I help?", "client_id": str(uuid.uuid4())})
+    console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": "Hi! How can I help?", "client_id": str(uuid.uuid4())},
+    )
     reply = frames_until(vws, is_event("message.created", kind="manager"))[-1]
     assert reply["data"]["message"]["author_name"] == "Mia Manager"
 
@@ -97,8 +106,16 @@ def test_reconnect_replays_exactly_the_missed_events(live_server, setup):
     vws.close()
 
     for i in range(3):
-        console.api("POST", f"/conversations/{conv_id}/messages", {"body": f"missed {i}", "client_id": str(uuid.uuid4())})
-    console.api("POST", f"/conversations/{conv_id}/messages", {"body": "secret note", "note": True, "client_id": str(uuid.uuid4())})
+        console.api(
+            "POST",
+            f"/conversations/{conv_id}/messages",
+            {"body": f"missed {i}", "client_id": str(uuid.uuid4())},
+        )
+    console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": "secret note", "note": True, "client_id": str(uuid.uuid4())},
+    )
 
     vws = visitor_socket(live_server, visitor, after=last)
     frames = frames_until(vws, lambda f: f["type"] == "synced")
@@ -119,12 +136,23 @@ def test_notes_and_context_stay_off_the_visitor_socket(live_server, setup):
     mws.send(json.dumps({"op": "sync", "conversation_id": conv_id, "after": 0}))
     frames_until(mws, lambda f: f["type"] == "synced")
 
-    console.api("POST", f"/conversations/{conv_id}/messages", {"body": "VIP, be nice", "note": True, "client_id": str(uuid.uuid4())})
+    console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": "VIP, be nice", "note": True, "client_id": str(uuid.uuid4())},
+    )
     visitor.api("POST", "/context", {"url": "https://shop.example.com/cart", "title": "Cart"})
-    console.api("POST", f"/conversations/{conv_id}/messages", {"body": "public reply", "client_id": str(uuid.uuid4())})
+    console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": "public reply", "client_id": str(uuid.uuid4())},
+    )
 
     staff = frames_until(mws, is_event("message.created", body="public reply"))
-    assert any(f.get("event") == "message.created" and f["data"]["message"]["body"] == "VIP, be nice" for f in staff)
+    assert any(
+        f.get("event") == "message.created" and f["data"]["message"]["body"] == "VIP, be nice"
+        for f in staff
+    )
     ctx = [f for f in staff if f.get("event") == "visitor.context"]
     assert ctx and ctx[-1]["data"]["context"]["current_page"] == "https://shop.example.com/cart"
 
@@ -137,19 +165,26 @@ def test_notes_and_context_stay_off_the_visitor_socket(live_server, setup):
 
 def test_sockets_refuse_foreign_origins_and_bad_tokens(app, live_server, setup):
     visitor, console, _ = setup
-    ws = connect(live_server.ws_url("/chats/console/ws"),
-                 additional_headers={"Origin": "https://evil.example", "Cookie": console.cookie_header()})
+    ws = connect(
+        live_server.ws_url("/chats/console/ws"),
+        additional_headers={"Origin": "https://evil.example", "Cookie": console.cookie_header()},
+    )
     with pytest.raises(ConnectionClosed) as err:
         ws.recv(timeout=5)
     assert err.value.rcvd.code == 1008
 
-    ws = connect(live_server.ws_url("/chats/widget/ws"), additional_headers={"Origin": "https://evil.example"})
+    ws = connect(
+        live_server.ws_url("/chats/widget/ws"),
+        additional_headers={"Origin": "https://evil.example"},
+    )
     ws.send(json.dumps({"op": "auth", "token": visitor.token}))
     assert "not enabled" in json.loads(ws.recv(timeout=5))["message"]
     with pytest.raises(ConnectionClosed):
         ws.recv(timeout=5)
 
-    ws = connect(live_server.ws_url("/chats/widget/ws"), additional_headers={"Origin": visitor.origin})
+    ws = connect(
+        live_server.ws_url("/chats/widget/ws"), additional_headers={"Origin": visitor.origin}
+    )
     ws.send(json.dumps({"op": "auth", "token": "forged"}))
     assert json.loads(ws.recv(timeout=5))["type"] == "error"
     with pytest.raises(ConnectionClosed):
@@ -191,7 +226,9 @@ def test_losing_redis_subscription_tells_clients_to_resync(app, live_server, set
     frames_until(vws, lambda f: f["type"] == "synced")
     # Kill only this app's subscriber connection (other test runs may share the Redis).
     name = state.key("conn").replace(":", "-")
-    subscribers = [c for c in state.redis.client_list() if c.get("name") == name and int(c.get("sub", 0)) > 0]
+    subscribers = [
+        c for c in state.redis.client_list() if c.get("name") == name and int(c.get("sub", 0)) > 0
+    ]
     assert subscribers, "the hub's subscriber connection should be named"
     for client in subscribers:
         state.redis.client_kill_filter(_id=client["id"])

@@ -25,7 +25,9 @@ def test_open_conversation_records_context_and_returns_token(app, live_server, m
     assert ctx["language"] == "en-US"
     assert ctx["tz_offset_minutes"] == 120
     assert ctx["ip"] == "127.0.0.1"
-    assert ctx["browser"].startswith("Chrome") and ctx["os"] == "Linux" and ctx["device"] == "desktop"
+    assert (
+        ctx["browser"].startswith("Chrome") and ctx["os"] == "Linux" and ctx["device"] == "desktop"
+    )
 
 
 def test_other_origin_is_refused_with_a_readable_reason(app, live_server, manager_id):
@@ -83,7 +85,9 @@ def test_a_visitor_cannot_read_another_conversation(app, live_server, manager_id
     bob.open()
     alice.send("alice secret")
     bob_view = bob.api("GET", "/conversation").json()
-    assert bob_view["conversation_id"] != alice.api("GET", "/conversation").json()["conversation_id"]
+    assert (
+        bob_view["conversation_id"] != alice.api("GET", "/conversation").json()["conversation_id"]
+    )
     assert all("alice" not in m["body"] for m in bob_view["messages"])
     # A forged token (Alice's conversation id, signed with another key) is refused.
     from gincore_chats.tokens import issue_visitor_token
@@ -100,8 +104,11 @@ def test_notes_never_reach_the_visitor(app, live_server, manager_id):
     visitor = Visitor(live_server, key)
     conv_id = visitor.open().json()["conversation_id"]
     console = Console(live_server, manager_id)
-    r = console.api("POST", f"/conversations/{conv_id}/messages",
-                    {"body": "internal: VIP customer", "client_id": str(uuid.uuid4()), "note": True})
+    r = console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": "internal: VIP customer", "client_id": str(uuid.uuid4()), "note": True},
+    )
     assert r.status_code == 201, r.text
     history = visitor.api("GET", "/conversation").json()["messages"]
     assert all("VIP" not in m["body"] for m in history)
@@ -115,8 +122,10 @@ def test_notes_never_reach_the_visitor(app, live_server, manager_id):
 def test_preflight_answers_cors(app, live_server):
     import requests
 
-    r = requests.options(f"{live_server.url}/chats/widget/api/messages",
-                         headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"})
+    r = requests.options(
+        f"{live_server.url}/chats/widget/api/messages",
+        headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
+    )
     assert r.status_code == 204
     assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Credentials" not in r.headers

@@ -89,7 +89,9 @@ def json_body() -> dict[str, Any]:
 def client_ip(state: ChatsState) -> str | None:
     hops = state.config.trusted_proxies
     if hops:
-        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
+        forwarded = [
+            p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()
+        ]
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.remote_addr

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_sock import Sock
 
 from ..identity import Manager
@@ -26,13 +35,24 @@ from ..serialize import (
 from ..services import contacts, conversations, managers, messages, participants, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
-from .common import api_errors, csrf_token, csrf_valid, current_manager, json_body, json_error, same_origin
+from .common import (
+    api_errors,
+    csrf_token,
+    csrf_valid,
+    current_manager,
+    json_body,
+    json_error,
+    same_origin,
+)
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint(
-        "gincore_chats_console", __name__, template_folder="../templates",
-        static_folder="../static/gincore_chats", static_url_path="/static",
+        "gincore_chats_console",
+        __name__,
+        template_folder="../templates",
+        static_folder="../static/gincore_chats",
+        static_url_path="/static",
     )
     sock = Sock()
 
@@ -47,7 +67,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             abort(401)
         if not (manager.can(Permission.VIEW) or manager.is_admin):
             if api:
-                abort(json_error(403, "You need the chats.view permission.", permission="chats.view"))
+                abort(
+                    json_error(403, "You need the chats.view permission.", permission="chats.view")
+                )
             abort(403, "You need the chats.view permission to use the console.")
         return manager
 
@@ -78,8 +100,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if manager is None:
             return json_error(401, "Log in to use the console.")
         return jsonify(
-            id=manager.id, name=manager.name, avatar_url=manager.avatar_url,
-            permissions=sorted(manager.permissions), csrf_token=csrf_token(),
+            id=manager.id,
+            name=manager.name,
+            avatar_url=manager.avatar_url,
+            permissions=sorted(manager.permissions),
+            csrf_token=csrf_token(),
         )
 
     @bp.get("/console/api/conversations")
@@ -90,12 +115,15 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if status not in (*ConversationStatus.ALL, "all"):
             return json_error(400, "status must be open, closed or all.")
         page = conversations.list_for_manager(
-            state, manager, status=None if status == "all" else status,
+            state,
+            manager,
+            status=None if status == "all" else status,
             cursor=request.args.get("cursor") or None,
             limit=request.args.get("limit", type=int),
         )
         return jsonify(
-            conversations=[conversation_summary(c) for c in page.items], next_cursor=page.next_cursor
+            conversations=[conversation_summary(c) for c in page.items],
+            next_cursor=page.next_cursor,
         )
 
     def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
@@ -134,14 +162,19 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         conv = conversations.access_for_manager(state, manager, conversation_id)
         upto = conv.last_seq
         events = events_after(state, conv.id, request.args.get("after", 0, type=int), staff=True)
-        return jsonify(events=events, upto=events[-1]["seq"] if len(events) >= state.config.replay_limit else upto)
+        return jsonify(
+            events=events,
+            upto=events[-1]["seq"] if len(events) >= state.config.replay_limit else upto,
+        )
 
     @bp.post("/console/api/conversations/<int:conversation_id>/join")
     @api_errors
     def join(conversation_id: int) -> Any:
         manager = manager_or_abort()
         with unit_of_work(state.session):
-            conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+            conv = conversations.access_for_manager(
+                state, manager, conversation_id, Permission.REPLY
+            )
             managers.do_sync_profile(state, manager)
             joined = participants.do_join(state, manager, conv)
         return jsonify(joined=joined, managers=conv.active_manager_ids)
@@ -162,10 +195,17 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         data = json_body()
         note = bool(data.get("note"))
         with unit_of_work(state.session):
-            conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+            conv = conversations.access_for_manager(
+                state, manager, conversation_id, Permission.REPLY
+            )
             message, created = messages.do_send_manager_message(
-                state, manager, conv, data.get("body"), data.get("client_id"),
-                quoted_message_id=data.get("quoted_message_id"), note=note,
+                state,
+                manager,
+                conv,
+                data.get("body"),
+                data.get("client_id"),
+                quoted_message_id=data.get("quoted_message_id"),
+                note=note,
             )
         return jsonify(message=message_dict(message), created=created), 201 if created else 200
 
@@ -197,7 +237,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def edit_contact(conversation_id: int) -> Any:
         manager = manager_or_abort()
         if not manager.can(Permission.CUSTOMERS_EDIT):
-            raise PermissionDenied("You need the customers.edit permission.", Permission.CUSTOMERS_EDIT)
+            raise PermissionDenied(
+                "You need the customers.edit permission.", Permission.CUSTOMERS_EDIT
+            )
         data = json_body()
         with unit_of_work(state.session):
             conv = conversations.access_for_manager(state, manager, conversation_id)
@@ -210,7 +252,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         manager = manager_or_abort()
         status = json_body().get("status")
         with unit_of_work(state.session):
-            conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
+            conv = conversations.access_for_manager(
+                state, manager, conversation_id, Permission.REPLY
+            )
             if status == ConversationStatus.CLOSED:
                 conversations.do_close(state, manager, conv)
             elif status == ConversationStatus.OPEN:
@@ -250,8 +294,13 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
         heartbeat()
         run_socket(
-            ws, state, sub, handle,
-            hello={"type": "hello", "manager_id": manager.id}, idle=heartbeat, idle_interval=30,
+            ws,
+            state,
+            sub,
+            handle,
+            hello={"type": "hello", "manager_id": manager.id},
+            idle=heartbeat,
+            idle_interval=30,
         )
 
     return bp

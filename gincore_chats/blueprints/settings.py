@@ -41,7 +41,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
     @bp.get("/settings")
     def index() -> Any:
-        return render("settings_index.html", sources=sources.list_sources(state), errors={}, form={})
+        return render(
+            "settings_index.html", sources=sources.list_sources(state), errors={}, form={}
+        )
 
     @bp.post("/settings/sources")
     def create_source() -> Any:
@@ -51,7 +53,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 source = sources.do_create_widget_source(state, form["name"], form["domains"])
         except sources.SourceError as exc:
             return render(
-                "settings_index.html", sources=sources.list_sources(state), errors={"form": str(exc)},
+                "settings_index.html",
+                sources=sources.list_sources(state),
+                errors={"form": str(exc)},
                 form=form,
             ), 400
         flash(f"Source “{source.name}” created. Paste the snippet below into your site.")
@@ -67,8 +71,12 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def edit_source(source_id: int) -> Any:
         source = load(source_id)
         return render(
-            "settings_source.html", source=source, snippet=snippet(source), errors={},
-            candidates=managers.candidates(state), is_widget=source.kind == SourceKind.WIDGET,
+            "settings_source.html",
+            source=source,
+            snippet=snippet(source),
+            errors={},
+            candidates=managers.candidates(state),
+            is_widget=source.kind == SourceKind.WIDGET,
         )
 
     @bp.post("/settings/sources/<int:source_id>")
@@ -77,9 +85,12 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         try:
             with unit_of_work(state.session):
                 sources.do_update_source(
-                    state, source,
+                    state,
+                    source,
                     name=request.form.get("name", source.name),
-                    domains=request.form.get("domains") if source.kind == SourceKind.WIDGET else None,
+                    domains=request.form.get("domains")
+                    if source.kind == SourceKind.WIDGET
+                    else None,
                     active=request.form.get("active") == "on",
                 )
                 sources.do_set_employees(state, source, request.form.getlist("employees"))
@@ -87,8 +98,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             state.session.rollback()
             source = load(source_id)
             return render(
-                "settings_source.html", source=source, snippet=snippet(source),
-                errors={"form": str(exc)}, candidates=managers.candidates(state),
+                "settings_source.html",
+                source=source,
+                snippet=snippet(source),
+                errors={"form": str(exc)},
+                candidates=managers.candidates(state),
                 is_widget=source.kind == SourceKind.WIDGET,
             ), 400
         flash("Saved.")

@@ -130,9 +130,15 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         language = reported.get("language") if isinstance(reported.get("language"), str) else None
         with unit_of_work(state.session):
             contact = contacts.do_create_visitor_contact(state, source)
-            conv = conversations.do_open_conversation(state, source, contact, (language or "")[:16] or None)
+            conv = conversations.do_open_conversation(
+                state, source, contact, (language or "")[:16] or None
+            )
             visitor_context.do_record_context(
-                state, conv, reported, ip=client_ip(state), user_agent=request.headers.get("User-Agent")
+                state,
+                conv,
+                reported,
+                ip=client_ip(state),
+                user_agent=request.headers.get("User-Agent"),
             )
         payload = conversation_payload(conv)
         payload["token"] = conversations.visitor_token(state, conv)
@@ -191,7 +197,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         # the first frame carries it.
         try:
             first = json.loads(ws.receive(timeout=10) or "null")
-            token = first.get("token") if isinstance(first, dict) and first.get("op") == "auth" else None
+            token = (
+                first.get("token")
+                if isinstance(first, dict) and first.get("op") == "auth"
+                else None
+            )
             conv = conversations.access_by_visitor_token(state, token)
             check_origin(conv.source)
         except (PermissionDenied, ValueError) as exc:
@@ -208,6 +218,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 return sync_reply(state, sub, conversation_id, msg.get("after"), staff=False)
             return {"type": "error", "message": f"Unknown op {msg['op']!r}."}
 
-        run_socket(ws, state, sub, handle, hello={"type": "hello", "conversation_id": conversation_id})
+        run_socket(
+            ws, state, sub, handle, hello={"type": "hello", "conversation_id": conversation_id}
+        )
 
     return bp

@@ -26,8 +26,13 @@ def set_worker_app(app: Flask) -> None:
     _worker_app, _worker_pid = app, os.getpid()
 
 
-def enqueue(state: ChatsState, func: str, *args: Any, delay: timedelta | None = None,
-            job_id: str | None = None) -> Any:
+def enqueue(
+    state: ChatsState,
+    func: str,
+    *args: Any,
+    delay: timedelta | None = None,
+    job_id: str | None = None,
+) -> Any:
     """Enqueue (or schedule) a job; call only from an after-commit effect."""
     options: dict[str, Any] = {"job_id": job_id} if job_id else {}
     if delay is not None:
@@ -43,7 +48,9 @@ def job_state() -> Iterator[ChatsState]:
         ctx = None
     else:
         if _worker_app is None:
-            raise RuntimeError("gincore-chats jobs run in the worker started by `flask chats worker`")
+            raise RuntimeError(
+                "gincore-chats jobs run in the worker started by `flask chats worker`"
+            )
         app = _worker_app
         ctx = app.app_context()
         ctx.push()

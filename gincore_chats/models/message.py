@@ -102,7 +102,9 @@ class ReadState(Base):
         ForeignKey("chats_conversations.id", ondelete="CASCADE")
     )
     manager_id: Mapped[str] = mapped_column(String(64), index=True)
-    last_read_message_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    last_read_message_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0
+    )
     # Set by "mark as unread": shows the conversation unread whatever was read.
     marked_unread: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -118,5 +120,7 @@ class Draft(Base):
     )
     manager_id: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text, default="")
-    quoted_message_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    quoted_message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

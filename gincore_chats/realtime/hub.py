@@ -11,6 +11,7 @@ local socket to resync, and clients fetch what they missed from the database eve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -197,7 +198,5 @@ class Hub:
                 backoff = min(backoff * 2, 10.0)
             finally:
                 if pubsub is not None:
-                    try:
+                    with contextlib.suppress(Exception):
                         pubsub.close()
-                    except Exception:
-                        pass

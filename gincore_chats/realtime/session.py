@@ -94,7 +94,12 @@ def _dispatch(state: ChatsState, raw: Any, handle: OpHandler) -> dict[str, Any] 
         if isinstance(exc, PermissionDenied | LookupError | ValueError):
             return {"type": "error", "op": msg["op"], "message": str(exc), "ref": msg.get("ref")}
         log.exception("gincore_chats: socket op %r failed", msg["op"])
-        return {"type": "error", "op": msg["op"], "message": "Internal error.", "ref": msg.get("ref")}
+        return {
+            "type": "error",
+            "op": msg["op"],
+            "message": "Internal error.",
+            "ref": msg.get("ref"),
+        }
 
 
 def sync_reply(

@@ -42,9 +42,7 @@ def clean_contact_fields(data: dict[str, Any]) -> dict[str, str | None]:
     return result
 
 
-def do_update_contact(
-    state: ChatsState, conv: Conversation, data: dict[str, Any]
-) -> Contact:
+def do_update_contact(state: ChatsState, conv: Conversation, data: dict[str, Any]) -> Contact:
     """Apply name/email/phone changes and tell everyone watching the conversation."""
     contact = conv.contact
     changed = False
@@ -54,7 +52,9 @@ def do_update_contact(
             changed = True
     if changed:
         append_event(
-            state, conv, "contact.updated",
+            state,
+            conv,
+            "contact.updated",
             {"contact": {"name": contact.name, "email": contact.email, "phone": contact.phone}},
         )
         publish_inbox_update(state, conv)

@@ -7,6 +7,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
@@ -67,7 +68,9 @@ def touch(conv: Conversation, preview: str | None) -> None:
 
 
 def visitor_token(state: ChatsState, conv: Conversation) -> str:
-    return issue_visitor_token(state.secret_key, state.config.token_salt, conv.id, conv.visitor_nonce)
+    return issue_visitor_token(
+        state.secret_key, state.config.token_salt, conv.id, conv.visitor_nonce
+    )
 
 
 def access_by_visitor_token(state: ChatsState, token: str | None) -> Conversation:
@@ -148,7 +151,12 @@ def list_for_manager(
 
 
 def history(
-    state: ChatsState, conv: Conversation, *, staff: bool, before_id: int | None = None, limit: int = 100
+    state: ChatsState,
+    conv: Conversation,
+    *,
+    staff: bool,
+    before_id: int | None = None,
+    limit: int = 100,
 ) -> list[Message]:
     """The latest messages (oldest first), optionally before a message id; notes for staff only."""
     query = select(Message).where(Message.conversation_id == conv.id)
@@ -175,4 +183,3 @@ def do_reopen(state: ChatsState, conv: Conversation) -> None:
     conv.status = ConversationStatus.OPEN
     append_event(state, conv, "conversation.status", {"status": conv.status})
     publish_inbox_update(state, conv)
-

@@ -69,7 +69,9 @@ def _insert_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
     conv_id, client_id = message.conversation_id, message.client_id
     if client_id:
         existing = state.session.scalar(
-            select(Message).where(Message.conversation_id == conv_id, Message.client_id == client_id)
+            select(Message).where(
+                Message.conversation_id == conv_id, Message.client_id == client_id
+            )
         )
         if existing is not None:
             return existing, False
@@ -80,7 +82,9 @@ def _insert_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
     except IntegrityError:
         # A concurrent retry won the race; the unique constraint is the real guard.
         existing = state.session.scalar(
-            select(Message).where(Message.conversation_id == conv_id, Message.client_id == client_id)
+            select(Message).where(
+                Message.conversation_id == conv_id, Message.client_id == client_id
+            )
         )
         if existing is None:
             raise

@@ -50,11 +50,8 @@ def origin_allowed(source: Source, origin: str | None) -> bool:
     host = parts.hostname.lower()
     host_port = f"{host}:{parts.port}" if parts.port else host
     for allowed in source.allowed_domains or ():
-        if ":" in allowed.split("*.")[-1]:
-            # A port in the rule must match exactly.
-            candidates = {host_port}
-        else:
-            candidates = {host}
+        # A port in the rule must match exactly; a rule without one matches any port.
+        candidates = {host_port} if ":" in allowed.split("*.")[-1] else {host}
         if allowed.startswith("*."):
             base = allowed[2:]
             if any(c == base or c.endswith("." + base) for c in candidates):
@@ -65,7 +62,10 @@ def origin_allowed(source: Source, origin: str | None) -> bool:
 
 
 def do_create_widget_source(
-    state: ChatsState, name: str, domains: Iterable[str] | str, settings: dict[str, Any] | None = None
+    state: ChatsState,
+    name: str,
+    domains: Iterable[str] | str,
+    settings: dict[str, Any] | None = None,
 ) -> Source:
     name = (name or "").strip()
     if not name:
@@ -83,7 +83,11 @@ def do_create_widget_source(
 
 
 def do_update_source(
-    state: ChatsState, source: Source, *, name: str | None = None, domains: Any = None,
+    state: ChatsState,
+    source: Source,
+    *,
+    name: str | None = None,
+    domains: Any = None,
     active: bool | None = None,
 ) -> Source:
     if name is not None:

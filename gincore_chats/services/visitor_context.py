@@ -80,22 +80,33 @@ def do_record_context(
         ctx.tz_offset_minutes = offset
     ctx.updated_at = utcnow()
     state.session.flush()
-    append_event(state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.STAFF)
+    append_event(
+        state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.STAFF
+    )
     if ip_changed and state.config.geoip_database:
         from ..jobs import enqueue
 
         conv_id = conv.id
-        after_commit(state.session, lambda: enqueue(state, "gincore_chats.jobs.geo.locate", conv_id))
+        after_commit(
+            state.session, lambda: enqueue(state, "gincore_chats.jobs.geo.locate", conv_id)
+        )
     return ctx
 
 
 def do_set_location(
-    state: ChatsState, conv: Conversation, *, country: str | None, country_code: str | None,
-    city: str | None, at: datetime | None = None,
+    state: ChatsState,
+    conv: Conversation,
+    *,
+    country: str | None,
+    country_code: str | None,
+    city: str | None,
+    at: datetime | None = None,
 ) -> None:
     ctx = state.session.get(VisitorContext, conv.id)
     if ctx is None:
         return
     ctx.country, ctx.country_code, ctx.city = country, country_code, city
     ctx.updated_at = at or utcnow()
-    append_event(state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.STAFF)
+    append_event(
+        state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.STAFF
+    )

@@ -259,7 +259,10 @@
   /* ---- WebSocket with reconnect and resync --------------------------------------------- */
 
   function connect() {
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.dataset.ws;
+    // url_for() renders a WebSocket rule as an absolute ws:// URL (Werkzeug); keep only its
+    // path, so the scheme and host are the page's own (wss:// behind a TLS proxy).
+    var path = root.dataset.ws.replace(/^[a-z]+:\/\/[^\/]+/i, "");
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
     ws = new WebSocket(url);
     ws.onopen = function () {
       wsDelay = 500;
