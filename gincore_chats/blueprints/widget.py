@@ -126,7 +126,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if source is None:
             return refuse("Unknown widget key; copy the snippet again from the chat settings.", 404)
         check_origin(source)
-        reported = data.get("context") if isinstance(data.get("context"), dict) else {}
+        raw_context = data.get("context")
+        reported: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
         language = reported.get("language") if isinstance(reported.get("language"), str) else None
         with unit_of_work(state.session):
             contact = contacts.do_create_visitor_contact(state, source)
@@ -165,7 +166,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @cors_api
     def update_contact() -> Any:
         data = json_body()
-        fields = {k: data[k] for k in ("name", "email") if k in data}
+        fields: dict[str, Any] = {k: data[k] for k in ("name", "email") if k in data}
         with unit_of_work(state.session):
             conv, _origin = visitor_conversation()
             contact = contacts.do_update_contact(state, conv, fields)

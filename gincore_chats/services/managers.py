@@ -49,7 +49,9 @@ def online_for_source(state: ChatsState, source: Source, limit: int = 3) -> list
     ids = source.employee_ids
     if not ids:
         return []
-    connected = state.redis.zrangebyscore(state.key("online"), utcnow().timestamp() - 90, "+inf")
+    connected: list[bytes] = state.redis.zrangebyscore(  # type: ignore[assignment]
+        state.key("online"), utcnow().timestamp() - 90, "+inf"
+    )
     live = {c.decode() for c in connected} & ids
     rows = [p for p in profiles(state, live).values() if p.presence == Presence.ONLINE]
     rows.sort(key=lambda p: p.display_name.lower())
