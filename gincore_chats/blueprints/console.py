@@ -7,6 +7,7 @@ conversation's source (admins see all). Writes need the session's CSRF token in
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import (
@@ -22,7 +23,7 @@ from flask import (
 from flask_sock import Sock
 
 from ..identity import Manager
-from ..models import ConversationStatus, Message, VisitorContext
+from ..models import Conversation, ConversationStatus, Message, Presence, VisitorContext
 from ..permissions import Permission, PermissionDenied
 from ..realtime.hub import STAFF, Subscriber
 from ..realtime.session import run_socket, sync_reply
@@ -32,7 +33,18 @@ from ..serialize import (
     message_dict,
     visitor_context_dict,
 )
-from ..services import contacts, conversations, managers, messages, participants, sources
+from ..services import (
+    contacts,
+    conversations,
+    drafts,
+    managers,
+    messages,
+    participants,
+    presence,
+    read_state,
+    sources,
+    typing_status,
+)
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import (
@@ -107,24 +119,35 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             csrf_token=csrf_token(),
         )
 
+    def summaries(manager: Manager, rows: list[Conversation]) -> list[dict[str, Any]]:
+        """List rows with this manager's unread counts and the connected managers' faces."""
+        unread = read_state.unread_counts(state, manager.id, [c.id for c in rows])
+        people = managers.profiles(state, {m for c in rows for m in c.active_manager_ids})
+        result = []
+        for conv in rows:
+            row = conversation_summary(conv)
+            row["unread"] = unread[conv.id]
+            row["manager_profiles"] = [
+                {"id": mid, "name": people[mid].display_name, "avatar_url": people[mid].avatar_url}
+                for mid in conv.active_manager_ids
+                if mid in people
+            ]
+            result.append(row)
+        return result
+
     @bp.get("/console/api/conversations")
     @api_errors
     def list_conversations() -> Any:
         manager = manager_or_abort()
-        status = request.args.get("status", ConversationStatus.OPEN)
-        if status not in (*ConversationStatus.ALL, "all"):
-            return json_error(400, "status must be open, closed or all.")
         page = conversations.list_for_manager(
             state,
             manager,
-            status=None if status == "all" else status,
+            filter_=request.args.get("filter", "all"),
+            q=request.args.get("q"),
             cursor=request.args.get("cursor") or None,
             limit=request.args.get("limit", type=int),
         )
-        return jsonify(
-            conversations=[conversation_summary(c) for c in page.items],
-            next_cursor=page.next_cursor,
-        )
+        return jsonify(conversations=summaries(manager, page.items), next_cursor=page.next_cursor)
 
     def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
         conv = conversations.access_for_manager(state, manager, conversation_id)
@@ -141,7 +164,13 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             ],
             "joined": manager.id in conv.active_manager_ids,
             "last_seq": conv.last_seq,
+            "unread": read_state.unread_counts(state, manager.id, [conv.id])[conv.id],
+            "preview_enabled": typing_status.preview_enabled(state, conv.source),
         }
+        draft = drafts.get_draft(state, manager, conv)
+        result["draft"] = (
+            {"body": draft.body, "quoted_message_id": draft.quoted_message_id} if draft else None
+        )
         if manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin:
             result["contact"] = contact_dict(conv.contact)
             result["context"] = visitor_context_dict(state.session.get(VisitorContext, conv.id))
@@ -207,6 +236,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 quoted_message_id=data.get("quoted_message_id"),
                 note=note,
             )
+            drafts.do_clear_draft(state, manager.id, conv.id)
         return jsonify(message=message_dict(message), created=created), 201 if created else 200
 
     def own_message(manager: Manager, conversation_id: int, message_id: int) -> tuple[Any, Message]:
@@ -263,6 +293,58 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 return json_error(400, "status must be open or closed.")
         return jsonify(conversation=conversation_summary(conv))
 
+    @bp.post("/console/api/conversations/<int:conversation_id>/read")
+    @api_errors
+    def mark_read(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        upto = request.get_json(silent=True) or {}
+        upto_id = upto.get("message_id") if isinstance(upto, dict) else None
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id)
+            last = read_state.do_mark_read(
+                state, manager, conv, int(upto_id) if isinstance(upto_id, int) else None
+            )
+        return jsonify(last_read_message_id=last)
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/unread")
+    @api_errors
+    def mark_unread(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id)
+            read_state.do_mark_unread(state, manager, conv)
+        return jsonify(unread=True)
+
+    @bp.put("/console/api/conversations/<int:conversation_id>/draft")
+    @api_errors
+    def save_draft(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        data = json_body()
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(
+                state, manager, conversation_id, Permission.REPLY
+            )
+            draft = drafts.do_save_draft(
+                state, manager, conv, data.get("body", ""), data.get("quoted_message_id")
+            )
+        return jsonify(saved=draft is not None)
+
+    @bp.get("/console/api/presence")
+    @api_errors
+    def get_presence() -> Any:
+        manager = manager_or_abort()
+        profile = managers.profiles(state, {manager.id}).get(manager.id)
+        return jsonify(status=profile.presence if profile else Presence.ONLINE)
+
+    @bp.post("/console/api/presence")
+    @api_errors
+    def set_presence() -> Any:
+        manager = manager_or_abort()
+        status = json_body().get("status")
+        with unit_of_work(state.session):
+            profile = presence.do_set_status(state, manager, str(status))
+        return jsonify(status=profile.presence)
+
     @sock.route("/console/ws", bp=bp)
     def console_socket(ws: Any) -> None:
         manager = current_manager(state)
@@ -273,6 +355,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             ws.close(reason=1008, message="Not allowed")
             return
         inbox = sources.visible_source_ids(state, manager)
+        with unit_of_work(state.session):
+            managers.do_sync_profile(state, manager)
         state.db.session.remove()
         sub = Subscriber(
             send_text=ws.send, audience=STAFF, inbox_sources=inbox, manager_id=manager.id
@@ -287,20 +371,30 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             if op == "unfollow":
                 state.hub.unfollow(sub, int(msg.get("conversation_id") or 0))
                 return None
+            if op == "typing":
+                cid = int(msg.get("conversation_id") or 0)
+                conv = conversations.access_for_manager(state, manager, cid, Permission.REPLY)
+                typing_status.publish_manager_typing(state, manager, conv, bool(msg.get("active")))
+                return None
             return {"type": "error", "message": f"Unknown op {op!r}."}
 
+        socket_id = uuid.uuid4().hex
+
         def heartbeat() -> None:
-            managers.mark_connected(state, manager.id)
+            presence.socket_alive(state, manager.id, socket_id)
 
         heartbeat()
-        run_socket(
-            ws,
-            state,
-            sub,
-            handle,
-            hello={"type": "hello", "manager_id": manager.id},
-            idle=heartbeat,
-            idle_interval=30,
-        )
+        try:
+            run_socket(
+                ws,
+                state,
+                sub,
+                handle,
+                hello={"type": "hello", "manager_id": manager.id},
+                idle=heartbeat,
+                idle_interval=presence.HEARTBEAT,
+            )
+        finally:
+            presence.socket_closed(state, manager.id, socket_id)
 
     return bp

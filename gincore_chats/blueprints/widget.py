@@ -19,7 +19,14 @@ from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
 from ..realtime.session import run_socket, sync_reply
 from ..serialize import message_dict
-from ..services import contacts, conversations, managers, messages, visitor_context
+from ..services import (
+    contacts,
+    conversations,
+    messages,
+    presence,
+    typing_status,
+    visitor_context,
+)
 from ..services.events import events_after
 from ..services.sources import get_by_key, origin_allowed
 from ..services.unit_of_work import unit_of_work
@@ -62,7 +69,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def managers_public(source: Source) -> list[dict[str, Any]]:
         return [
             {"name": p.display_name, "avatar_url": p.avatar_url}
-            for p in managers.online_for_source(state, source)
+            for p in presence.online_for_source(state, source)
         ]
 
     def conversation_payload(conv: Conversation) -> dict[str, Any]:
@@ -74,6 +81,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             "messages": [message_dict(m) for m in rows],
             "managers": managers_public(conv.source),
             "contact": {"name": conv.contact.name, "email": conv.contact.email},
+            # On plans without the live preview the widget must not send unsent text at all.
+            "typing_preview": typing_status.preview_enabled(state, conv.source),
         }
 
     @bp.before_request
@@ -217,6 +226,12 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         def handle(msg: dict[str, Any]) -> dict[str, Any] | None:
             if msg["op"] == "sync":
                 return sync_reply(state, sub, conversation_id, msg.get("after"), staff=False)
+            if msg["op"] == "typing":
+                conv = conversations.access_by_visitor_token(state, token)
+                typing_status.publish_visitor_typing(
+                    state, conv, bool(msg.get("active")), msg.get("text")
+                )
+                return None
             return {"type": "error", "message": f"Unknown op {msg['op']!r}."}
 
         run_socket(

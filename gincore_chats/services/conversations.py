@@ -18,6 +18,7 @@ from ..models import (
     ConversationStatus,
     Message,
     MessageKind,
+    Participant,
     Source,
     utcnow,
 )
@@ -26,6 +27,7 @@ from ..signals import conversation_opened
 from ..state import ChatsState
 from ..tokens import issue_visitor_token, read_visitor_token
 from .events import append_event, publish_inbox_update
+from .read_state import unread_clause
 from .sources import require_source_access, visible_source_ids
 from .unit_of_work import after_commit
 
@@ -115,26 +117,61 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValueError("Invalid cursor.") from exc
 
 
+FILTERS = ("all", "unread", "mine", "unassigned", "closed")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def list_for_manager(
     state: ChatsState,
     manager: Manager,
     *,
-    status: str | None = ConversationStatus.OPEN,
+    filter_: str = "all",
+    q: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page:
-    """Newest activity first, paged by keyset (last_activity_at, id): fast at any depth."""
+    """Newest activity first, paged by keyset (last_activity_at, id): fast at any depth.
+
+    Filters: ``all`` open conversations, ``unread`` by this manager, ``mine`` (the manager is
+    in them), ``unassigned`` (no manager in them), ``closed``. ``q`` searches the customer's
+    name, email and phone.
+    """
     if not (manager.can(Permission.VIEW) or manager.is_admin):
         raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
-    limit = min(limit or state.config.page_size, 200)
+    if filter_ not in FILTERS:
+        raise ValueError(f"filter must be one of {', '.join(FILTERS)}.")
+    limit = max(1, min(limit or state.config.page_size, 200))
     query = select(Conversation)
     visible = visible_source_ids(state, manager)
     if visible is not None:
         if not visible:
             return Page([], None)
         query = query.where(Conversation.source_id.in_(visible))
-    if status:
-        query = query.where(Conversation.status == status)
+    status = ConversationStatus.CLOSED if filter_ == "closed" else ConversationStatus.OPEN
+    query = query.where(Conversation.status == status)
+    active = (
+        select(Participant.id)
+        .where(Participant.conversation_id == Conversation.id, Participant.left_at.is_(None))
+        .correlate(Conversation)
+    )
+    if filter_ == "mine":
+        query = query.where(active.where(Participant.manager_id == manager.id).exists())
+    elif filter_ == "unassigned":
+        query = query.where(~active.exists())
+    elif filter_ == "unread":
+        query = query.where(unread_clause(manager.id))
+    if q and q.strip():
+        pattern = f"%{_escape_like(q.strip()[:100])}%"
+        query = query.join(Contact, Contact.id == Conversation.contact_id).where(
+            or_(
+                Contact.name.ilike(pattern, escape="\\"),
+                Contact.email.ilike(pattern, escape="\\"),
+                Contact.phone.ilike(pattern, escape="\\"),
+            )
+        )
     if cursor:
         at, cid = _decode_cursor(cursor)
         query = query.where(

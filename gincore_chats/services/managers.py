@@ -1,11 +1,11 @@
-"""Manager profiles (the library's cache of host users) and who is online for a source."""
+"""Manager profiles: the library's cache of host users' names, avatars and emails."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from ..identity import Manager, describe
-from ..models import ManagerProfile, Presence, Source, utcnow
+from ..models import ManagerProfile, Presence, utcnow
 from ..state import ChatsState
 
 
@@ -42,22 +42,3 @@ def candidates(state: ChatsState) -> list[tuple[str, str]]:
         return sorted(pairs, key=lambda p: p[1].lower())
     rows = state.session.scalars(select(ManagerProfile).order_by(ManagerProfile.display_name))
     return [(p.manager_id, p.display_name) for p in rows]
-
-
-def online_for_source(state: ChatsState, source: Source, limit: int = 3) -> list[ManagerProfile]:
-    """Assigned managers who are connected and chose to be visible (invisible counts as offline)."""
-    ids = source.employee_ids
-    if not ids:
-        return []
-    connected: list[bytes] = state.redis.zrangebyscore(  # type: ignore[assignment]
-        state.key("online"), utcnow().timestamp() - 90, "+inf"
-    )
-    live = {c.decode() for c in connected} & ids
-    rows = [p for p in profiles(state, live).values() if p.presence == Presence.ONLINE]
-    rows.sort(key=lambda p: p.display_name.lower())
-    return rows[:limit]
-
-
-def mark_connected(state: ChatsState, manager_id: str) -> None:
-    """Heartbeat from a console socket; a sorted set scored by last heartbeat time."""
-    state.redis.zadd(state.key("online"), {manager_id: utcnow().timestamp()})
