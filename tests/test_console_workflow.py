@@ -128,7 +128,7 @@ def test_online_managers_shown_to_visitors(app, live_server, manager_id):
     from gincore_chats.services import presence
 
     key_ = state.key("presence", manager_id)
-    ((member, score),) = state.redis.zrange(key_, 0, -1, withscores=True)
+    ((_member, score),) = state.redis.zrange(key_, 0, -1, withscores=True)
     import time
 
     assert (
@@ -177,7 +177,7 @@ def test_typing_preview_reaches_managers_only_on_pro(app, live_server, manager_i
 def test_typing_needs_join_and_never_leaks_to_other_visitors(
     app, live_server, manager_id, two_chats
 ):
-    alice, bob, a, b = two_chats
+    _, bob, a, b = two_chats
     console = Console(live_server, manager_id)
     mws = console_socket(live_server, console)
     mws.send(json.dumps({"op": "typing", "conversation_id": a, "active": True}))
