@@ -11,6 +11,9 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .rate_limit import Limit
+from .rate_limit import parse as parse_limit
+
 DEFAULTS: dict[str, Any] = {
     # Where the blueprints are mounted.
     "CHATS_URL_PREFIX": "/chats",
@@ -19,8 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_REDIS_URL": None,
     # Prefix of every Redis key and channel, so several apps can share one Redis.
     "CHATS_REDIS_PREFIX": "gincore_chats",
-    # RQ queue the worker listens on.
-    "CHATS_QUEUE_NAME": "gincore_chats",
+    # RQ queue the worker listens on; None: the Redis prefix (so apps sharing a Redis and
+    # prefix-isolated test runs never take each other's jobs).
+    "CHATS_QUEUE_NAME": None,
     # "free" or "pro": gates Pro features such as the visitor's live typing preview.
     "CHATS_PLAN": "free",
     # WebSocket limits (flask-sock/simple-websocket): an incoming frame over this closes the
@@ -41,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_GEOIP_DATABASE": None,
     # Trust X-Forwarded-For from this many proxies when reading a visitor's IP (0: none).
     "CHATS_TRUSTED_PROXIES": 0,
+    # Per-IP limits on the widget ("count/window": 10/hour, 30/minute, 5/10s).
+    "CHATS_RATE_LIMIT_CONVERSATIONS": "20/hour",
+    "CHATS_RATE_LIMIT_MESSAGES": "30/minute",
 }
 
 
@@ -60,6 +67,8 @@ class ChatsConfig:
     replay_limit: int
     geoip_database: str | None
     trusted_proxies: int
+    rate_limit_conversations: Limit
+    rate_limit_messages: Limit
 
     @property
     def is_pro(self) -> bool:
@@ -81,7 +90,7 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "url_prefix": "" if prefix == "/" else prefix,
         "redis_url": app_config["CHATS_REDIS_URL"],
         "redis_prefix": app_config["CHATS_REDIS_PREFIX"],
-        "queue_name": app_config["CHATS_QUEUE_NAME"],
+        "queue_name": app_config["CHATS_QUEUE_NAME"] or app_config["CHATS_REDIS_PREFIX"],
         "plan": plan,
         "ws_max_message_size": int(app_config["CHATS_WS_MAX_MESSAGE_SIZE"]),
         "ws_ping_interval": app_config["CHATS_WS_PING_INTERVAL"] or None,
@@ -92,6 +101,8 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "replay_limit": int(app_config["CHATS_REPLAY_LIMIT"]),
         "geoip_database": app_config["CHATS_GEOIP_DATABASE"] or None,
         "trusted_proxies": int(app_config["CHATS_TRUSTED_PROXIES"]),
+        "rate_limit_conversations": parse_limit(app_config["CHATS_RATE_LIMIT_CONVERSATIONS"]),
+        "rate_limit_messages": parse_limit(app_config["CHATS_RATE_LIMIT_MESSAGES"]),
     }
     assert {f.name for f in fields(ChatsConfig)} == set(values)
     return ChatsConfig(**values)

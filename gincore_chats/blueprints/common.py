@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..identity import Manager, describe
 from ..permissions import PermissionDenied
+from ..rate_limit import RateLimited
 from ..services.contacts import ContactError
 from ..services.conversations import NotFound
 from ..services.messages import MessageError
@@ -73,6 +74,10 @@ def api_errors(view: F) -> F:
             return json_error(403, str(exc), permission=exc.permission)
         except NotFound as exc:
             return json_error(404, str(exc))
+        except RateLimited as exc:
+            response = json_error(429, str(exc), retry_after=exc.retry_after)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except INPUT_ERRORS as exc:
             return json_error(400, str(exc))
 

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from flask_sock import Sock
 
+from .. import rate_limit
+from ..babel import _
 from ..models import Conversation, Source
 from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
@@ -135,6 +137,13 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if source is None:
             return refuse("Unknown widget key; copy the snippet again from the chat settings.", 404)
         check_origin(source)
+        rate_limit.hit(
+            state,
+            "conv",
+            client_ip(state) or "-",
+            state.config.rate_limit_conversations,
+            _("Too many new chats from your network. Please try again later."),
+        )
         raw_context = data.get("context")
         reported: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
         language = reported.get("language") if isinstance(reported.get("language"), str) else None
@@ -164,6 +173,13 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @cors_api
     def send_message() -> Any:
         data = json_body()
+        rate_limit.hit(
+            state,
+            "msg",
+            client_ip(state) or "-",
+            state.config.rate_limit_messages,
+            _("You are sending messages too fast. Please wait a moment."),
+        )
         with unit_of_work(state.session):
             conv, _origin = visitor_conversation()
             message, created = messages.do_send_customer_message(
