@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -89,6 +88,15 @@ class Chats:
         from .migrations_support import register_with_flask_migrate
 
         init_babel(app)
+
+        @app.teardown_appcontext
+        def _run_leftover_effects(_exc: BaseException | None) -> None:
+            # Effects of commits made outside unit_of_work (see services.unit_of_work).
+            from .services.unit_of_work import run_ready_effects
+
+            if db.session.registry.has():
+                run_ready_effects(db.session)
+
         for module in (console, widget, settings):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)
@@ -96,5 +104,7 @@ class Chats:
 
     @staticmethod
     def migrations_directory() -> str:
-        """Where the library's Alembic revisions live (inside the installed package)."""
-        return os.path.join(os.path.dirname(__file__), "migrations", "versions")
+        """Where the library's Alembic revisions live (wheel or source checkout)."""
+        from .migrations_support import VERSIONS_DIR
+
+        return VERSIONS_DIR

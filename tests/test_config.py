@@ -107,3 +107,29 @@ def test_worker_burst_runs_with_the_app(app):
     result = app.test_cli_runner().invoke(args=["chats", "worker", "--burst", "--simple"])
     assert result.exit_code == 0, result.output
     assert "gincore-chats worker on queue" in result.output
+
+
+def test_signals_fire_after_commit_and_receivers_can_query(app, live_server, manager_id):
+    from gincore_chats import conversation_opened, message_created
+    from gincore_chats.models import Message
+
+    from .conftest import Visitor, create_source
+
+    seen = []
+
+    def on_message(sender, message):
+        # A receiver may use the session: the commit has fully finished.
+        state = sender.extensions["gincore_chats"]
+        row = state.session.get(Message, message["id"])
+        seen.append(("message", row.body))
+
+    def on_open(sender, conversation_id, source_id):
+        seen.append(("opened", conversation_id))
+
+    _, key = create_source(app, ["shop.example.com"], [manager_id])
+    with message_created.connected_to(on_message, app), conversation_opened.connected_to(on_open, app):
+        visitor = Visitor(live_server, key)
+        conv_id = visitor.open().json()["conversation_id"]
+        visitor.send("signal me")
+        assert visitor.send("").status_code == 400  # rolled back: no signal
+    assert seen == [("opened", conv_id), ("message", "signal me")]

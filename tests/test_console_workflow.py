@@ -195,3 +195,24 @@ def test_typing_needs_join_and_never_leaks_to_other_visitors(
     )
     bws.close()
     mws.close()
+
+
+def test_revoked_assignment_closes_the_console_socket(app, live_server, manager_id, monkeypatch):
+    from websockets.exceptions import ConnectionClosed
+
+    from gincore_chats.models import Source
+    from gincore_chats.services import presence, sources
+    from gincore_chats.services.unit_of_work import unit_of_work
+
+    monkeypatch.setattr(presence, "HEARTBEAT", 0.3)
+    create_source(app, ["shop.example.com"], [manager_id])
+    console = Console(live_server, manager_id)
+    mws = console_socket(live_server, console)
+    with app.app_context():
+        state = app.extensions["gincore_chats"]
+        with unit_of_work(state.session):
+            sources.do_set_employees(state, state.session.query(Source).one(), [])
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            mws.recv(timeout=5)
+    assert closed.value.rcvd.code == 4001

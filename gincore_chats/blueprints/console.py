@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_sock import Sock
 
-from ..identity import Manager
+from ..identity import Manager, describe
 from ..models import Conversation, ConversationStatus, Message, Presence, VisitorContext
 from ..permissions import Permission, PermissionDenied
 from ..realtime.hub import STAFF, Subscriber
@@ -191,10 +191,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         conv = conversations.access_for_manager(state, manager, conversation_id)
         upto = conv.last_seq
         events = events_after(state, conv.id, request.args.get("after", 0, type=int), staff=True)
-        return jsonify(
-            events=events,
-            upto=events[-1]["seq"] if len(events) >= state.config.replay_limit else upto,
-        )
+        more = len(events) >= state.config.replay_limit
+        return jsonify(events=events, upto=events[-1]["seq"] if more else upto, more=more)
 
     @bp.post("/console/api/conversations/<int:conversation_id>/join")
     @api_errors
@@ -382,6 +380,19 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
         def heartbeat() -> None:
             presence.socket_alive(state, manager.id, socket_id)
+            # Rights are read at connect; a socket lives for hours. If the host revoked a
+            # permission or an admin changed assignments, close it: the client reconnects and
+            # gets exactly its current rights.
+            loader = getattr(current_app.login_manager, "_user_callback", None)
+            user = loader(manager.id) if loader else None
+            now = describe(user, state.hooks) if user is not None else None
+            if (
+                now is None
+                or now.permissions != manager.permissions
+                or sources.visible_source_ids(state, now) != inbox
+            ):
+                sub.closed = True
+                ws.close(reason=4001, message="Permissions changed; reconnect")
 
         heartbeat()
         try:

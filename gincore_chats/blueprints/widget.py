@@ -173,15 +173,20 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @cors_api
     def send_message() -> Any:
         data = json_body()
-        rate_limit.hit(
-            state,
-            "msg",
-            client_ip(state) or "-",
-            state.config.rate_limit_messages,
-            _("You are sending messages too fast. Please wait a moment."),
-        )
         with unit_of_work(state.session):
             conv, _origin = visitor_conversation()
+            client_id = data.get("client_id")
+            # Only new messages from a known visitor count: a retry of a sent message is free.
+            if not isinstance(client_id, str) or not messages.find_by_client_id(
+                state, conv, client_id
+            ):
+                rate_limit.hit(
+                    state,
+                    "msg",
+                    client_ip(state) or "-",
+                    state.config.rate_limit_messages,
+                    _("You are sending messages too fast. Please wait a moment."),
+                )
             message, created = messages.do_send_customer_message(
                 state, conv, data.get("body"), data.get("client_id")
             )

@@ -1,8 +1,14 @@
 """One unit of work per request or job, with side effects that run only after commit.
 
 Services register effects (realtime publish, RQ enqueue, signals, email) with
-:func:`after_commit`. They run when the session's outermost transaction commits and are dropped
-when it rolls back, so a change that never reached the database never reaches a client or worker.
+:func:`after_commit`. When the session's outermost transaction commits they become *ready*, and
+they run once ``commit()`` has returned, when the session is usable again, so a signal
+receiver may query the database. A rollback drops the pending ones, so a change that never
+reached the database never reaches a client or worker.
+
+:func:`unit_of_work` runs ready effects right after its commit. If code outside it commits a
+session holding effects (a host calling a service and committing itself), they run when the app
+context tears down at the latest.
 """
 
 from __future__ import annotations
@@ -17,39 +23,51 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-_EFFECTS_KEY = "gincore_chats.after_commit"
+_PENDING = "gincore_chats.pending_effects"
+_READY = "gincore_chats.ready_effects"
 
 Effect = Callable[[], Any]
 
 
 def after_commit(session: Session | Any, effect: Effect) -> None:
     """Run ``effect`` once the current transaction of ``session`` has committed."""
-    session.info.setdefault(_EFFECTS_KEY, []).append(effect)
+    session.info.setdefault(_PENDING, []).append(effect)
 
 
 @event.listens_for(Session, "after_commit")
-def _run_effects(session: Session) -> None:
-    effects = session.info.pop(_EFFECTS_KEY, None)
-    for effect in effects or ():
-        try:
-            effect()
-        except Exception:
-            # The data is committed; a failed publish is recovered by clients resyncing
-            # from the event log, so it must not turn a successful request into an error.
-            log.exception("gincore_chats: after-commit effect failed")
+def _commit_effects(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.info.setdefault(_READY, []).extend(pending)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_effects(session: Session) -> None:
-    session.info.pop(_EFFECTS_KEY, None)
+    session.info.pop(_PENDING, None)
+
+
+def run_ready_effects(session: Session | Any) -> None:
+    """Run effects whose transaction has committed, in the order they were registered."""
+    while True:
+        ready = session.info.pop(_READY, None)
+        if not ready:
+            return
+        for effect in ready:
+            try:
+                effect()
+            except Exception:
+                # The data is committed; a failed publish is recovered by clients resyncing
+                # from the event log, so it must not turn a successful request into an error.
+                log.exception("gincore_chats: after-commit effect failed")
 
 
 @contextmanager
 def unit_of_work(session: Session | Any) -> Iterator[Any]:
-    """Commit on success, roll back on any exception (which is re-raised)."""
+    """Commit on success, roll back on any exception (re-raised); then run the effects."""
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    run_ready_effects(session)
