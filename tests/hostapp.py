@@ -1,7 +1,7 @@
 """A minimal factory host for the tests: its own User model with UUID string ids.
 
-It is deliberately unlike example_app (which uses integer ids and attribute-based permissions):
-permissions come from a ``permissions_loader`` hook and names from ``display_name_loader``.
+It is deliberately unlike example_app (integer ids, a role column, default name lookup): here
+ids are UUID strings, permissions a per-user list, and names come from ``display_name_loader``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,48 @@
+# The two commands of the README's Quickstart:
+#   make demo   create .venv if needed, install the project with its demo and test extras,
+#               and run the demo host (python -m example_app)
+#   make test   start/install the local services the tests use, then run the whole test suite;
+#               extra pytest arguments go in ARGS, e.g. make test ARGS="-k widget"
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+VENV_PYTHON := $(VENV)/bin/python
+# Touched after a successful install; reinstalls when the packaging files change.
+INSTALLED := $(VENV)/.installed
+ARGS ?=
+
+export CHATS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export CHATS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+export CHATS_TEST_CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test venv services lint clean
+
+demo: $(INSTALLED)
+	$(VENV_PYTHON) -m example_app
+
+test: services $(INSTALLED)
+	@echo "pytest $(ARGS)  (database: $$CHATS_TEST_DATABASE_URL, redis: $$CHATS_TEST_REDIS_URL)"
+	@status=0; $(VENV_PYTHON) -m pytest $(ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then \
+		echo "make test: FAILED: pytest collected no tests (exit 5); check ARGS=\"$(ARGS)\"" >&2; \
+	fi; \
+	exit $$status
+
+venv: $(INSTALLED)
+
+$(INSTALLED): setup.cfg pyproject.toml Makefile
+	bash scripts/ensure-venv "$(PYTHON)" "$(VENV)"
+	@# The build backend pyproject.toml names, so builds without isolation work in .venv too.
+	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q --upgrade pip "setuptools>=68" wheel
+	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q -e ".[demo,test]"
+	touch $@
+
+services:
+	bash scripts/ensure-services
+
+lint: $(INSTALLED)
+	$(VENV_PYTHON) -m ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
