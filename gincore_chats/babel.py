@@ -25,5 +25,10 @@ def gettext(message: str, **variables: Any) -> str:
     return message % variables if variables else message
 
 
+def N_(message: str) -> str:
+    """Mark a string for extraction into the catalog; translated later, where it is shown."""
+    return message
+
+
 _ = gettext
 lazy_gettext = domain.lazy_gettext

@@ -54,6 +54,8 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
         "email": contact.email,
         "phone": contact.phone,
         "custom_fields": contact.custom_fields or {},
+        "consent_at": iso(contact.consent_at),
+        "consent_text": contact.consent_text,
     }
 
 

@@ -127,7 +127,10 @@ def test_signals_fire_after_commit_and_receivers_can_query(app, live_server, man
         seen.append(("opened", conversation_id))
 
     _, key = create_source(app, ["shop.example.com"], [manager_id])
-    with message_created.connected_to(on_message, app), conversation_opened.connected_to(on_open, app):
+    with (
+        message_created.connected_to(on_message, app),
+        conversation_opened.connected_to(on_open, app),
+    ):
         visitor = Visitor(live_server, key)
         conv_id = visitor.open().json()["conversation_id"]
         visitor.send("signal me")

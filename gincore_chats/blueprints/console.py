@@ -173,6 +173,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         )
         if manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin:
             result["contact"] = contact_dict(conv.contact)
+            result["notes"] = [
+                contacts.note_dict(n) for n in contacts.notes_for(state, conv.contact)
+            ]
             result["context"] = visitor_context_dict(state.session.get(VisitorContext, conv.id))
         return result
 
@@ -273,6 +276,16 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             conv = conversations.access_for_manager(state, manager, conversation_id)
             contact = contacts.do_update_contact(state, conv, data)
         return jsonify(contact=contact_dict(contact))
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/notes")
+    @api_errors
+    def add_note(conversation_id: int) -> Any:
+        manager = manager_or_abort()
+        data = json_body()
+        with unit_of_work(state.session):
+            conv = conversations.access_for_manager(state, manager, conversation_id)
+            note = contacts.do_add_note(state, manager, conv, data.get("body"))
+        return jsonify(note=contacts.note_dict(note)), 201
 
     @bp.post("/console/api/conversations/<int:conversation_id>/status")
     @api_errors

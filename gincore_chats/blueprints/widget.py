@@ -28,6 +28,7 @@ from ..services import (
     presence,
     typing_status,
     visitor_context,
+    widget_texts,
 )
 from ..services.events import events_after
 from ..services.sources import get_by_key, origin_allowed
@@ -76,15 +77,27 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
     def conversation_payload(conv: Conversation) -> dict[str, Any]:
         rows = conversations.history(state, conv, staff=False)
+        source = conv.source
+        language = conv.language or "en"
         return {
             "conversation_id": conv.id,
             "status": conv.status,
             "last_seq": conv.last_seq,
             "messages": [message_dict(m) for m in rows],
-            "managers": managers_public(conv.source),
-            "contact": {"name": conv.contact.name, "email": conv.contact.email},
+            "managers": managers_public(source),
+            "contact": {
+                "name": conv.contact.name,
+                "email": conv.contact.email,
+                "consent": conv.contact.consent_at is not None,
+            },
             # On plans without the live preview the widget must not send unsent text at all.
-            "typing_preview": typing_status.preview_enabled(state, conv.source),
+            "typing_preview": typing_status.preview_enabled(state, source),
+            "language": language,
+            "texts": widget_texts.texts_for(state, source, language),
+            "consent": {
+                "required": bool((source.settings or {}).get("consent_required")),
+                "privacy_url": (source.settings or {}).get("privacy_url") or None,
+            },
         }
 
     @bp.before_request
@@ -146,12 +159,15 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         )
         raw_context = data.get("context")
         reported: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
-        language = reported.get("language") if isinstance(reported.get("language"), str) else None
+        preferred = reported.get("languages")
+        if not isinstance(preferred, list):
+            preferred = (
+                [reported.get("language")] if isinstance(reported.get("language"), str) else []
+            )
+        language = widget_texts.choose_language(state, source, [str(p) for p in preferred[:10]])
         with unit_of_work(state.session):
             contact = contacts.do_create_visitor_contact(state, source)
-            conv = conversations.do_open_conversation(
-                state, source, contact, (language or "")[:16] or None
-            )
+            conv = conversations.do_open_conversation(state, source, contact, language)
             visitor_context.do_record_context(
                 state,
                 conv,
@@ -187,6 +203,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                     state.config.rate_limit_messages,
                     _("You are sending messages too fast. Please wait a moment."),
                 )
+            if (conv.source.settings or {}).get(
+                "consent_required"
+            ) and conv.contact.consent_at is None:
+                texts = widget_texts.texts_for(state, conv.source, conv.language or "en")
+                return json_error(400, texts["consent_required"], code="consent_required")
             message, created = messages.do_send_customer_message(
                 state, conv, data.get("body"), data.get("client_id")
             )
@@ -200,7 +221,17 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         with unit_of_work(state.session):
             conv, _origin = visitor_conversation()
             contact = contacts.do_update_contact(state, conv, fields)
-        return jsonify(contact={"name": contact.name, "email": contact.email})
+            if data.get("consent") is True:
+                # The exact text shown to this visitor (their language, the admin's wording).
+                shown = widget_texts.texts_for(state, conv.source, conv.language or "en")["consent"]
+                contacts.do_record_consent(state, conv, shown)
+        return jsonify(
+            contact={
+                "name": contact.name,
+                "email": contact.email,
+                "consent": contact.consent_at is not None,
+            }
+        )
 
     @bp.post("/widget/api/context")
     @cors_api

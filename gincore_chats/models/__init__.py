@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models. No Flask and no I/O here: services own every write."""
 
 from .base import Base, metadata, utcnow
-from .contact import Contact
+from .contact import Contact, ContactNote
 from .conversation import (
     Conversation,
     ConversationStatus,
@@ -18,11 +18,12 @@ from .message import (
     ReadState,
     Visibility,
 )
-from .source import Source, SourceEmployee, SourceKind
+from .source import Source, SourceEmployee, SourceKind, WidgetText
 
 __all__ = [
     "Base",
     "Contact",
+    "ContactNote",
     "Conversation",
     "ConversationEvent",
     "ConversationStatus",
@@ -39,6 +40,7 @@ __all__ = [
     "SourceKind",
     "Visibility",
     "VisitorContext",
+    "WidgetText",
     "metadata",
     "utcnow",
 ]

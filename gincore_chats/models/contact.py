@@ -26,3 +26,21 @@ class Contact(Base):
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Consent to data processing: when, and the exact text the visitor agreed to.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+
+
+class ContactNote(Base):
+    """An internal note on a customer (panel). Staff only: no visitor path reads this table."""
+
+    __tablename__ = "chats_contact_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("chats_contacts.id", ondelete="CASCADE"), index=True
+    )
+    author_manager_id: Mapped[str] = mapped_column(String(64))
+    author_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, JsonType, UTCDateTime, utcnow
@@ -54,3 +54,18 @@ class SourceEmployee(Base):
     manager_id: Mapped[str] = mapped_column(String(64), index=True)
 
     source: Mapped[Source] = relationship(back_populates="employees")
+
+
+class WidgetText(Base):
+    """An admin's override of one widget text, for one language (per source)."""
+
+    __tablename__ = "chats_widget_texts"
+    __table_args__ = (UniqueConstraint("source_id", "language", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("chats_sources.id", ondelete="CASCADE"))
+    # A BCP 47 tag as the browser sends it, lower-cased: "uk", "pt-br".
+    language: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

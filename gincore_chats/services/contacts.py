@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import Contact, Conversation, Source
+from sqlalchemy import select
+
+from ..identity import Manager
+from ..models import Contact, ContactNote, Conversation, Source, Visibility, utcnow
+from ..permissions import Permission, PermissionDenied
 from ..state import ChatsState
 from .events import append_event, publish_inbox_update
 
@@ -58,4 +62,63 @@ def do_update_contact(state: ChatsState, conv: Conversation, data: dict[str, Any
             {"contact": {"name": contact.name, "email": contact.email, "phone": contact.phone}},
         )
         publish_inbox_update(state, conv)
+    return contact
+
+
+MAX_NOTE = 5000
+
+
+def notes_for(state: ChatsState, contact: Contact) -> list[ContactNote]:
+    return list(
+        state.session.scalars(
+            select(ContactNote).where(ContactNote.contact_id == contact.id).order_by(ContactNote.id)
+        )
+    )
+
+
+def do_add_note(state: ChatsState, manager: Manager, conv: Conversation, body: Any) -> ContactNote:
+    """An internal note in the customer panel: staff-only event, never on a visitor path."""
+    if not manager.can(Permission.CUSTOMERS_EDIT):
+        raise PermissionDenied("You need the customers.edit permission.", Permission.CUSTOMERS_EDIT)
+    text = body.strip() if isinstance(body, str) else ""
+    if not text:
+        raise ContactError("The note is empty.")
+    if len(text) > MAX_NOTE:
+        raise ContactError(f"The note is too long (at most {MAX_NOTE} characters).")
+    note = ContactNote(
+        contact_id=conv.contact_id,
+        author_manager_id=manager.id,
+        author_name=manager.name,
+        body=text,
+        created_at=utcnow(),
+    )
+    state.session.add(note)
+    state.session.flush()
+    append_event(state, conv, "contact.note", {"note": note_dict(note)}, Visibility.STAFF)
+    return note
+
+
+def note_dict(note: ContactNote) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "author_id": note.author_manager_id,
+        "author_name": note.author_name,
+        "body": note.body,
+        "created_at": note.created_at.isoformat(),
+    }
+
+
+def do_record_consent(state: ChatsState, conv: Conversation, text_shown: str) -> Contact:
+    """Record that the visitor agreed, with the time and the exact text they saw."""
+    contact = conv.contact
+    if contact.consent_at is None:
+        contact.consent_at = utcnow()
+        contact.consent_text = text_shown[:2000]
+        append_event(
+            state,
+            conv,
+            "contact.consent",
+            {"consent_at": contact.consent_at.isoformat(), "text": contact.consent_text},
+            Visibility.STAFF,
+        )
     return contact

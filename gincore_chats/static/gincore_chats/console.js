@@ -258,6 +258,16 @@
 
   /* ---- WebSocket with reconnect and resync --------------------------------------------- */
 
+  function applyRow(c) {
+    // Rows from different requests (and server processes) can arrive out of order: the one
+    // with the higher event sequence number is the newer one.
+    var old = rows[c.id];
+    if (old && old.last_seq > c.last_seq) return;
+    rows[c.id] = c;
+    if (current && current.id === c.id) { current.detail.conversation = c; renderActions(); }
+    renderList();
+  }
+
   function connect() {
     // url_for() renders a WebSocket rule as an absolute ws:// URL (Werkzeug); keep only its
     // path, so the scheme and host are the page's own (wss:// behind a TLS proxy).
@@ -274,7 +284,7 @@
     ws.onmessage = function (e) {
       var m = JSON.parse(e.data);
       if (m.type === "event") applyEvent(m);
-      else if (m.type === "conversation") { rows[m.conversation.id] = m.conversation; if (current && current.id === m.conversation.id) current.detail.conversation = m.conversation, renderActions(); renderList(); }
+      else if (m.type === "conversation") applyRow(m.conversation);
       else if (m.type === "synced" && current && m.conversation_id === current.id) { current.tracker.synced(m.upto); if (m.more) sendSync(); }
       else if (m.type === "resync") { loadList(false); sendSync(); }
     };

@@ -250,6 +250,6 @@
         if (c.open) toggle(true);
       });
     },
-    toggle: function (open) { if (panel) toggle(open || undefined); }
+    toggle: function (open) { if (panel) toggle(open); }
   };
 })(document, window);

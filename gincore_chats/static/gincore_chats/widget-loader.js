@@ -15,7 +15,7 @@
     '<button type="button" part="launcher" aria-label="Open chat" aria-expanded="false"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>';
   var btn = root.querySelector("button"), loading = 0;
   function load(open) {
-    if (w.GincoreChats) return w.GincoreChats.toggle(open);
+    if (w.GincoreChats) return w.GincoreChats.toggle();
     if (loading) return;
     loading = 1;
     var app = d.createElement("script");
