@@ -703,3 +703,50 @@ def test_upgrading_the_library_later(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert host.revisions() == host_files
     finally:
         host.close()
+
+
+def test_each_revision_upgrades_a_database_that_holds_rows(db_url: str) -> None:
+    """Columns added later get values for existing rows (a host upgrading with live data)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+
+    from gincore_chats.migrations_support import alembic_config
+
+    config = alembic_config(db_url)
+    script = ScriptDirectory.from_config(config)
+    revisions = list(reversed(list(script.walk_revisions("base", "gincore_chats@head"))))
+    command.upgrade(config, revisions[0].revision)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO chats_sources (id, kind, name, public_key, allowed_domains, settings,"
+                " active, created_at) VALUES (1, 'widget', 'S', 'k', '[]', '{}', true, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO chats_contacts (id, source_id, custom_fields, created_at)"
+                " VALUES (1, 1, '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO chats_conversations (id, source_id, contact_id, status, created_at,"
+                " last_activity_at, last_seq, visitor_nonce)"
+                " VALUES (1, 1, 1, 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 'n')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO chats_managers (manager_id, display_name, presence, last_seen_at)"
+                " VALUES ('m1', 'M', 'online', CURRENT_TIMESTAMP)"
+            )
+        )
+    for revision in revisions[1:]:
+        command.upgrade(config, revision.revision)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM chats_conversations")).scalar() == 1
+    engine.dispose()
+    assert library_diff(db_url) == []

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models. No Flask and no I/O here: services own every write."""
 
+from .attachment import Attachment
 from .base import Base, metadata, utcnow
 from .contact import Contact, ContactNote
 from .conversation import (
@@ -8,6 +9,7 @@ from .conversation import (
     Participant,
     VisitorContext,
 )
+from .inbound_event import InboundEvent
 from .manager import ManagerProfile, Presence
 from .message import (
     ConversationEvent,
@@ -18,9 +20,12 @@ from .message import (
     ReadState,
     Visibility,
 )
+from .notification import NotificationKind, NotificationLog, PushSubscription
+from .setting import Setting
 from .source import Source, SourceEmployee, SourceKind, WidgetText
 
 __all__ = [
+    "Attachment",
     "Base",
     "Contact",
     "ContactNote",
@@ -28,13 +33,18 @@ __all__ = [
     "ConversationEvent",
     "ConversationStatus",
     "Draft",
+    "InboundEvent",
     "ManagerProfile",
     "Message",
     "MessageKind",
     "MessageRevision",
+    "NotificationKind",
+    "NotificationLog",
     "Participant",
     "Presence",
+    "PushSubscription",
     "ReadState",
+    "Setting",
     "Source",
     "SourceEmployee",
     "SourceKind",

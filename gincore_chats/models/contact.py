@@ -24,6 +24,10 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(64), index=True)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # What a messenger platform tells about the person.
+    username: Mapped[str | None] = mapped_column(String(200))
+    avatar_url: Mapped[str | None] = mapped_column(String(1000))
+    language: Mapped[str | None] = mapped_column(String(16))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Consent to data processing: when, and the exact text the visitor agreed to.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, JsonType, UTCDateTime, utcnow
@@ -39,6 +39,10 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
     # Rotating it revokes every visitor token issued for this conversation.
     visitor_nonce: Mapped[str] = mapped_column(String(32))
+    # The newest message the customer has seen (the widget reports it): unread-reply emails.
+    customer_last_read_message_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0, server_default=text("0")
+    )
 
     source: Mapped[Source] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship(lazy="joined")

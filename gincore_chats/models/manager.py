@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -32,3 +32,5 @@ class ManagerProfile(Base):
     # What the manager chose; being connected is tracked separately (realtime presence).
     presence: Mapped[str] = mapped_column(String(12), default=Presence.ONLINE)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The manager's own switch for "unread conversation" emails.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, JsonType, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .attachment import Attachment
 
 
 class MessageKind:
@@ -51,8 +54,15 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Outbound platform delivery: pending, sent, delivered, read, failed (None for the widget).
+    delivery_status: Mapped[str | None] = mapped_column(String(12))
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    delivery_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     quoted: Mapped[Message | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+    attachments: Mapped[list[Attachment]] = relationship(
+        "Attachment", lazy="selectin", order_by="Attachment.id", viewonly=True
+    )
 
 
 class MessageRevision(Base):

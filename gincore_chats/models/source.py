@@ -32,6 +32,8 @@ class Source(Base):
     public_key: Mapped[str] = mapped_column(String(64), unique=True)
     allowed_domains: Mapped[list[str]] = mapped_column(JsonType, default=list)
     settings: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # Platform credentials (tokens, app secret ...) as encrypted JSON; see services.secrets.
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
