@@ -722,7 +722,8 @@ def test_each_revision_upgrades_a_database_that_holds_rows(db_url: str) -> None:
         conn.execute(
             text(
                 "INSERT INTO chats_sources (id, kind, name, public_key, allowed_domains, settings,"
-                " active, created_at) VALUES (1, 'widget', 'S', 'k', '[]', '{}', true, CURRENT_TIMESTAMP)"
+                " active, created_at)"
+                " VALUES (1, 'widget', 'S', 'k', '[]', '{}', true, CURRENT_TIMESTAMP)"
             )
         )
         conn.execute(
