@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_GEOIP_DATABASE": None,
     # Trust X-Forwarded-For from this many proxies when reading a visitor's IP (0: none).
     "CHATS_TRUSTED_PROXIES": 0,
+    # Key for secrets stored in the database (channel tokens, SMTP password); None: derived
+    # from SECRET_KEY. Set it if SECRET_KEY may change.
+    "CHATS_ENCRYPTION_KEY": None,
     # Per-IP limits on the widget ("count/window": 10/hour, 30/minute, 5/10s).
     "CHATS_RATE_LIMIT_CONVERSATIONS": "20/hour",
     "CHATS_RATE_LIMIT_MESSAGES": "30/minute",
@@ -67,6 +70,7 @@ class ChatsConfig:
     replay_limit: int
     geoip_database: str | None
     trusted_proxies: int
+    encryption_key: str | None
     rate_limit_conversations: Limit
     rate_limit_messages: Limit
 
@@ -101,6 +105,7 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "replay_limit": int(app_config["CHATS_REPLAY_LIMIT"]),
         "geoip_database": app_config["CHATS_GEOIP_DATABASE"] or None,
         "trusted_proxies": int(app_config["CHATS_TRUSTED_PROXIES"]),
+        "encryption_key": app_config["CHATS_ENCRYPTION_KEY"] or None,
         "rate_limit_conversations": parse_limit(app_config["CHATS_RATE_LIMIT_CONVERSATIONS"]),
         "rate_limit_messages": parse_limit(app_config["CHATS_RATE_LIMIT_MESSAGES"]),
     }

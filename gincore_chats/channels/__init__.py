@@ -1,0 +1,6 @@
+"""One package per messaging platform. Each is pure parsing plus an HTTP client (see base.py).
+
+Adapters never touch models, Flask's request or the database: the webhooks blueprint hands them
+headers and the raw body, services turn their value objects into rows, and jobs call their
+clients to send. ``registry()`` maps a source kind to its adapter.
+"""

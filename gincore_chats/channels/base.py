@@ -1,0 +1,159 @@
+"""The adapter contract every channel implements, and the value objects it speaks.
+
+Inbound: ``verify(credentials, headers, raw_body)`` checks authenticity over the raw bytes
+(constant-time), ``handshake(credentials, query)`` answers a GET verification (Meta) or returns
+None, ``parse(raw_body)`` turns one delivery into a :class:`ParsedWebhook` (every batch item).
+
+Outbound: ``send(credentials, OutboundMessage)`` performs the platform call with the base URL
+from ``ChannelConfig`` and returns a :class:`SendResult`, or raises :class:`ChannelError` whose
+``retry_after`` / ``permanent`` tell the job whether and when to retry. ``edit`` and ``delete``
+exist only where the platform supports them (``supports_edit`` / ``supports_delete``).
+
+Ids are strings everywhere (Viber tokens exceed 2**53; Meta ids are strings already).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Base URLs and tunables, from ``CHATS_*`` config (tests point them at fake servers)."""
+
+    telegram_api_base: str = "https://api.telegram.org"
+    graph_api_base: str = "https://graph.facebook.com"
+    graph_api_version: str = "v21.0"
+    instagram_graph_base: str = "https://graph.instagram.com"
+    viber_api_base: str = "https://chatapi.viber.com/pa"
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class Sender:
+    id: str
+    name: str | None = None
+    username: str | None = None
+    language: str | None = None
+    avatar_url: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMedia:
+    """A file to fetch: ``ref`` is a URL or the platform's file id (Telegram ``file_id``)."""
+
+    kind: str  # "image", "file", "audio", "video", "sticker"
+    ref: str
+    mime_type: str | None = None
+    filename: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    external_id: str  # dedup key, unique per source
+    sender: Sender
+    text: str | None = None
+    media: tuple[InboundMedia, ...] = ()
+    # Sensible text for what has no text of its own (location, sticker, contact card ...).
+    fallback_text: str | None = None
+    reply_to_external_id: str | None = None
+    sent_at: datetime | None = None
+    # Our own outbound message echoed back (Messenger/Instagram): never a customer message.
+    is_echo: bool = False
+
+
+@dataclass(frozen=True)
+class InboundEdit:
+    external_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """A receipt: ``external_id`` of our message, or an ``upto`` watermark time (Messenger)."""
+
+    status: str  # "sent", "delivered", "read", "failed"
+    recipient_id: str
+    external_id: str | None = None
+    upto: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedWebhook:
+    messages: tuple[InboundMessage, ...] = ()
+    edits: tuple[InboundEdit, ...] = ()
+    deliveries: tuple[DeliveryUpdate, ...] = ()
+    # Platform events we acknowledge but do not store (e.g. Viber "webhook", "subscribed").
+    ignored: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboundAttachment:
+    kind: str  # "image" or "file"
+    url: str  # a URL the platform can fetch, or a local path the client uploads
+    filename: str
+    mime_type: str
+    data: bytes | None = None  # when given, uploaded as multipart instead of by URL
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    recipient_id: str
+    text: str | None = None
+    attachments: tuple[OutboundAttachment, ...] = ()
+    reply_to_external_id: str | None = None
+    sender_name: str | None = None  # Viber shows a sender name per message
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelError(Exception):
+    """A platform refused or failed a call.
+
+    ``retry_after`` (seconds) is set for rate limits (Telegram 429 ``retry_after``, Viber status
+    12, Meta rate-limit codes); ``permanent`` means retrying cannot help (bad token, WhatsApp's
+    24-hour window, user blocked the bot). ``reason`` is what the manager is shown.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str | int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    kind: ClassVar[str]
+    supports_edit: ClassVar[bool]
+    supports_delete: ClassVar[bool]
+    #: Credential fields the settings page asks for: name -> (label, secret?).
+    credential_fields: ClassVar[dict[str, tuple[str, bool]]]
+
+    def verify(
+        self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes
+    ) -> bool: ...
+
+    def handshake(self, credentials: dict[str, Any], query: dict[str, str]) -> str | None: ...
+
+    def parse(self, raw_body: bytes) -> ParsedWebhook: ...
+
+    def send(
+        self, config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
+    ) -> SendResult: ...
