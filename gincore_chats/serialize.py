@@ -59,6 +59,11 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
     }
 
 
+def redact_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact as managers without ``customers.view`` see it: who, not how to reach them."""
+    return {"id": contact.get("id"), "name": contact.get("name")}
+
+
 def visitor_context_dict(ctx: VisitorContext | None) -> dict[str, Any] | None:
     if ctx is None:
         return None

@@ -216,3 +216,52 @@ def test_revoked_assignment_closes_the_console_socket(app, live_server, manager_
         while True:
             mws.recv(timeout=5)
     assert closed.value.rcvd.code == 4001
+
+
+def test_without_customers_view_no_contact_details_reach_the_manager(app, live_server, manager_id):
+    _, key = create_source(app, ["shop.example.com"], [manager_id])
+    viewer_id = make_staff(app, "Vic Viewer", "chats.view,chats.reply")
+    from gincore_chats.models import Source
+    from gincore_chats.services import sources
+    from gincore_chats.services.unit_of_work import unit_of_work
+
+    with app.app_context():
+        state = app.extensions["gincore_chats"]
+        with unit_of_work(state.session):
+            sources.do_set_employees(
+                state, state.session.query(Source).one(), [manager_id, viewer_id]
+            )
+    visitor = Visitor(live_server, key)
+    conv_id = visitor.open().json()["conversation_id"]
+    full, limited = Console(live_server, manager_id), Console(live_server, viewer_id)
+    sockets = {}
+    for name, console in (("full", full), ("limited", limited)):
+        ws = console_socket(live_server, console)
+        ws.send(json.dumps({"op": "sync", "conversation_id": conv_id, "after": 0}))
+        frames_until(ws, lambda f: f["type"] == "synced")
+        sockets[name] = ws
+
+    visitor.api("PATCH", "/contact", {"name": "Olena", "email": "olena@example.com"})
+    visitor.api("POST", "/context", {"url": "https://shop.example.com/secret-page"})
+    visitor.send("hello")
+
+    seen_full = frames_until(sockets["full"], lambda f: f.get("event") == "message.created")
+    seen_limited = frames_until(sockets["limited"], lambda f: f.get("event") == "message.created")
+    assert "olena@example.com" in json.dumps(seen_full)
+    assert "secret-page" in json.dumps(seen_full)
+    dumped = json.dumps(seen_limited)
+    assert "olena@example.com" not in dumped and "secret-page" not in dumped
+    rows = [f for f in seen_limited if f["type"] == "conversation"]
+    assert rows and rows[-1]["conversation"]["contact"] == {
+        "id": rows[-1]["conversation"]["contact"]["id"],
+        "name": "Olena",
+    }
+
+    listing = json.dumps(limited.api("GET", "/conversations").json())
+    replay = json.dumps(limited.api("GET", f"/conversations/{conv_id}/events?after=0").json())
+    detail = limited.api("GET", f"/conversations/{conv_id}").json()
+    for text in (listing, replay, json.dumps(detail)):
+        assert "olena@example.com" not in text and "secret-page" not in text
+    assert detail["conversation"]["contact"]["name"] == "Olena"
+    for ws in sockets.values():
+        ws.close()

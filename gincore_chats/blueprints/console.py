@@ -31,6 +31,7 @@ from ..serialize import (
     contact_dict,
     conversation_summary,
     message_dict,
+    redact_contact,
     visitor_context_dict,
 )
 from ..services import (
@@ -119,13 +120,22 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             csrf_token=csrf_token(),
         )
 
+    def sees_customers(manager: Manager) -> bool:
+        return manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin
+
+    def summary_for(manager: Manager, conv: Conversation) -> dict[str, Any]:
+        row = conversation_summary(conv)
+        if not sees_customers(manager):
+            row["contact"] = redact_contact(row["contact"])
+        return row
+
     def summaries(manager: Manager, rows: list[Conversation]) -> list[dict[str, Any]]:
         """List rows with this manager's unread counts and the connected managers' faces."""
         unread = read_state.unread_counts(state, manager.id, [c.id for c in rows])
         people = managers.profiles(state, {m for c in rows for m in c.active_manager_ids})
         result = []
         for conv in rows:
-            row = conversation_summary(conv)
+            row = summary_for(manager, conv)
             row["unread"] = unread[conv.id]
             row["manager_profiles"] = [
                 {"id": mid, "name": people[mid].display_name, "avatar_url": people[mid].avatar_url}
@@ -156,7 +166,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         )
         people = managers.profiles(state, set(conv.active_manager_ids))
         result: dict[str, Any] = {
-            "conversation": conversation_summary(conv),
+            "conversation": summary_for(manager, conv),
             "messages": [message_dict(m) for m in rows],
             "managers": [
                 {"id": p.manager_id, "name": p.display_name, "avatar_url": p.avatar_url}
@@ -193,7 +203,13 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         manager = manager_or_abort()
         conv = conversations.access_for_manager(state, manager, conversation_id)
         upto = conv.last_seq
-        events = events_after(state, conv.id, request.args.get("after", 0, type=int), staff=True)
+        events = events_after(
+            state,
+            conv.id,
+            request.args.get("after", 0, type=int),
+            staff=True,
+            pii=sees_customers(manager),
+        )
         more = len(events) >= state.config.replay_limit
         return jsonify(events=events, upto=events[-1]["seq"] if more else upto, more=more)
 
@@ -302,7 +318,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 conversations.do_reopen(state, conv)
             else:
                 return json_error(400, "status must be open or closed.")
-        return jsonify(conversation=conversation_summary(conv))
+        return jsonify(conversation=summary_for(manager, conv))
 
     @bp.post("/console/api/conversations/<int:conversation_id>/read")
     @api_errors
@@ -370,7 +386,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             managers.do_sync_profile(state, manager)
         state.db.session.remove()
         sub = Subscriber(
-            send_text=ws.send, audience=STAFF, inbox_sources=inbox, manager_id=manager.id
+            send_text=ws.send,
+            audience=STAFF,
+            inbox_sources=inbox,
+            manager_id=manager.id,
+            can_view_customers=sees_customers(manager),
         )
 
         def handle(msg: dict[str, Any]) -> dict[str, Any] | None:

@@ -82,6 +82,7 @@ class MessageRevision(Base):
 class Visibility:
     PUBLIC = "public"  # the customer and staff
     STAFF = "staff"  # managers only (notes, previews, drafts)
+    PII = "pii"  # managers with customers.view only (contact details, visitor context)
 
 
 class ConversationEvent(Base):

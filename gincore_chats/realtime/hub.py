@@ -40,6 +40,8 @@ class Subscriber:
     inbox_sources: set[int] | None = field(default_factory=set)
     #: The manager behind a staff socket, for events addressed to one manager.
     manager_id: str | None = None
+    #: customers.view: contact details and visitor context (PII) may be sent to this socket.
+    can_view_customers: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
 
@@ -129,16 +131,25 @@ class Hub:
         if not targets:
             return
         text = json.dumps(message.get("data"), separators=(",", ":"), default=str)
+        redacted = message.get("redacted")
+        redacted_text = (
+            json.dumps(redacted, separators=(",", ":"), default=str)
+            if redacted is not None
+            else text
+        )
         for sub in targets:
-            sub.send(text)
+            sub.send(text if sub.can_view_customers or sub.audience != STAFF else redacted_text)
 
     def _targets(self, message: dict[str, Any]) -> Iterable[Subscriber]:
         route = message.get("route")
         with self._lock:
             if route == "conversation":
                 subs = list(self._by_conversation.get(int(message["conversation_id"]), ()))
-                if message.get("visibility") != "public":
+                visibility = message.get("visibility")
+                if visibility != "public":
                     subs = [s for s in subs if s.audience == STAFF]
+                if visibility == "pii":
+                    subs = [s for s in subs if s.can_view_customers]
                 return subs
             if route == "inbox":
                 source_id = int(message["source_id"])

@@ -121,7 +121,9 @@ def sync_reply(
     conv = state.session.get(Conversation, conversation_id)
     upto = conv.last_seq if conv is not None else after_seq
     limit = state.config.replay_limit
-    events = events_after(state, conversation_id, after_seq, staff=staff, limit=limit + 1)
+    events = events_after(
+        state, conversation_id, after_seq, staff=staff, limit=limit + 1, pii=sub.can_view_customers
+    )
     more = len(events) > limit
     events = events[:limit]
     for event in events:

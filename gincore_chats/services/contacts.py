@@ -60,6 +60,7 @@ def do_update_contact(state: ChatsState, conv: Conversation, data: dict[str, Any
             conv,
             "contact.updated",
             {"contact": {"name": contact.name, "email": contact.email, "phone": contact.phone}},
+            Visibility.PII,
         )
         publish_inbox_update(state, conv)
     return contact
@@ -94,7 +95,7 @@ def do_add_note(state: ChatsState, manager: Manager, conv: Conversation, body: A
     )
     state.session.add(note)
     state.session.flush()
-    append_event(state, conv, "contact.note", {"note": note_dict(note)}, Visibility.STAFF)
+    append_event(state, conv, "contact.note", {"note": note_dict(note)}, Visibility.PII)
     return note
 
 
@@ -119,6 +120,6 @@ def do_record_consent(state: ChatsState, conv: Conversation, text_shown: str) ->
             conv,
             "contact.consent",
             {"consent_at": contact.consent_at.isoformat(), "text": contact.consent_text},
-            Visibility.STAFF,
+            Visibility.PII,
         )
     return contact

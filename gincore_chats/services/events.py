@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Conversation, ConversationEvent, Visibility, utcnow
-from ..serialize import conversation_summary
+from ..serialize import conversation_summary, redact_contact
 from ..state import ChatsState
 from .unit_of_work import after_commit
 
@@ -81,19 +81,29 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
                 "route": "inbox",
                 "source_id": conversation.source_id,
                 "data": {"type": "conversation", "conversation": summary},
+                # What managers without customers.view receive instead.
+                "redacted": {"type": "conversation", "conversation": redacted},
             }
         )
 
     # Taken now (an after-commit hook may not query); published only if the commit succeeds.
     session.flush()
     summary = conversation_summary(conversation)
+    redacted = {**summary, "contact": redact_contact(summary["contact"])}
     after_commit(session, publish)
 
 
 def events_after(
-    state: ChatsState, conversation_id: int, after: int, staff: bool, limit: int | None = None
+    state: ChatsState,
+    conversation_id: int,
+    after: int,
+    staff: bool,
+    limit: int | None = None,
+    *,
+    pii: bool = False,
 ) -> list[dict[str, Any]]:
-    """The events a client missed, oldest first; visitors never receive staff-only ones."""
+    """The events a client missed, oldest first. Visitors get public events only; staff
+    without ``customers.view`` (``pii=False``) get no contact or visitor-context events."""
     query = (
         select(ConversationEvent)
         .where(ConversationEvent.conversation_id == conversation_id)
@@ -103,4 +113,6 @@ def events_after(
     )
     if not staff:
         query = query.where(ConversationEvent.visibility == Visibility.PUBLIC)
+    elif not pii:
+        query = query.where(ConversationEvent.visibility != Visibility.PII)
     return [event_wire(e) for e in state.session.scalars(query)]

@@ -81,7 +81,7 @@ def do_record_context(
     ctx.updated_at = utcnow()
     state.session.flush()
     append_event(
-        state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.STAFF
+        state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.PII
     )
     if ip_changed and state.config.geoip_database:
         from ..jobs import enqueue
@@ -108,5 +108,5 @@ def do_set_location(
     ctx.country, ctx.country_code, ctx.city = country, country_code, city
     ctx.updated_at = at or utcnow()
     append_event(
-        state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.STAFF
+        state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.PII
     )
