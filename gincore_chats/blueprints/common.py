@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import jsonify, request, session
+from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..identity import Manager, describe
@@ -38,6 +38,15 @@ def current_manager(state: ChatsState | None = None) -> Manager | None:
     if not current_user or not current_user.is_authenticated:
         return None
     return describe(current_user._get_current_object(), (state or get_state()).hooks)
+
+
+def login_required_response() -> Any:
+    """Send a logged-out browser to the host's login view (Flask-Login's), else a plain 401."""
+    login_manager = getattr(current_app, "login_manager", None)
+    login_view = getattr(login_manager, "login_view", None)
+    if login_view:
+        return redirect(url_for(login_view, next=request.full_path))
+    return current_app.make_response(("Log in to use the chats.", 401))
 
 
 def csrf_token() -> str:

@@ -15,10 +15,8 @@ from flask import (
     abort,
     current_app,
     jsonify,
-    redirect,
     render_template,
     request,
-    url_for,
 )
 from flask_sock import Sock
 
@@ -55,6 +53,7 @@ from .common import (
     current_manager,
     json_body,
     json_error,
+    login_required_response,
     same_origin,
 )
 
@@ -74,10 +73,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if manager is None:
             if api:
                 abort(json_error(401, "Log in to use the console."))
-            login_view = getattr(getattr(current_app, "login_manager", None), "login_view", None)
-            if login_view:
-                abort(redirect(url_for(login_view, next=request.full_path)))
-            abort(401)
+            abort(login_required_response())
         if not (manager.can(Permission.VIEW) or manager.is_admin):
             if api:
                 abort(

@@ -11,7 +11,7 @@ from ..models import Source, SourceKind
 from ..services import managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
-from .common import csrf_token, csrf_valid, current_manager
+from .common import csrf_token, csrf_valid, current_manager, login_required_response
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
@@ -20,7 +20,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def admin_or_abort() -> Manager:
         manager = current_manager(state)
         if manager is None:
-            abort(401)
+            abort(login_required_response())
         if not manager.is_admin:
             abort(403, "Chat settings need the chats.admin permission.")
         return manager
