@@ -412,7 +412,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             # Rights are read at connect; a socket lives for hours. If the host revoked a
             # permission or an admin changed assignments, close it: the client reconnects and
             # gets exactly its current rights.
-            loader = getattr(current_app.login_manager, "_user_callback", None)
+            loader = getattr(getattr(current_app, "login_manager", None), "_user_callback", None)
             user = loader(manager.id) if loader else None
             now = describe(user, state.hooks) if user is not None else None
             if (
