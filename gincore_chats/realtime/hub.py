@@ -181,7 +181,6 @@ class Hub:
 
     def _listen_forever(self) -> None:
         backoff = 0.2
-        first = True
         while not self._stopping:
             pubsub = None
             try:
@@ -190,10 +189,9 @@ class Hub:
                 # Wait for the subscribe confirmation so "ready" means no publish is missed.
                 pubsub.get_message(timeout=5.0, ignore_subscribe_messages=False)
                 self._ready.set()
-                if not first:
-                    # Anything published while we were away is lost on this channel.
-                    self._broadcast_local({"type": "resync"})
-                first = False
+                # Anything published before this subscription (while we were away, or between
+                # the first socket's hello and now) never reaches us on this channel.
+                self._broadcast_local({"type": "resync"})
                 backoff = 0.2
                 for raw in pubsub.listen():
                     if raw.get("type") != "message":

@@ -74,12 +74,14 @@ def event_wire(event: ConversationEvent) -> dict[str, Any]:
 def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     """After commit, tell the consoles watching this source that the list row changed."""
     session = state.session
+    source_id = conversation.source_id
 
     def publish() -> None:
+        # Only captured values here: touching the expired ORM object would reload it.
         state.hub.publish(
             {
                 "route": "inbox",
-                "source_id": conversation.source_id,
+                "source_id": source_id,
                 "data": {"type": "conversation", "conversation": summary},
                 # What managers without customers.view receive instead.
                 "redacted": {"type": "conversation", "conversation": redacted},
@@ -87,7 +89,11 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
         )
 
     # Taken now (an after-commit hook may not query); published only if the commit succeeds.
+    # Refreshed after the flush: the event's UPDATE holds the conversation's row lock, so what
+    # is read now is the newest state; columns loaded earlier may predate a concurrent change.
     session.flush()
+    session.refresh(conversation)
+    session.refresh(conversation.contact)
     summary = conversation_summary(conversation)
     redacted = {**summary, "contact": redact_contact(summary["contact"])}
     after_commit(session, publish)
