@@ -10,13 +10,35 @@ from ``ChannelConfig`` and returns a :class:`SendResult`, or raises :class:`Chan
 exist only where the platform supports them (``supports_edit`` / ``supports_delete``).
 
 Ids are strings everywhere (Viber tokens exceed 2**53; Meta ids are strings already).
+
+Optional capabilities, looked up with ``getattr`` so an adapter without them still satisfies
+:class:`Channel`:
+
+* ``connect`` (:class:`ConnectableChannel`): register the webhook with the platform;
+* ``edit`` / ``delete`` (:class:`EditableChannel`);
+* ``fetch_media`` (:class:`MediaFetchingChannel`): download an inbound file's bytes;
+* ``validate_credentials(credentials)``: raise ValueError with a message for the admin;
+* ``profile(config, credentials, user_id) -> Sender``: who a customer is, asked once when a
+  contact is first seen without a name (Messenger, Instagram);
+* ``account_credential`` (class attribute): the credential that names the platform account
+  (page id, phone number id); when set, ``parse(raw_body, account_id=credentials[name])`` is
+  called, so events for other accounts sharing one Meta app are dropped;
+* class attributes ``generated_credentials`` (name -> shown to the admin?: secrets the library
+  creates itself, e.g. a webhook secret or a Meta verify token) and ``optional_credentials``
+  (fields the admin may leave empty).
+
+``headers`` given to ``verify`` is a :class:`HeaderDict`: look names up in any case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+
+#: Largest inbound file an adapter downloads (Telegram's own bot limit is 20 MB).
+MEDIA_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,6 +51,28 @@ class ChannelConfig:
     instagram_graph_base: str = "https://graph.instagram.com"
     viber_api_base: str = "https://chatapi.viber.com/pa"
     timeout: float = 15.0
+
+
+class HeaderDict(dict[str, str]):
+    """HTTP headers with case-insensitive names (stored lower-case), still a plain dict."""
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        pairs = items.items() if isinstance(items, Mapping) else items
+        for key, value in pairs:
+            self[key] = value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key.lower(), value)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
 
 
 @dataclass(frozen=True)
@@ -63,6 +107,9 @@ class InboundMessage:
     reply_to_external_id: str | None = None
     sent_at: datetime | None = None
     # Our own outbound message echoed back (Messenger/Instagram): never a customer message.
+    # For an echo, ``sender`` is still the *customer* (the echo's recipient), so the
+    # conversation can be found; an echo of a reply sent from the platform's own inbox is
+    # recorded as a manager message, one we sent ourselves is dropped by its external_id.
     is_echo: bool = False
 
 
@@ -99,6 +146,7 @@ class OutboundAttachment:
     filename: str
     mime_type: str
     data: bytes | None = None  # when given, uploaded as multipart instead of by URL
+    size: int | None = None  # bytes; Viber requires it for files
 
 
 @dataclass(frozen=True)
@@ -108,6 +156,21 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = ()
     reply_to_external_id: str | None = None
     sender_name: str | None = None  # Viber shows a sender name per message
+    # Stable per message across retries (the generic webhook's event id).
+    idempotency_key: str | None = None
+    # When the customer last wrote (WhatsApp/Meta 24-hour window checks before calling out).
+    customer_last_message_at: datetime | None = None
+    # Extra context for adapters that forward it (generic webhook: conversation, source ids).
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FetchedMedia:
+    """An inbound file's bytes, downloaded through the platform (see ``fetch_media``)."""
+
+    data: bytes
+    mime_type: str | None = None
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,3 +220,43 @@ class Channel(Protocol):
     def send(
         self, config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
     ) -> SendResult: ...
+
+
+class ConnectableChannel(Channel, Protocol):
+    """A channel whose webhook the library can register through the platform's API."""
+
+    def connect(self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str) -> str:
+        """Register ``webhook_url``; return a line for the admin, or raise ChannelError."""
+        ...
+
+
+class EditableChannel(Channel, Protocol):
+    """A channel that can change or remove a message already delivered (Telegram)."""
+
+    def edit(
+        self,
+        config: ChannelConfig,
+        credentials: dict[str, Any],
+        recipient_id: str,
+        external_id: str,
+        text: str,
+    ) -> None: ...
+
+    def delete(
+        self,
+        config: ChannelConfig,
+        credentials: dict[str, Any],
+        recipient_id: str,
+        external_id: str,
+    ) -> None: ...
+
+
+class MediaFetchingChannel(Channel, Protocol):
+    """A channel that can download an inbound file (``InboundMedia.ref``) for storage.
+
+    ``limit`` is the most bytes to accept (see :data:`MEDIA_LIMIT`); more is a permanent error.
+    """
+
+    def fetch_media(
+        self, config: ChannelConfig, credentials: dict[str, Any], media: InboundMedia, limit: int
+    ) -> FetchedMedia: ...

@@ -1,0 +1,95 @@
+"""Inbound webhooks: ``<prefix>/webhooks/<public key>``, one URL per channel source.
+
+A POST is authenticated by the source's adapter over the **raw** body (Telegram's secret
+header, Meta's ``X-Hub-Signature-256``, Viber's ``X-Viber-Content-Signature``, the generic
+source's HMAC or bearer token) before anything is parsed; a refused request gets 403 and leaves
+no trace. An accepted one is stored as an ``InboundEvent`` and answered 200 at once; an RQ job
+does the work (platforms retry slow or failed deliveries, Messenger gives up after 20 s).
+A GET answers Meta's verification handshake.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..channels.base import Channel, HeaderDict
+from ..channels.registry import get_adapter
+from ..models import Source, SourceKind
+from ..services import sources
+from ..services.inbound import do_store_event
+from ..services.secrets import SecretUnreadable, decrypt
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import client_ip, json_error
+
+log = logging.getLogger(__name__)
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint("gincore_chats_webhooks", __name__)
+
+    def channel_source(public_key: str) -> tuple[Source, Channel, dict[str, Any]] | Response:
+        source = sources.get_by_key(state, public_key)
+        adapter = (
+            get_adapter(source.kind)
+            if source is not None and source.kind != SourceKind.WIDGET
+            else None
+        )
+        if source is None or adapter is None:
+            return json_error(404, "No such webhook.")
+        if not source.active:
+            return json_error(403, "This source is switched off.")
+        try:
+            credentials = decrypt(state, source.credentials_encrypted)
+        except SecretUnreadable:
+            # Not the sender's fault: ask the platform to try again while an admin re-enters them.
+            log.error("gincore_chats: credentials of source %s cannot be decrypted", source.id)
+            return json_error(503, "This source is not configured.")
+        return source, adapter, credentials
+
+    def read_body(limit: int) -> bytes | None:
+        """The raw body, or None when it is larger than ``limit`` (read no further)."""
+        if request.content_length is not None and request.content_length > limit:
+            return None
+        data = request.stream.read(limit + 1)
+        return None if len(data) > limit else data
+
+    @bp.post("/webhooks/<public_key>")
+    def receive(public_key: str) -> Any:
+        found = channel_source(public_key)
+        if isinstance(found, Response):
+            return found
+        source, adapter, credentials = found
+        body = read_body(state.config.webhook_max_body)
+        if body is None:
+            return json_error(413, "The request body is too large.")
+        headers = HeaderDict(request.headers.items())
+        if not adapter.verify(credentials, headers, body):
+            return json_error(403, "Invalid signature.")
+        validate = getattr(adapter, "validate_body", None)
+        if validate is not None:
+            # The generic API's caller waits for the answer: tell it what is wrong now.
+            try:
+                validate(body)
+            except ValueError as exc:
+                return json_error(400, str(exc))
+        headers["x-remote-addr"] = client_ip(state) or ""
+        with unit_of_work(state.session):
+            event_id, _ = do_store_event(state, source, headers, body)
+        return jsonify(ok=True, event_id=event_id)
+
+    @bp.get("/webhooks/<public_key>")
+    def handshake(public_key: str) -> Any:
+        found = channel_source(public_key)
+        if isinstance(found, Response):
+            return found
+        _, adapter, credentials = found
+        answer = adapter.handshake(credentials, request.args.to_dict())
+        if answer is None:
+            return json_error(403, "Verification failed.")
+        return Response(answer, status=200, mimetype="text/plain")
+
+    return bp

@@ -1,0 +1,85 @@
+"""The WhatsApp Cloud API adapter: the :class:`~..base.Channel` protocol over parse and api."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..base import (
+    ChannelConfig,
+    FetchedMedia,
+    InboundMedia,
+    OutboundMessage,
+    ParsedWebhook,
+    SendResult,
+)
+from ..meta.credentials import check_ids, dashboard_steps
+from ..meta.signature import answer_handshake, signature_valid
+from . import api
+from .parse import parse_webhook
+
+
+class WhatsAppChannel:
+    kind: ClassVar[str] = "whatsapp"
+    supports_edit: ClassVar[bool] = False
+    supports_delete: ClassVar[bool] = False
+    credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
+        "access_token": ("Access token (system user)", True),
+        "app_secret": ("App secret (signs the webhooks)", True),
+        "verify_token": ("Webhook verify token", False),
+        "phone_number_id": ("Phone number ID", False),
+        "business_account_id": ("WhatsApp Business Account ID", False),
+    }
+    # The library makes the verify token up; the admin copies it into the App Dashboard.
+    # One app callback serves all the app's numbers: parse keeps this number's events.
+    account_credential: ClassVar[str] = "phone_number_id"
+    generated_credentials: ClassVar[dict[str, bool]] = {"verify_token": True}
+    optional_credentials: ClassVar[frozenset[str]] = frozenset()
+
+    def verify(self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes) -> bool:
+        return signature_valid(credentials.get("app_secret"), headers, raw_body)
+
+    def handshake(self, credentials: dict[str, Any], query: dict[str, str]) -> str | None:
+        return answer_handshake(credentials.get("verify_token"), query)
+
+    def parse(self, raw_body: bytes, *, account_id: str | None = None) -> ParsedWebhook:
+        """``account_id``: this source's phone number id, to drop other numbers' events."""
+        return parse_webhook(raw_body, phone_number_id=account_id)
+
+    def send(
+        self, config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
+    ) -> SendResult:
+        return api.send_message(config, credentials, message)
+
+    def fetch_media(
+        self, config: ChannelConfig, credentials: dict[str, Any], media: InboundMedia, limit: int
+    ) -> FetchedMedia:
+        """Bytes of an inbound file; ``media.ref`` is WhatsApp's media id."""
+        got = api.fetch_media(config, credentials, media.ref, limit=limit)
+        # The webhook's document name is the one the customer saw; the lookaside URL has none.
+        return FetchedMedia(
+            data=got.data,
+            mime_type=got.mime_type or media.mime_type,
+            filename=media.filename or got.filename,
+        )
+
+    def mark_read(
+        self, config: ChannelConfig, credentials: dict[str, Any], external_id: str
+    ) -> None:
+        api.mark_read(config, credentials, external_id)
+
+    def connect(self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str) -> str:
+        api.subscribe_app(config, credentials)
+        return (
+            f"The app is subscribed to WhatsApp Business Account "
+            f"{credentials['business_account_id']}. "
+            + dashboard_steps("WhatsApp → Configuration", webhook_url, "messages")
+        )
+
+    def validate_credentials(self, credentials: dict[str, Any]) -> None:
+        check_ids(
+            credentials,
+            {
+                "phone_number_id": "The phone number ID",
+                "business_account_id": "The WhatsApp Business Account ID",
+            },
+        )
