@@ -1,0 +1,164 @@
+"""Admin settings (``chats.admin``) for notifications: the corporate mailbox, push keys, and each
+source's email timeouts (a section of the source page, with the reason a scenario is inactive).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ..identity import Manager
+from ..models import Source, SourceKind
+from ..services import mailbox, unread_alerts, web_push
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import csrf_token, csrf_valid, current_manager, login_required_response
+
+#: Longest timeout an admin may set (minutes): a week.
+MAX_MINUTES = 7 * 24 * 60
+
+
+def _minutes(value: str, label: str) -> float | None:
+    text = (value or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise ValueError(f"{label}: enter a number of minutes (0.5 for 30 seconds).") from None
+    if minutes < 0 or minutes > MAX_MINUTES:
+        raise ValueError(f"{label}: between 0 and {MAX_MINUTES} minutes (a week).")
+    return minutes or None
+
+
+def source_status(state: ChatsState, source: Source) -> dict[str, Any]:
+    """Both scenarios of a source: the timeout in minutes, and why one is inactive (or None)."""
+    box = mailbox.load(state)
+    result: dict[str, Any] = {"mailbox_reason": box.inactive_reason}
+    for name, key in (
+        ("employee", unread_alerts.EMPLOYEE_TIMEOUT),
+        ("customer", unread_alerts.CUSTOMER_TIMEOUT),
+    ):
+        wait = unread_alerts.timeout(source, key)
+        minutes = round(wait.total_seconds() / 60, 2) if wait else None
+        reason: str | None = None
+        if name == "customer" and source.kind != SourceKind.WIDGET:
+            reason = "Only website widget sources report what the customer has seen."
+        elif wait is None:
+            reason = "Off: no timeout is set."
+        elif box.inactive_reason:
+            reason = box.inactive_reason
+        elif name == "employee" and not source.employee_ids:
+            reason = "No employee is assigned to this source."
+        result[name] = {"minutes": minutes, "reason": reason}
+    return result
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint("gincore_chats_notification_settings", __name__, template_folder="../templates")
+
+    def admin_or_abort() -> Manager:
+        manager = current_manager(state)
+        if manager is None:
+            abort(login_required_response())
+        if not manager.is_admin:
+            abort(403, "Chat settings need the chats.admin permission.")
+        return manager
+
+    @bp.before_request
+    def guard() -> Any:
+        admin_or_abort()
+        if request.method == "POST" and not csrf_valid():
+            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
+        return None
+
+    @bp.app_template_global("gincore_chats_alert_status")
+    def alert_status(source: Source) -> dict[str, Any]:
+        # For the source page's notification section (settings_source_notifications.html).
+        return source_status(state, source)
+
+    def page(status: int = 200, **context: Any) -> Any:
+        context.setdefault("errors", {})
+        context.setdefault("test_result", None)
+        admin = current_manager(state)
+        return render_template(
+            "gincore_chats/settings_notifications.html",
+            csrf_token=csrf_token(),
+            box=mailbox.load(state),
+            keys=web_push.load_keys(state),
+            default_test_to=admin.email if admin else "",
+            default_subject=_default_subject(state),
+            **context,
+        ), status
+
+    @bp.get("/settings/notifications")
+    def index() -> Any:
+        return page()
+
+    @bp.post("/settings/notifications/mailbox")
+    def save_mailbox() -> Any:
+        form = request.form.to_dict()
+        try:
+            with unit_of_work(state.session):
+                mailbox.do_save(state, form)
+        except mailbox.MailboxError as exc:
+            return page(400, errors={"mailbox": str(exc)})
+        flash("Corporate email saved.")
+        return redirect(url_for(".index"))
+
+    @bp.post("/settings/notifications/mailbox/test")
+    def test_mailbox() -> Any:
+        to = request.form.get("to", "")
+        try:
+            mailbox.send_test(state, to)
+        except (mailbox.MailboxError, mailbox.MailError) as exc:
+            return page(test_result={"ok": False, "message": f"Not sent. {exc}", "to": to})
+        message = f"Test email sent to {to.strip()}. Check that it arrived."
+        return page(test_result={"ok": True, "message": message, "to": to})
+
+    @bp.post("/settings/notifications/push-keys")
+    def create_push_keys() -> Any:
+        try:
+            with unit_of_work(state.session):
+                web_push.do_create_keys(
+                    state,
+                    request.form.get("subject", ""),
+                    replace=request.form.get("replace") == "on",
+                )
+        except web_push.PushError as exc:
+            return page(400, errors={"push": str(exc)})
+        flash("Push keys created. Managers can now enable notifications in the console.")
+        return redirect(url_for(".index"))
+
+    @bp.post("/settings/sources/<int:source_id>/notifications")
+    def save_source(source_id: int) -> Any:
+        source = state.session.get(Source, source_id)
+        if source is None:
+            abort(404)
+        try:
+            employee = _minutes(request.form.get("employee_minutes", ""), "Employee emails")
+            customer = _minutes(request.form.get("customer_minutes", ""), "Customer emails")
+        except ValueError as exc:
+            flash(str(exc))
+            return redirect(url_for("gincore_chats_settings.edit_source", source_id=source_id))
+        with unit_of_work(state.session):
+            unread_alerts.do_set_timeouts(
+                state,
+                source,
+                employee_seconds=employee * 60 if employee else None,
+                customer_seconds=customer * 60 if customer else None,
+            )
+        flash("Notification timeouts saved.")
+        return redirect(url_for("gincore_chats_settings.edit_source", source_id=source_id))
+
+    return bp
+
+
+def _default_subject(state: ChatsState) -> str:
+    """A VAPID contact to suggest: the corporate sender, else the public https URL."""
+    box = mailbox.load(state)
+    if box.from_address:
+        return f"mailto:{box.from_address}"
+    url = state.config.public_url or ""
+    return url if url.startswith("https://") else ""
