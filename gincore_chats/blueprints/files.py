@@ -1,0 +1,191 @@
+"""Uploads and downloads of attachments, for the console (session) and the widget (token).
+
+One upload = one message, idempotent on ``client_id``: a retried upload returns the message the
+first try created. Downloads are served only to whoever may read the conversation, with
+``nosniff``, a sandboxing CSP, and ``attachment`` disposition for anything but safe images, so a
+file never renders as HTML or SVG in our origin.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
+
+from ..identity import Manager
+from ..models import Attachment, Conversation
+from ..permissions import Permission, PermissionDenied
+from ..serialize import message_dict
+from ..services import attachments, conversations, messages
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import api_errors, csrf_valid, current_manager, json_error
+from .visitor_auth import preflight_response, visitor_conversation, with_cors
+
+_SLACK = 64 * 1024  # multipart framing and the text fields around the file
+
+
+def _file_response(state: ChatsState, attachment: Attachment, thumb: bool) -> Response:
+    inline = attachments.is_inline_image(attachment)
+    key = attachment.thumbnail_key if thumb and attachment.thumbnail_key else attachment.storage_key
+    mimetype = "image/jpeg" if key != attachment.storage_key else attachment.content_type
+    if key != attachment.storage_key and key.endswith(".thumb"):
+        # Thumbnails are JPEG, or PNG when the image has transparency.
+        with attachments.storage(state).open(key) as probe:
+            mimetype = "image/png" if probe.read(8).startswith(b"\x89PNG") else "image/jpeg"
+    response = send_file(
+        attachments.storage(state).open(key),
+        mimetype=mimetype if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=attachment.filename,
+        max_age=3600,
+        conditional=True,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _upload(state: ChatsState) -> tuple[Any, str | None, str]:
+    """The uploaded file part, or a clear error. The request body is capped before parsing."""
+    request.max_content_length = state.config.max_upload_size + _SLACK
+    file = request.files.get("file")
+    if file is None:
+        raise attachments.UploadError("Send the file in a multipart field named 'file'.")
+    return file.stream, file.filename, request.form.get("client_id", "")
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint("gincore_chats_files", __name__)
+
+    # -- console -------------------------------------------------------------------------------
+
+    def manager_for(conversation_id: int, permission: str) -> tuple[Manager, Conversation]:
+        manager = current_manager(state)
+        if manager is None:
+            raise PermissionDenied("Log in to use the console.")
+        return manager, conversations.access_for_manager(
+            state, manager, conversation_id, permission
+        )
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/attachments")
+    @api_errors
+    def console_upload(conversation_id: int) -> Any:
+        if not csrf_valid():
+            return json_error(400, "Missing or wrong CSRF token; reload the page.")
+        stream, filename, client_id = _upload(state)
+        with unit_of_work(state.session):
+            manager, conv = manager_for(conversation_id, Permission.REPLY)
+            existing = messages.find_by_client_id(state, conv, client_id) if client_id else None
+            if existing is not None:
+                return jsonify(message=message_dict(existing), created=False)
+            attachment = attachments.do_store_upload(
+                state, conv, uploaded_by=manager.id, filename=filename, stream=stream
+            )
+            message, created = messages.do_send_manager_message(
+                state,
+                manager,
+                conv,
+                request.form.get("body") or None,
+                client_id,
+                quoted_message_id=request.form.get("quoted_message_id") or None,
+                note=request.form.get("note") in ("1", "true", "on"),
+                attachments=[attachment],
+            )
+            wire = message_dict(message)
+        return jsonify(message=wire, created=created), 201
+
+    @bp.get("/console/files/<public_id>")
+    @api_errors
+    def console_download(public_id: str) -> Any:
+        attachment = attachments.find(state, public_id)
+        if attachment is None:
+            return json_error(404, "No such file.")
+        _manager, _conv = manager_for(attachment.conversation_id, Permission.VIEW)
+        return _file_response(state, attachment, request.args.get("thumb") == "1")
+
+    @bp.get("/console/api/storage")
+    @api_errors
+    def storage_usage() -> Any:
+        manager = current_manager(state)
+        if manager is None or not manager.is_admin:
+            raise PermissionDenied("Storage usage needs the chats.admin permission.")
+        usage = attachments.usage(state)
+        return jsonify(used=usage.used, quota=usage.quota, percent=usage.percent)
+
+    # -- messenger platforms -------------------------------------------------------------------
+
+    @bp.get("/files/p/<public_id>/<int:expires>/<sig>")
+    def platform_download(public_id: str, expires: int, sig: str) -> Any:
+        """A signed, short-lived link a messenger platform fetches a reply's file from."""
+        expected = attachments.public_link_signature(state, public_id, expires)
+        attachment = attachments.find(state, public_id)
+        if attachment is None or expires < time.time() or not hmac.compare_digest(expected, sig):
+            return json_error(404, "No such file.")
+        return _file_response(state, attachment, thumb=False)
+
+    # -- widget --------------------------------------------------------------------------------
+
+    @bp.before_request
+    def widget_preflight() -> Any:
+        if request.method != "OPTIONS" or "/widget/api/" not in request.path:
+            return None
+        origin = request.headers.get("Origin")
+        if not origin:
+            return json_error(400, "Origin required.")
+        return preflight_response(origin, "GET, POST, OPTIONS")
+
+    def cors(view: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            response = current_app.make_response(api_errors(view)(*args, **kwargs))
+            origin = request.headers.get("Origin")
+            return with_cors(response, origin) if origin else response
+
+        wrapper.__name__ = view.__name__
+        return wrapper
+
+    @bp.post("/widget/api/attachments")
+    @cors
+    def widget_upload() -> Any:
+        stream, filename, client_id = _upload(state)
+        with unit_of_work(state.session):
+            conv, _origin = visitor_conversation(state)
+            existing = messages.find_by_client_id(state, conv, client_id) if client_id else None
+            if existing is not None:
+                return jsonify(message=message_dict(existing), created=False)
+            from .widget import visitor_may_send  # consent and rate limits, as for text
+
+            refusal = visitor_may_send(state, conv)
+            if refusal is not None:
+                return refusal
+            attachment = attachments.do_store_upload(
+                state, conv, uploaded_by="visitor", filename=filename, stream=stream
+            )
+            message, created = messages.do_send_customer_message(
+                state, conv, request.form.get("body") or None, client_id, attachments=[attachment]
+            )
+            wire = message_dict(message)
+        return jsonify(message=wire, created=created), 201
+
+    @bp.get("/widget/api/files/<public_id>")
+    @cors
+    def widget_download(public_id: str) -> Any:
+        conv, _origin = visitor_conversation(state)
+        attachment = attachments.find(state, public_id)
+        # Another conversation's file looks exactly like a missing one.
+        if attachment is None or attachment.conversation_id != conv.id or _is_note(attachment):
+            return json_error(404, "No such file.")
+        return _file_response(state, attachment, request.args.get("thumb") == "1")
+
+    def _is_note(attachment: Attachment) -> bool:
+        from ..models import Message, MessageKind
+
+        message = (
+            state.session.get(Message, attachment.message_id) if attachment.message_id else None
+        )
+        return message is None or message.kind == MessageKind.NOTE
+
+    return bp
