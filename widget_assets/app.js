@@ -1,16 +1,20 @@
-/* gincore-chats widget, loaded by widget.js when the visitor opens the chat. Renders inside
-   the loader's shadow root; every visitor or manager string goes through textContent. */
+/* gincore-chats widget panel, loaded by widget.js when the visitor opens the chat (or on a later
+   page once they have). It renders inside the loader's shadow root; build.py minifies it.
+
+   Every text comes from the server, in the language it chose for this visitor (catalog plus the
+   admin's overrides); every visitor or manager string goes through textContent, never markup.
+   Events carry a per-conversation sequence number: the widget keeps the highest contiguous one
+   (floor) and the ones seen above it, asks for everything after the floor whenever it
+   (re)connects or sees a gap, and drops duplicates, so each message shows exactly once. */
 (function (d, w) {
   "use strict";
-  var T = {
-    title: "Chat with us", online: "We are online. Ask us anything!",
-    offline: "We're away right now. Leave a message and we'll reply during business hours.",
-    placeholder: "Write a message…", send: "Send", close: "Close chat", message: "Message",
-    joined: "{name} joined the chat", left: "{name} left the chat", deleted: "Message deleted",
-    edited: "edited", reconnecting: "Connection lost. Reconnecting…", you: "You", error: "Could not send. Retrying…"
-  };
-  var cfg, root, panel, log, box, statusEl, token, floor = 0, seen = {}, ws, delay = 500, syncTimer, isOpen;
-  var STORE = function () { return "gincore-chats:" + cfg.key; };
+  // Only for a panel that has to say why the chat did not start (nothing came from the server).
+  var T = { title: "Chat with us", close: "Close chat" };
+  var CSS_VERSION = "dev";
+  var cfg, root, wrap, panel, log, box, statusEl, typingEl, hintEl, teamEl, extraEl, consentEl, consentBox;
+  var data, token, ws, stopped, tracked, cssReady, starting, wantOpen, isOpen, lastUrl;
+  var floor = 0, seen = {}, delay = 500, retryTimer, syncTimer, lastFrame = 0, beats = 0;
+  var shown = {}, typers = {}, typing = 0, typingSentAt = 0, idleTimer, previewTimer, seenSent = 0, seenTimer, teamAt = 0;
 
   function el(tag, cls, text) {
     var n = d.createElement(tag);
@@ -18,91 +22,251 @@
     if (text != null) n.textContent = text;
     return n;
   }
+  function attrs(n, a) { for (var k in a) n.setAttribute(k, a[k]); return n; }
+  function fill(text, name) { return String(text || "").replace("{name}", name || ""); }
+  function noop() {}
+  function when(iso) {
+    try { return new Date(iso).toLocaleString(data.language); } catch (e) { return new Date(iso).toLocaleString(); }
+  }
+  function storeKey() { return "gincore-chats:" + cfg.key; }
+  function stored() { try { return w.localStorage.getItem(storeKey()); } catch (e) { return null; } }
   function uuid() {
     if (w.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = crypto.getRandomValues(new Uint8Array(16)), s = "";
     for (var i = 0; i < 16; i++) s += (b[i] + 256).toString(16).slice(1);
     return s;
   }
+  function setStatus(text, ok) {
+    if (!statusEl) return;
+    statusEl.textContent = text || "";
+    statusEl.className = ok ? "gc-status gc-ok" : "gc-status";
+  }
+  function clearStatus(text) { if (statusEl && statusEl.textContent === text) setStatus(""); }
+
   function call(method, path, body) {
-    var h = { "Accept": "application/json" };
+    var h = { Accept: "application/json" };
     if (token) h.Authorization = "Bearer " + token;
     if (body) h["Content-Type"] = "application/json";
-    return fetch(cfg.base + "/widget/api" + path, { method: method, headers: h, mode: "cors", credentials: "omit", body: body ? JSON.stringify(body) : undefined })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) {
-          if (!r.ok) { var e = new Error(data.error || ("HTTP " + r.status)); e.status = r.status; throw e; }
-          return data;
-        });
+    return fetch(cfg.base + "/widget/api" + path, {
+      method: method, headers: h, mode: "cors", credentials: "omit", body: body ? JSON.stringify(body) : undefined
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (res) {
+        if (!r.ok) {
+          var e = new Error(res.error || "HTTP " + r.status);
+          e.status = r.status;
+          e.code = res.code;
+          throw e;
+        }
+        return res;
       });
+    });
   }
   function context() {
-    var off = -new Date().getTimezoneOffset();
-    return { url: location.href, title: d.title, referrer: d.referrer, language: navigator.language, languages: navigator.languages, tz_offset: off };
+    return {
+      url: location.href, title: d.title, referrer: d.referrer, language: navigator.language,
+      languages: navigator.languages, tz_offset: -new Date().getTimezoneOffset()
+    };
   }
 
+  // -- starting -------------------------------------------------------------------------------
+
+  function begin(open) {
+    // A click while starting (a restored chat still loading) opens the chat when it is ready.
+    wantOpen = wantOpen || open;
+    if (starting) return;
+    starting = 1;
+    token = stored();
+    var ready = token
+      ? call("GET", "/conversation").then(function (res) { lastUrl = null; report(); return res; }, function (e) {
+          // A token that no longer works (or a refusal): open a new conversation only when the
+          // visitor asked for the chat on this page. Until that succeeds, the old token stays.
+          if (e.status !== 403 && e.status !== 404 || !wantOpen) throw wantOpen ? e : null;
+          return create();
+        })
+      : create();
+    Promise.all([ready, cssReady]).then(function (r) { done(); show(r[0], open); }, function (e) {
+      done();
+      if (e) fail(e, open);
+    });
+    function done() {
+      open = wantOpen;
+      starting = wantOpen = 0;
+    }
+  }
+  function create() {
+    token = null;
+    return call("POST", "/conversations", { key: cfg.key, context: context() }).then(function (res) {
+      token = res.token;
+      lastUrl = location.href;
+      // Written only now, after the visitor opened the chat (no storage before interaction).
+      try { w.localStorage.setItem(storeKey(), token); } catch (e) { /* private mode: this page only */ }
+      return res;
+    });
+  }
+  function fail(e, open) {
+    console.warn("gincore-chats: the chat could not start: " + e.message);
+    if (!panel) build();
+    setStatus(e.message);
+    if (open) toggle(true);
+  }
+  function show(res, open) {
+    data = res;
+    T = res.texts;
+    floor = 0;
+    seen = {};
+    build();
+    renderTeam();
+    res.messages.forEach(upsert);
+    floor = res.last_seq;
+    teamAt = Date.now();
+    connect();
+    track();
+    cfg.launcher.setAttribute("aria-label", isOpen ? T.close : T.open);
+    if (open) toggle(true);
+  }
+
+  // -- the panel ------------------------------------------------------------------------------
+
   function build() {
-    var css = el("link");
-    css.rel = "stylesheet";
-    css.href = cfg.base + "/widget/app.css";
-    root.appendChild(css);
-    var wrap = el("div", "gc-w");
-    panel = el("section", "gc-panel");
-    panel.setAttribute("role", "dialog");
-    panel.setAttribute("aria-label", T.title);
-    panel.hidden = true;
+    var was = isOpen;
+    if (wrap) wrap.remove();
+    wrap = el("div", "gc-w");
+    panel = attrs(el("section", "gc-panel"), { role: "dialog", "aria-label": T.title });
+    if (data) panel.lang = data.language;
+    panel.hidden = !was;
     var head = el("header", "gc-head");
-    var x = el("button", "gc-x", "×");
-    x.type = "button";
-    x.setAttribute("aria-label", T.close);
-    x.addEventListener("click", function () { toggle(false); });
+    var x = attrs(el("button", "gc-x", "×"), { type: "button", "aria-label": T.close });
+    x.onclick = function () { toggle(false); };
     head.appendChild(x);
     head.appendChild(el("h2", null, T.title));
-    head.appendChild(el("p", "gc-hint", ""));
-    head.appendChild(el("ul", "gc-team"));
+    head.appendChild(hintEl = el("p", "gc-hint"));
+    head.appendChild(teamEl = el("ul", "gc-team"));
     panel.appendChild(head);
-    log = el("ol", "gc-log");
-    log.setAttribute("aria-live", "polite");
-    log.setAttribute("aria-label", T.title);
+    log = attrs(el("ol", "gc-log"), { "aria-label": T.title, "aria-live": "polite", "aria-relevant": "additions" });
     panel.appendChild(log);
-    statusEl = el("p", "gc-status");
-    statusEl.setAttribute("role", "status");
-    panel.appendChild(statusEl);
-    var form = el("form", "gc-form");
-    var label = el("label", "gc-sr", T.message);
-    label.htmlFor = "gc-input";
-    box = el("textarea");
-    box.id = "gc-input";
-    box.rows = 1;
-    box.placeholder = T.placeholder;
-    var btn = el("button", "gc-btn", T.send);
-    btn.type = "submit";
-    form.appendChild(label);
-    form.appendChild(box);
-    form.appendChild(btn);
-    form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
-    box.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
-    });
-    panel.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
-    panel.appendChild(form);
+    panel.appendChild(typingEl = el("p", "gc-typing"));
+    panel.appendChild(statusEl = attrs(el("p", "gc-status"), { role: "status" }));
+    panel.onkeydown = function (e) { if (e.key === "Escape") toggle(false); };
+    if (data) buildForms();
     wrap.appendChild(panel);
     root.appendChild(wrap);
   }
 
-  function renderTeam(managers) {
-    var hint = panel.querySelector(".gc-hint"), team = panel.querySelector(".gc-team");
-    team.textContent = "";
-    hint.textContent = managers && managers.length ? T.online : T.offline;
-    (managers || []).slice(0, 3).forEach(function (m) {
+  function buildForms() {
+    // Name and email (a reply can reach the visitor after they leave), and the consent.
+    extraEl = el("div", "gc-extra");
+    var more = el("details"), contact = el("form", "gc-contact");
+    more.appendChild(el("summary", null, T.name_label + " · " + T.email_label));
+    var name = field(contact, "gc-name", T.name_label, { autocomplete: "name", maxlength: 200 });
+    var email = field(contact, "gc-email", T.email_label, { type: "email", autocomplete: "email", maxlength: 320 });
+    name.value = data.contact.name || "";
+    email.value = data.contact.email || "";
+    contact.appendChild(attrs(el("button", "gc-btn", T.save_contact), { type: "submit" }));
+    contact.onsubmit = function (e) {
+      e.preventDefault();
+      if (!contact.reportValidity()) return;
+      call("PATCH", "/contact", { name: name.value, email: email.value }).then(function (res) {
+        data.contact = res.contact;
+        more.open = false;
+        setStatus(res.contact.email ? T.contact_saved : "", 1);
+      }, function (e) { setStatus(e.message); });
+    };
+    more.appendChild(contact);
+    // Open by itself when nobody is online: the email is how the answer will reach them.
+    more.open = !data.managers.length && !data.contact.email;
+    extraEl.appendChild(more);
+
+    consentEl = el("p", "gc-consent");
+    consentBox = attrs(el("input"), { type: "checkbox", id: "gc-consent" });
+    consentEl.appendChild(consentBox);
+    consentEl.appendChild(attrs(el("label", null, T.consent), { "for": "gc-consent" }));
+    var url = data.consent.privacy_url;
+    if (url && /^https?:\/\//i.test(url)) {
+      consentEl.appendChild(attrs(el("a", null, T.privacy_policy), { href: url, target: "_blank", rel: "noopener noreferrer" }));
+    }
+    consentBox.onchange = function () {
+      if (!consentBox.checked) return;
+      consentBox.disabled = true;
+      call("PATCH", "/contact", { consent: true }).then(function (res) {
+        data.contact = res.contact;
+        clearStatus(T.consent_required);
+        showConsent();
+      }, function (e) {
+        consentBox.checked = consentBox.disabled = false;
+        setStatus(e.message);
+      });
+    };
+    extraEl.appendChild(consentEl);
+    showConsent();
+    panel.appendChild(extraEl);
+
+    var form = el("form", "gc-form");
+    box = field(form, "gc-input", T.message_label, { rows: 1, placeholder: T.placeholder }, "textarea");
+    form.firstChild.className = "gc-sr";
+    form.appendChild(attrs(el("button", "gc-btn", T.send), { type: "submit" }));
+    form.onsubmit = function (e) { e.preventDefault(); submit(); };
+    box.onkeydown = function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    };
+    box.oninput = function () { grow(); typed(); };
+    box.onblur = stopTyping;
+    panel.appendChild(form);
+  }
+  function field(form, id, text, a, tag) {
+    form.appendChild(attrs(el("label", null, text), { "for": id }));
+    var input = attrs(el(tag || "input"), a);
+    input.id = id;
+    form.appendChild(input);
+    return input;
+  }
+  function showConsent() {
+    // Once given, the consent is on record (with the text shown): the box is not asked again.
+    consentEl.hidden = !!data.contact.consent;
+  }
+  function grow() {
+    box.style.height = "auto";
+    box.style.height = Math.min(box.scrollHeight + 2, 120) + "px";
+  }
+
+  // The chats server's and this page's own images only: no third-party request, ever.
+  function safeImage(url) {
+    if (!url) return null;
+    try { var u = new URL(url, cfg.base + "/"); } catch (e) { return null; }
+    var ok = /^https?:$/.test(u.protocol) && (u.origin === new URL(cfg.base).origin || u.origin === location.origin);
+    return ok ? u.href : null;
+  }
+  function avatar(url, name) {
+    var src = safeImage(url), n;
+    function initial() {
+      var s = attrs(el("span", "gc-av"), { "aria-hidden": "true" });
+      s.dataset.i = (Array.from((name || "?").trim())[0] || "?").toUpperCase();
+      return s;
+    }
+    if (!src) return initial();
+    n = attrs(el("img", "gc-av"), { alt: "", src: src });
+    n.onerror = function () { if (n.parentNode) n.parentNode.replaceChild(initial(), n); };
+    return n;
+  }
+
+  function renderTeam() {
+    var managers = data.managers || [];
+    hintEl.textContent = managers.length ? T.greeting_online : T.offline + " " + T.business_hours;
+    teamEl.textContent = "";
+    managers.slice(0, 3).forEach(function (m) {
       var li = el("li");
-      var av = el("span", "gc-av", (m.name || "?").charAt(0).toUpperCase());
-      av.setAttribute("aria-hidden", "true");
-      li.appendChild(av);
+      li.appendChild(avatar(m.avatar_url, m.name));
       li.appendChild(el("span", null, m.name));
-      team.appendChild(li);
+      teamEl.appendChild(li);
     });
   }
+  function refreshTeam() {
+    // Presence is not pushed to visitors: look again when the panel opens (at most once a minute).
+    if (!data || Date.now() - teamAt < 60000) return;
+    teamAt = Date.now();
+    call("GET", "/conversation").then(function (res) { data.managers = res.managers; renderTeam(); }, noop);
+  }
+
+  // -- messages -------------------------------------------------------------------------------
 
   function render(m) {
     var li = el("li");
@@ -110,146 +274,341 @@
     if (m.client_id) li.dataset.cid = m.client_id;
     if (m.kind === "system") {
       li.className = "gc-sys";
-      var t = T[m.system_code] || m.body;
-      li.textContent = t.replace("{name}", (m.system_data && m.system_data.name) || "");
+      li.textContent = fill(T[m.system_code] || m.body, m.system_data && m.system_data.name);
       return li;
     }
     if (m.kind === "customer") li.className = "gc-mine";
-    else li.appendChild(el("p", "gc-sig", m.author_name));
-    var bubble = el("div", "gc-m");
-    if (m.quoted) bubble.appendChild(el("p", "gc-q", (m.quoted.author_name || "") + ": " + (m.quoted.deleted ? T.deleted : m.quoted.body)));
+    else {
+      // Signed: the manager's avatar (or initial) and name.
+      var sig = el("p", "gc-sig");
+      sig.appendChild(avatar(m.author_avatar_url, m.author_name));
+      sig.appendChild(el("span", null, m.author_name));
+      li.appendChild(sig);
+    }
+    var bubble = attrs(el("div", "gc-m"), { dir: "auto" });
+    if (m.created_at) bubble.title = when(m.created_at);
+    var q = !m.deleted && m.quoted;
+    if (q) bubble.appendChild(el("p", "gc-q", (q.kind === "customer" ? T.you : q.author_name || "") + ": " + (q.deleted ? T.deleted : q.body)));
     if (m.deleted) bubble.appendChild(el("span", "gc-del", T.deleted));
-    else bubble.appendChild(d.createTextNode(m.body));
+    else {
+      bubble.appendChild(d.createTextNode(m.body || ""));
+      (m.attachments || []).forEach(function (f) { bubble.appendChild(attachment(f)); });
+    }
     if (m.edited_at && !m.deleted) bubble.appendChild(el("span", "gc-ed", " · " + T.edited));
     li.appendChild(bubble);
     return li;
   }
-  function upsert(m) {
-    if (m.kind === "note") return;
-    var old = log.querySelector('[data-id="' + m.id + '"]') || (m.client_id && log.querySelector('[data-cid="' + m.client_id + '"]'));
-    var n = render(m);
-    if (old) log.replaceChild(n, old); else log.appendChild(n);
-    log.scrollTop = log.scrollHeight;
-  }
-
-  function accept(seq) {
-    if (seq <= floor || seen[seq]) return false;
-    seen[seq] = 1;
-    while (seen[floor + 1]) { delete seen[floor + 1]; floor++; }
-    return true;
-  }
-  function onEvent(ev) {
-    if (!accept(ev.seq)) return;
-    var data = ev.data || {};
-    if (ev.event === "message.created" || ev.event === "message.updated") upsert(data.message);
-    if (Object.keys(seen).length && !syncTimer) syncTimer = setTimeout(function () { syncTimer = null; sync(); }, 300);
-  }
-  function sync() { if (ws && ws.readyState === 1) ws.send(JSON.stringify({ op: "sync", after: floor })); }
-
-  function connect() {
-    ws = new WebSocket(cfg.base.replace(/^http/, "ws") + "/widget/ws");
-    ws.onopen = function () { ws.send(JSON.stringify({ op: "auth", token: token })); };
-    ws.onmessage = function (e) {
-      var m = JSON.parse(e.data);
-      if (m.type === "hello") { delay = 500; statusEl.textContent = ""; sync(); }
-      else if (m.type === "event") onEvent(m);
-      else if (m.type === "synced") {
-        if (m.upto > floor) floor = m.upto;
-        for (var k in seen) if (+k <= floor) delete seen[k];
-        if (m.more) sync();
-      } else if (m.type === "resync") sync();
-      else if (m.type === "error") console.warn("gincore-chats:", m.message);
+  function attachment(f) {
+    // Files need the visitor's token, so they are fetched and shown from blob: URLs.
+    var b = attrs(el("button", "gc-file", f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KB)"), { type: "button" });
+    b.onclick = function () {
+      file(f, false).then(function (url) {
+        attrs(el("a"), { href: url, download: f.name }).click();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      }, function (e) { setStatus(e.message); });
     };
-    ws.onclose = function (e) {
-      if (e.code === 1008) return;
-      statusEl.textContent = T.reconnecting;
-      var wait = delay * (0.5 + Math.random());
-      delay = Math.min(delay * 2, 15000);
-      setTimeout(connect, wait);
-    };
-  }
-
-  function show(data) {
-    floor = 0; seen = {};
-    log.textContent = "";
-    renderTeam(data.managers);
-    data.messages.forEach(upsert);
-    floor = data.last_seq;
-    connect();
-  }
-
-  function begin() {
-    var stored;
-    try { stored = w.localStorage.getItem(STORE()); } catch (e) { stored = null; }
-    if (stored) {
-      token = stored;
-      return call("GET", "/conversation").then(show).catch(function (e) {
-        if (e.status === 403) { token = null; try { w.localStorage.removeItem(STORE()); } catch (x) { /* private mode */ } return begin(); }
-        throw e;
-      });
+    if (f.image) {
+      file(f, f.thumbnail).then(function (url) {
+        var img = attrs(el("img", "gc-img"), { src: url, alt: f.name });
+        b.textContent = "";
+        b.appendChild(img);
+      }, noop);
     }
-    return call("POST", "/conversations", { key: cfg.key, context: context() }).then(function (data) {
-      token = data.token;
-      // Written only now, after the visitor opened the chat (no storage before interaction).
-      try { w.localStorage.setItem(STORE(), token); } catch (e) { /* private mode: this tab only */ }
-      show(data);
-    });
+    return b;
+  }
+  function file(f, thumb) {
+    return fetch(cfg.base + "/widget/api/files/" + encodeURIComponent(f.id) + (thumb ? "?thumb=1" : ""), {
+      headers: { Authorization: "Bearer " + token }, mode: "cors", credentials: "omit"
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.blob();
+    }).then(function (blob) { return URL.createObjectURL(blob); });
+  }
+  function upsert(m) {
+    if (!m || m.kind === "note") return;
+    shown[m.id] = m;
+    // Messages quoting this one show its new wording (or that it was deleted) too.
+    for (var id in shown) {
+      var q = shown[id].quoted;
+      if (q && q.id === m.id && (q.body !== m.body || q.deleted !== m.deleted)) {
+        q.body = m.body.slice(0, 200);
+        q.deleted = m.deleted;
+        upsert(shown[id]);
+      }
+    }
+    var old = log.querySelector('[data-id="' + m.id + '"]') || (m.client_id && log.querySelector('[data-cid="' + m.client_id + '"]'));
+    var n = render(m), bottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    if (old) log.replaceChild(n, old);
+    else place(n, m.id);
+    if (m.kind === "manager" && typers[m.author_id]) stopTyper(m.author_id);
+    if (bottom || m.kind === "customer") log.scrollTop = log.scrollHeight;
+    markSeen();
+  }
+  function place(n, id) {
+    // In id order; unconfirmed messages of the visitor stay at the end.
+    for (var k = log.lastElementChild; k; k = k.previousElementSibling) {
+      if (+k.dataset.id < id) return log.insertBefore(n, k.nextSibling);
+    }
+    log.insertBefore(n, log.firstChild);
+  }
+  function lastConfirmed() {
+    for (var k = log.lastElementChild; k && isNaN(+k.dataset.id); k = k.previousElementSibling) { /* pending */ }
+    return k;
   }
 
-  function send(body, cid, attempt) {
-    return call("POST", "/messages", { body: body, client_id: cid }).then(function (r) {
-      statusEl.textContent = "";
-      upsert(r.message);
-    }).catch(function (e) {
-      if (!e.status && attempt < 6) {
-        statusEl.textContent = T.error;
-        return new Promise(function (r) { setTimeout(r, 1000 * (attempt + 1)); }).then(function () { return send(body, cid, attempt + 1); });
-      }
-      statusEl.textContent = e.message;
-    });
-  }
   function submit() {
     var body = box.value.trim();
-    if (!body || !token) return;
+    if (!body) return;
+    if (data.consent.required && !data.contact.consent) {
+      setStatus(T.consent_required);
+      return consentBox.focus();
+    }
     box.value = "";
-    var cid = uuid();
-    var pending = render({ id: "p-" + cid, client_id: cid, kind: "customer", body: body });
-    pending.style.opacity = ".6";
-    log.appendChild(pending);
+    grow();
+    stopTyping();
+    var cid = uuid(), n = render({ id: "p-" + cid, client_id: cid, kind: "customer", body: body });
+    n.classList.add("gc-pending");
+    log.appendChild(n);
     log.scrollTop = log.scrollHeight;
     send(body, cid, 0);
   }
+  function send(body, cid, attempt) {
+    call("POST", "/messages", { body: body, client_id: cid }).then(function (res) {
+      clearStatus(T.retrying);
+      upsert(res.message);
+    }, function (e) {
+      if (!e.status || e.status >= 500 && attempt < 5) {
+        // The network, or the server for a moment: the same client id makes a retry safe.
+        setStatus(T.retrying);
+        var timer, again = function () {
+          clearTimeout(timer);
+          w.removeEventListener("online", again);
+          send(body, cid, attempt + 1);
+        };
+        timer = setTimeout(again, Math.min(1000 * Math.pow(2, attempt), 15000));
+        w.addEventListener("online", again);
+        return;
+      }
+      // Refused (too fast, consent, too long): take the bubble back, keep the text, say why.
+      var p = log.querySelector('[data-cid="' + cid + '"]');
+      if (p && p.classList.contains("gc-pending")) p.remove();
+      if (!box.value) { box.value = body; grow(); }
+      setStatus(e.message);
+      if (e.code === "consent_required") {
+        data.contact.consent = false;
+        showConsent();
+        consentBox.focus();
+      }
+    });
+  }
 
-  function trackNavigation() {
-    // Single-page apps change the URL without a reload: report each change.
-    var report = function () { if (token) call("POST", "/context", context()).catch(function () {}); };
+  function markSeen() {
+    // Tell the server what the visitor has seen (the unread-reply email waits for the rest).
+    if (!isOpen || d.hidden || !token) return;
+    clearTimeout(seenTimer);
+    seenTimer = setTimeout(function () {
+      var last = lastConfirmed(), id = last ? +last.dataset.id : 0;
+      if (id > seenSent) {
+        seenSent = id;
+        call("POST", "/seen", { message_id: id }).catch(function () { seenSent = 0; });
+      }
+    }, 300);
+  }
+
+  // -- typing ---------------------------------------------------------------------------------
+
+  function typed() {
+    if (!box.value.trim()) return stopTyping();
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(stopTyping, 5000);
+    if (data.typing_preview) {
+      // The live preview (plan "pro" only): the unsent text, at most every 400 ms.
+      typing = 1;
+      if (!previewTimer) {
+        previewTimer = setTimeout(function () {
+          previewTimer = null;
+          if (typing) wsSend({ op: "typing", active: true, text: box.value.slice(0, 1000) });
+        }, 400);
+      }
+    } else if (!typing || Date.now() - typingSentAt > 3000) {
+      // Otherwise the text never leaves the browser: only "typing", repeated every 3 s.
+      typing = 1;
+      typingSentAt = Date.now();
+      wsSend({ op: "typing", active: true });
+    }
+  }
+  function stopTyping() {
+    clearTimeout(idleTimer);
+    clearTimeout(previewTimer);
+    previewTimer = null;
+    if (typing) {
+      typing = 0;
+      wsSend({ op: "typing", active: false });
+    }
+  }
+  function onTyping(f) {
+    if (f.who !== "manager") return;
+    clearTimeout(typers[f.manager_id] && typers[f.manager_id].timer);
+    if (!f.active) return stopTyper(f.manager_id);
+    // Shown until "stopped", the manager's message, or 10 s without a repeat.
+    typers[f.manager_id] = { name: f.name, timer: setTimeout(function () { stopTyper(f.manager_id); }, 10000) };
+    showTypers();
+  }
+  function stopTyper(id) {
+    if (typers[id]) clearTimeout(typers[id].timer);
+    delete typers[id];
+    showTypers();
+  }
+  function showTypers() {
+    var names = [];
+    for (var k in typers) names.push(typers[k].name);
+    typingEl.textContent = names.length ? fill(T.typing, names.join(", ")) : "";
+  }
+
+  // -- live connection ------------------------------------------------------------------------
+
+  function wsSend(msg) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(msg)); }
+  function sync() { wsSend({ op: "sync", after: floor }); }
+  function accept(seq) {
+    if (seq <= floor || seen[seq]) return false;
+    seen[seq] = 1;
+    advance();
+    return true;
+  }
+  function advance() {
+    for (var k in seen) if (+k <= floor) delete seen[k];
+    while (seen[floor + 1]) delete seen[++floor];
+  }
+  function onEvent(ev) {
+    if (!accept(ev.seq)) return;
+    var m = ev.data && ev.data.message;
+    if (ev.event === "message.created" || ev.event === "message.updated") upsert(m);
+    // A gap: an event still in transit, or one this visitor may not see. Ask from the floor.
+    for (var k in seen) {
+      if (!syncTimer) syncTimer = setTimeout(function () { syncTimer = null; sync(); }, 300);
+      break;
+    }
+  }
+  function frame(m) {
+    lastFrame = Date.now();
+    if (m.type === "hello") {
+      delay = 500;
+      clearStatus(T.reconnecting);
+      sync();
+    } else if (m.type === "event") onEvent(m);
+    else if (m.type === "synced") {
+      if (m.upto > floor) floor = m.upto;
+      advance();
+      if (m.more) sync();
+    } else if (m.type === "resync") sync();
+    else if (m.type === "typing") onTyping(m);
+    else if (m.type === "error") {
+      console.warn("gincore-chats: " + m.message);
+      if (!m.op) setStatus(m.message);
+    }
+  }
+  function connect() {
+    drop();
+    clearTimeout(retryTimer);
+    if (stopped) return;
+    var s = ws = new WebSocket(cfg.base.replace(/^http/, "ws") + "/widget/ws");
+    // The token goes in the first frame, never in the URL (URLs end up in logs).
+    s.onopen = function () { s.send(JSON.stringify({ op: "auth", token: token })); };
+    s.onmessage = function (e) { frame(JSON.parse(e.data)); };
+    s.onclose = function (e) { if (ws === s) { ws = null; lost(e.code); } };
+  }
+  function drop() {
+    // Forget a socket without waiting for its close handshake (which a dead network never ends).
+    var s = ws;
+    ws = null;
+    if (s) {
+      s.onclose = s.onmessage = null;
+      try { s.close(); } catch (e) { /* already closed */ }
+    }
+    typing = 0;
+  }
+  function lost(code) {
+    typers = {};
+    showTypers();
+    if (code === 1008) return void (stopped = 1); // refused: another try would be refused too
+    setStatus(T.reconnecting);
+    if (navigator.onLine === false) return; // the "online" event reconnects
+    retryTimer = setTimeout(connect, delay * (0.5 + Math.random()));
+    delay = Math.min(delay * 2, 15000);
+  }
+  function beat() {
+    if (!ws || ws.readyState !== 1) return;
+    // A connection that stopped answering (one-way loss) is dropped and made again.
+    if (Date.now() - lastFrame > 60000) return drop(), lost();
+    // A ping, and every fourth time a sync: a safety net if an event was ever missed.
+    if (++beats % 4) wsSend({ op: "ping" });
+    else sync();
+  }
+  function reconnectNow() {
+    if (!data || stopped) return;
+    delay = 500;
+    connect();
+  }
+
+  // -- navigation and visibility --------------------------------------------------------------
+
+  function report() {
+    // The page the visitor is on: a full page load (a restored chat) or a single-page-app step.
+    if (!token || location.href === lastUrl) return;
+    lastUrl = location.href;
+    call("POST", "/context", context()).catch(function () { lastUrl = null; });
+  }
+  function track() {
+    if (tracked) return;
+    tracked = 1;
     ["pushState", "replaceState"].forEach(function (name) {
       var orig = history[name];
-      history[name] = function () { var r = orig.apply(this, arguments); setTimeout(report, 0); return r; };
+      history[name] = function () {
+        var r = orig.apply(this, arguments);
+        setTimeout(report, 0);
+        return r;
+      };
     });
     w.addEventListener("popstate", report);
+    w.addEventListener("hashchange", report);
+    w.addEventListener("offline", function () { if (ws) { drop(); lost(); } });
+    w.addEventListener("online", reconnectNow);
+    d.addEventListener("visibilitychange", function () {
+      if (d.hidden) return;
+      if (ws) sync(); else reconnectNow();
+      markSeen();
+    });
+    setInterval(beat, 25000);
   }
 
   function toggle(open) {
-    isOpen = open === undefined ? !isOpen : open;
+    isOpen = open == null ? !isOpen : open;
     panel.hidden = !isOpen;
     cfg.launcher.setAttribute("aria-expanded", String(isOpen));
-    cfg.launcher.setAttribute("aria-label", isOpen ? T.close : "Open chat");
-    if (isOpen) box.focus(); else cfg.launcher.focus();
+    cfg.launcher.setAttribute("aria-label", isOpen ? T.close : T.open || cfg.label);
+    if (isOpen) {
+      if (box) grow(); // measured only once the panel is laid out
+      (box || panel.querySelector("button")).focus();
+      log.scrollTop = log.scrollHeight;
+      markSeen();
+      refreshTeam();
+    } else cfg.launcher.focus();
   }
-
-  w.addEventListener("online", function () { if (ws && ws.readyState > 1) { delay = 500; connect(); } });
 
   w.GincoreChats = {
     start: function (c) {
-      cfg = c; root = c.root;
-      build();
-      begin().then(function () { trackNavigation(); if (c.open) toggle(true); }).catch(function (e) {
-        console.warn("gincore-chats: the chat could not start: " + e.message);
-        statusEl.textContent = e.message;
-        if (c.open) toggle(true);
-      });
+      cfg = c;
+      root = c.root;
+      cfg.label = c.launcher.getAttribute("aria-label");
+      var css = attrs(el("link"), { rel: "stylesheet", href: c.base + "/widget/app.css?v=" + CSS_VERSION });
+      cssReady = new Promise(function (ok) { css.onload = css.onerror = ok; });
+      root.appendChild(css);
+      begin(c.open);
     },
-    toggle: function (open) { if (panel) toggle(open); }
+    toggle: function (open) {
+      // Before the chat started (or after it failed to), opening it starts it.
+      if (!data && !isOpen) return begin(true);
+      if (panel) toggle(open);
+    }
   };
 })(document, window);

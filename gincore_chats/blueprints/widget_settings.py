@@ -1,0 +1,224 @@
+"""Admin settings (``chats.admin``) for a widget source: its texts per language, and consent.
+
+Texts: every widget text of one language, each either the admin's override or (left empty) the
+catalog's translation, with a live preview of the panel. A language the catalogs lack is added
+by writing texts for it. Consent: whether the visitor must agree before sending, and the link to
+the privacy policy shown next to the checkbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from ..models import Source, SourceKind, WidgetText
+from ..services import widget_consent, widget_texts
+from ..services.unit_of_work import unit_of_work
+from ..state import ChatsState
+from .common import csrf_token, csrf_valid, current_manager, login_required_response
+
+#: What each text is, where the widget shows it (the admin page's help lines).
+TEXT_HELP: dict[str, tuple[str, str]] = {
+    "title": ("Title", "The panel's heading, and the chat's name for screen readers."),
+    "greeting_online": ("Greeting", "Under the title while an assigned manager is online."),
+    "offline": ("Away text", "Under the title when no assigned manager is online."),
+    "business_hours": ("Business hours", "After the away text."),
+    "placeholder": ("Message placeholder", "In the empty message box."),
+    "send": ("Send button", ""),
+    "open": (
+        "Launcher label",
+        "The chat button's name for screen readers. Before a visitor first opens the chat the "
+        "button uses the catalog's wording (the page has not asked the server yet).",
+    ),
+    "close": ("Close button", "Also the launcher's name while the chat is open."),
+    "message_label": ("Message box label", "Read by screen readers."),
+    "name_label": ("Name field", "In the contact form (name and email)."),
+    "email_label": ("Email field", "In the contact form."),
+    "save_contact": ("Contact form button", ""),
+    "contact_saved": ("Contact saved", "Shown after the visitor saved an email."),
+    "consent": (
+        "Consent checkbox",
+        "Recorded word for word, with the time, when the visitor ticks it.",
+    ),
+    "privacy_policy": ("Privacy policy link", "Shown when a privacy policy address is set."),
+    "consent_required": (
+        "Consent required",
+        "Shown when a visitor sends before agreeing (when consent is required).",
+    ),
+    "joined": ("Manager joined", "{name} is the manager's name."),
+    "left": ("Manager left", "{name} is the manager's name."),
+    "typing": ("Manager typing", "{name} is the manager's name."),
+    "deleted": ("Deleted message", "In place of a message a manager deleted."),
+    "edited": ("Edited mark", "After a message a manager edited."),
+    "reconnecting": ("Connection lost", "While the widget reconnects."),
+    "retrying": ("Send retrying", "While a message waits for the network."),
+    "you": ("You", "Names the visitor in a quoted message."),
+}
+#: Texts long enough for a text area.
+LONG_TEXTS = {"greeting_online", "offline", "business_hours", "contact_saved", "consent"}
+
+
+def language_name(tag: str) -> str:
+    try:
+        return str(Locale.parse(tag.replace("-", "_")).english_name)
+    except (ValueError, UnknownLocaleError):
+        return tag
+
+
+def create_blueprint(state: ChatsState) -> Blueprint:
+    bp = Blueprint("gincore_chats_widget_settings", __name__, template_folder="../templates")
+
+    @bp.before_request
+    def guard() -> Any:
+        manager = current_manager(state)
+        if manager is None:
+            abort(login_required_response())
+        if not manager.is_admin:
+            abort(403, "Chat settings need the chats.admin permission.")
+        if request.method == "POST" and not csrf_valid():
+            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
+        return None
+
+    def load(source_id: int) -> Source:
+        source = state.session.get(Source, source_id)
+        if source is None or source.kind != SourceKind.WIDGET:
+            abort(404)
+        return source
+
+    def render(template: str, **context: Any) -> str:
+        return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
+
+    def languages(source: Source) -> list[dict[str, Any]]:
+        counts = dict(
+            state.session.execute(
+                select(WidgetText.language, func.count())
+                .where(WidgetText.source_id == source.id)
+                .group_by(WidgetText.language)
+            ).all()
+        )
+        catalog = widget_texts.catalog_languages()
+        tags = sorted(catalog | set(counts), key=lambda t: (t != "en", language_name(t), t))
+        return [
+            {
+                "tag": tag,
+                "name": language_name(tag),
+                "in_catalog": tag in catalog,
+                "overrides": counts.get(tag, 0),
+            }
+            for tag in tags
+        ]
+
+    def index_page(source: Source, errors: dict[str, str], form: dict[str, Any]) -> str:
+        return render(
+            "settings_widget.html",
+            source=source,
+            languages=languages(source),
+            consent=widget_consent.consent_options(source),
+            errors=errors,
+            form=form,
+        )
+
+    @bp.get("/settings/sources/<int:source_id>/widget")
+    def index(source_id: int) -> Any:
+        return index_page(load(source_id), {}, {})
+
+    @bp.post("/settings/sources/<int:source_id>/widget/consent")
+    def save_consent(source_id: int) -> Any:
+        source = load(source_id)
+        required = request.form.get("consent_required") == "on"
+        url = request.form.get("privacy_url", "")
+        try:
+            with unit_of_work(state.session):
+                widget_consent.do_set_consent_options(
+                    state, source, required=required, privacy_url=url
+                )
+        except widget_consent.ConsentOptionsError as exc:
+            state.session.rollback()
+            form = {"consent_required": required, "privacy_url": url}
+            return index_page(load(source_id), {"consent": str(exc)}, form), 400
+        flash("Consent options saved.")
+        return redirect(url_for(".index", source_id=source_id))
+
+    @bp.post("/settings/sources/<int:source_id>/widget/languages")
+    def add_language(source_id: int) -> Any:
+        source = load(source_id)
+        raw = request.form.get("language", "")
+        try:
+            tag = widget_texts.normalize_language(raw)
+        except widget_texts.WidgetTextError as exc:
+            return index_page(source, {"language": str(exc)}, {"language": raw}), 400
+        return redirect(url_for(".texts", source_id=source_id, language=tag))
+
+    def texts_page(source: Source, tag: str, values: dict[str, str], errors: dict[str, str]) -> str:
+        catalog = tag in widget_texts.catalog_languages()
+        saved = {
+            row.key: row.text
+            for row in state.session.scalars(
+                select(WidgetText).where(
+                    WidgetText.source_id == source.id, WidgetText.language == tag
+                )
+            )
+        }
+        fields = [
+            {
+                "key": key,
+                "label": TEXT_HELP[key][0],
+                "help": TEXT_HELP[key][1],
+                "value": values.get(key, saved.get(key, "")),
+                "default": widget_texts.catalog_text(key, tag),
+                "long": key in LONG_TEXTS,
+            }
+            for key in widget_texts.KEYS
+        ]
+        return render(
+            "settings_widget_texts.html",
+            source=source,
+            language=tag,
+            language_name=language_name(tag),
+            in_catalog=catalog,
+            has_overrides=bool(saved),
+            fields=fields,
+            consent=widget_consent.consent_options(source),
+            errors=errors,
+        )
+
+    def language_or_404(language: str) -> str:
+        try:
+            return widget_texts.normalize_language(language)
+        except widget_texts.WidgetTextError:
+            abort(404)
+
+    @bp.get("/settings/sources/<int:source_id>/widget/texts/<language>")
+    def texts(source_id: int, language: str) -> Any:
+        return texts_page(load(source_id), language_or_404(language), {}, {})
+
+    @bp.post("/settings/sources/<int:source_id>/widget/texts/<language>")
+    def save_texts(source_id: int, language: str) -> Any:
+        source = load(source_id)
+        tag = language_or_404(language)
+        reset = request.form.get("reset") == "1"
+        values = {
+            key: "" if reset else request.form.get(f"text_{key}", "") for key in widget_texts.KEYS
+        }
+        try:
+            with unit_of_work(state.session):
+                widget_texts.do_set_texts(state, source, tag, values)
+        except widget_texts.WidgetTextError as exc:
+            state.session.rollback()
+            return texts_page(load(source_id), tag, values, {"form": str(exc)}), 400
+        written = sum(1 for v in values.values() if v.strip())
+        if written:
+            flash(f"Saved {written} text(s) for {language_name(tag)} ({tag}).")
+        elif tag in widget_texts.catalog_languages():
+            flash(f"{language_name(tag)} ({tag}) uses the catalog's texts again.")
+        else:
+            flash(
+                f"No texts for {language_name(tag)} ({tag}): visitors are not offered this "
+                "language until you write at least one text."
+            )
+        return redirect(url_for(".texts", source_id=source_id, language=tag))
+
+    return bp
