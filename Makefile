@@ -3,6 +3,7 @@
 #               and run the demo host (python -m example_app)
 #   make test   start/install the local services the tests use, then run the whole test suite;
 #               extra pytest arguments go in ARGS, e.g. make test ARGS="-k widget"
+#   make widget rebuild the widget's static files from widget_assets/ (needs node)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -16,7 +17,7 @@ export CHATS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/t
 export CHATS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export CHATS_TEST_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test venv services lint clean
+.PHONY: demo test venv services lint clean widget
 
 demo: $(INSTALLED)
 	$(VENV_PYTHON) -m example_app
@@ -40,6 +41,13 @@ $(INSTALLED): setup.cfg pyproject.toml Makefile
 
 services:
 	bash scripts/ensure-services
+
+# Rebuild the widget's static files from widget_assets/ (minified with terser; `npm ci` fetches
+# it from the npm registry the first time). The built files are committed, so nothing else needs
+# node; tests/test_widget_build.py fails when they are older than their sources.
+widget:
+	cd widget_assets && { [ -x node_modules/.bin/terser ] || npm ci --no-audit --no-fund; }
+	$(if $(wildcard $(VENV_PYTHON)),$(VENV_PYTHON),$(PYTHON)) widget_assets/build.py
 
 lint: $(INSTALLED)
 	$(VENV_PYTHON) -m ruff check .

@@ -65,3 +65,114 @@ def list_sources() -> None:
         click.echo(
             f"{s.id}\t{s.kind}\t{s.name}\tkey={s.public_key}\tdomains={domains}\temployees={employees}"
         )
+
+
+@chats_cli.command("vapid-keys")
+@click.option(
+    "--subject",
+    default=None,
+    help="Contact for push services: mailto:you@example.com or an https:// URL of your site.",
+)
+@click.option("--replace", is_flag=True, help="Replace existing keys (devices must re-enable).")
+@with_appcontext
+def vapid_keys(subject: str | None, replace: bool) -> None:
+    """Create the VAPID keys for browser push notifications (once) and print the public key."""
+    from .services import web_push
+    from .services.unit_of_work import unit_of_work
+
+    state = get_state()
+    existing = web_push.load_keys(state)
+    if existing is not None and not replace:
+        click.echo(f"Push keys exist (contact {existing.subject}); public key:")
+        click.echo(existing.public_key)
+        click.echo("Use --replace to create new ones (every device must enable push again).")
+        return
+    try:
+        with unit_of_work(state.session):
+            keys = web_push.do_create_keys(
+                state, subject or (existing.subject if existing else ""), replace=replace
+            )
+    except web_push.PushError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created push keys (contact {keys.subject}); public key:")
+    click.echo(keys.public_key)
+
+
+# -- messenger channels ---------------------------------------------------------------------------
+
+
+@chats_cli.command("create-channel-source")
+@click.argument("kind")
+@click.argument("name")
+@click.option(
+    "--credential",
+    "credentials",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A credential, e.g. bot_token=123:ABC (repeatable).",
+)
+@click.option("--employee", "employees", multiple=True, help="Host user id to assign (repeatable).")
+@with_appcontext
+def create_channel_source(
+    kind: str, name: str, credentials: tuple[str, ...], employees: tuple[str, ...]
+) -> None:
+    """Create a Telegram, Viber, WhatsApp, Messenger, Instagram or generic source."""
+    from .services import channel_sources, sources
+    from .services.unit_of_work import unit_of_work
+
+    state = get_state()
+    values: dict[str, str] = {}
+    for item in credentials:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.ClickException(f"--credential takes KEY=VALUE, not {item!r}.")
+        values[key.strip()] = value
+    try:
+        with unit_of_work(state.session):
+            source = channel_sources.do_create_channel_source(state, kind, name, values)
+            sources.do_set_employees(state, source, employees)
+    except sources.SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {kind} source {source.id} ({source.name}), key {source.public_key}")
+    for key, value in channel_sources.shown_generated(state, source):
+        click.echo(f"{key}: {value}")
+    try:
+        click.echo(f"Webhook URL: {channel_sources.webhook_url(state, source)}")
+    except sources.SourceError as exc:
+        click.echo(str(exc))
+
+
+@chats_cli.command("connect")
+@click.argument("source_id", type=int)
+@with_appcontext
+def connect(source_id: int) -> None:
+    """Register a channel source's webhook with its platform (needs CHATS_PUBLIC_URL)."""
+    from .models import Source
+    from .services import channel_sources, sources
+    from .services.unit_of_work import unit_of_work
+
+    state = get_state()
+    try:
+        with unit_of_work(state.session):
+            source = state.session.get(Source, source_id)
+            if source is None:
+                raise sources.SourceError(f"There is no source {source_id}.")
+            message = channel_sources.do_connect(state, source)
+    except sources.SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
+@chats_cli.command("process-inbound")
+@with_appcontext
+def process_inbound() -> None:
+    """Queue stored webhook deliveries that were never processed (or failed) again."""
+    from .services import inbound
+    from .services.unit_of_work import unit_of_work
+
+    state = get_state()
+    with unit_of_work(state.session):
+        ids = inbound.unprocessed_event_ids(state)
+        for event_id in ids:
+            inbound.queue_processing(state, event_id)
+    click.echo(f"Queued {len(ids)} stored deliveries.")

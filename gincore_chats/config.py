@@ -11,8 +11,10 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .channels.base import ChannelConfig
 from .rate_limit import Limit
 from .rate_limit import parse as parse_limit
+from .services.file_types import DEFAULT_ALLOWED
 
 DEFAULTS: dict[str, Any] = {
     # Where the blueprints are mounted.
@@ -51,6 +53,32 @@ DEFAULTS: dict[str, Any] = {
     # Per-IP limits on the widget ("count/window": 10/hour, 30/minute, 5/10s).
     "CHATS_RATE_LIMIT_CONVERSATIONS": "20/hour",
     "CHATS_RATE_LIMIT_MESSAGES": "30/minute",
+    # Messenger channels (docs/channels.rst). The externally reachable base URL of this app,
+    # used in webhook URLs the platforms call (https://chat.example.com); None: the URL of the
+    # current request (settings pages), required for `flask chats connect`.
+    "CHATS_PUBLIC_URL": None,
+    # Platform API base URLs: tests point them at local fake servers.
+    "CHATS_TELEGRAM_API_BASE": "https://api.telegram.org",
+    "CHATS_VIBER_API_BASE": "https://chatapi.viber.com/pa",
+    "CHATS_GRAPH_API_BASE": "https://graph.facebook.com",
+    "CHATS_GRAPH_API_VERSION": "v21.0",
+    "CHATS_INSTAGRAM_GRAPH_BASE": "https://graph.instagram.com",
+    # Seconds one platform API call may take.
+    "CHATS_CHANNEL_TIMEOUT": 15,
+    # Largest webhook body accepted (bytes); bigger deliveries get 413.
+    "CHATS_WEBHOOK_MAX_BODY": 2 * 1024 * 1024,
+    # Outbound sends: attempts before a message is marked failed, and the first back-off
+    # delay in seconds (doubled per attempt, at most an hour) when the platform gives none.
+    "CHATS_SEND_MAX_ATTEMPTS": 6,
+    "CHATS_SEND_BACKOFF": 5,
+    # Attachments: where the local storage keeps them (None: <instance path>/gincore-chats-files),
+    # the largest file, the total for all attachments (None: no quota), the MIME types
+    # accepted (detected from the content) and the pixel limit that refuses decompression bombs.
+    "CHATS_STORAGE_PATH": None,
+    "CHATS_MAX_UPLOAD_SIZE": 10 * 1024 * 1024,
+    "CHATS_STORAGE_QUOTA": 1024**3,
+    "CHATS_ALLOWED_UPLOAD_TYPES": DEFAULT_ALLOWED,
+    "CHATS_MAX_IMAGE_PIXELS": 40_000_000,
 }
 
 
@@ -73,10 +101,37 @@ class ChatsConfig:
     encryption_key: str | None
     rate_limit_conversations: Limit
     rate_limit_messages: Limit
+    public_url: str | None
+    telegram_api_base: str
+    viber_api_base: str
+    graph_api_base: str
+    graph_api_version: str
+    instagram_graph_base: str
+    channel_timeout: float
+    webhook_max_body: int
+    send_max_attempts: int
+    send_backoff: float
+    storage_path: str
+    max_upload_size: int
+    storage_quota: int | None
+    allowed_upload_types: frozenset[str]
+    max_image_pixels: int
 
     @property
     def is_pro(self) -> bool:
         return self.plan == "pro"
+
+    @property
+    def channels(self) -> ChannelConfig:
+        """What channel adapters get: base URLs and the call timeout."""
+        return ChannelConfig(
+            telegram_api_base=self.telegram_api_base,
+            graph_api_base=self.graph_api_base,
+            graph_api_version=self.graph_api_version,
+            instagram_graph_base=self.instagram_graph_base,
+            viber_api_base=self.viber_api_base,
+            timeout=self.channel_timeout,
+        )
 
 
 def load_config(app_config: dict[str, Any]) -> ChatsConfig:
@@ -108,6 +163,27 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "encryption_key": app_config["CHATS_ENCRYPTION_KEY"] or None,
         "rate_limit_conversations": parse_limit(app_config["CHATS_RATE_LIMIT_CONVERSATIONS"]),
         "rate_limit_messages": parse_limit(app_config["CHATS_RATE_LIMIT_MESSAGES"]),
+        "public_url": str(app_config["CHATS_PUBLIC_URL"]).rstrip("/")
+        if app_config["CHATS_PUBLIC_URL"]
+        else None,
+        "telegram_api_base": str(app_config["CHATS_TELEGRAM_API_BASE"]).rstrip("/"),
+        "viber_api_base": str(app_config["CHATS_VIBER_API_BASE"]).rstrip("/"),
+        "graph_api_base": str(app_config["CHATS_GRAPH_API_BASE"]).rstrip("/"),
+        "graph_api_version": str(app_config["CHATS_GRAPH_API_VERSION"]).strip("/"),
+        "instagram_graph_base": str(app_config["CHATS_INSTAGRAM_GRAPH_BASE"]).rstrip("/"),
+        "channel_timeout": float(app_config["CHATS_CHANNEL_TIMEOUT"]),
+        "webhook_max_body": int(app_config["CHATS_WEBHOOK_MAX_BODY"]),
+        "send_max_attempts": max(1, int(app_config["CHATS_SEND_MAX_ATTEMPTS"])),
+        "send_backoff": float(app_config["CHATS_SEND_BACKOFF"]),
+        "storage_path": str(app_config["CHATS_STORAGE_PATH"] or "gincore-chats-files"),
+        "max_upload_size": int(app_config["CHATS_MAX_UPLOAD_SIZE"]),
+        "storage_quota": (
+            int(app_config["CHATS_STORAGE_QUOTA"])
+            if app_config["CHATS_STORAGE_QUOTA"] is not None
+            else None
+        ),
+        "allowed_upload_types": frozenset(app_config["CHATS_ALLOWED_UPLOAD_TYPES"]),
+        "max_image_pixels": int(app_config["CHATS_MAX_IMAGE_PIXELS"]),
     }
     assert {f.name for f in fields(ChatsConfig)} == set(values)
     return ChatsConfig(**values)

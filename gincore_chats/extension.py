@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -70,6 +71,10 @@ class Chats:
             raise RuntimeError("gincore-chats is already initialised on this app")
         if not app.config.get("SECRET_KEY"):
             raise RuntimeError("gincore-chats signs visitor tokens with SECRET_KEY: set it")
+        # Defaults that depend on the app itself are filled in before the generic ones.
+        app.config.setdefault(
+            "CHATS_STORAGE_PATH", os.path.join(app.instance_path, "gincore-chats-files")
+        )
         config = load_config(app.config)
         state = ChatsState(
             config=config, db=db, hooks=self.hooks, secret_key=app.config["SECRET_KEY"]
@@ -83,7 +88,17 @@ class Chats:
         app.config["SOCK_SERVER_OPTIONS"] = sock_options
 
         from .babel import init_babel
-        from .blueprints import console, settings, widget
+        from .blueprints import (
+            channel_settings,
+            console,
+            files,
+            notification_settings,
+            notifications,
+            settings,
+            webhooks,
+            widget,
+            widget_settings,
+        )
         from .cli import chats_cli
         from .migrations_support import register_with_flask_migrate
 
@@ -97,7 +112,17 @@ class Chats:
             if db.session.registry.has():
                 run_ready_effects(db.session)
 
-        for module in (console, widget, settings):
+        for module in (
+            console,
+            files,
+            widget,
+            settings,
+            widget_settings,
+            notifications,
+            notification_settings,
+            webhooks,
+            channel_settings,
+        ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)
         register_with_flask_migrate(app)

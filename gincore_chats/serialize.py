@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .models import Contact, Conversation, Message, MessageKind, VisitorContext
+from sqlalchemy.orm import object_session
+
+from .models import Attachment, Contact, Conversation, Message, MessageKind, VisitorContext
+from .services.file_types import INLINE_IMAGES
 
 
 def iso(value: datetime | None) -> str | None:
@@ -27,6 +30,20 @@ def quote_snippet(message: Message | None) -> dict[str, Any] | None:
     }
 
 
+def attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    """Clients build the download URL from ``id`` (console: session; widget: bearer token)."""
+    return {
+        "id": attachment.public_id,
+        "name": attachment.filename,
+        "size": attachment.size,
+        "type": attachment.content_type,
+        "image": attachment.content_type in INLINE_IMAGES,
+        "width": attachment.width,
+        "height": attachment.height,
+        "thumbnail": attachment.thumbnail_key is not None,
+    }
+
+
 def message_dict(message: Message) -> dict[str, Any]:
     """A message as both audiences see it; deleted bodies are gone (the revision keeps them)."""
     return {
@@ -44,6 +61,36 @@ def message_dict(message: Message) -> dict[str, Any]:
         "created_at": iso(message.created_at),
         "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
+        # A deleted message's files are gone (their space was freed).
+        "attachments": []
+        if message.deleted_at
+        else [attachment_dict(a) for a in message.attachments if a.deleted_at is None],
+        **delivery_fields(message),
+    }
+
+
+def delivery_fields(message: Message) -> dict[str, Any]:
+    """Where a manager's reply to a messenger customer stands (None for the widget).
+
+    ``delivery_status``: pending, sent, delivered, read or failed; ``delivery_error``: the
+    platform's reason (or "Retrying: ..." while pending); ``can_retry``: show a retry button;
+    ``edits_reach_customer``: False where the platform keeps the original (the console says so).
+    """
+    reach = None
+    if message.kind == MessageKind.MANAGER:
+        from .models import Source
+        from .services.outbound import edits_reach_customer
+
+        # The source is in the session's identity map (loaded with the conversation).
+        session = object_session(message)
+        source = session.get(Source, message.source_id) if session is not None else None
+        reach = edits_reach_customer(source.kind) if source is not None else None
+    return {
+        "delivery_status": message.delivery_status,
+        "delivery_error": message.delivery_error,
+        "delivery_updated_at": iso(message.delivery_updated_at),
+        "can_retry": message.delivery_status == "failed" and message.deleted_at is None,
+        "edits_reach_customer": reach,
     }
 
 
@@ -56,6 +103,10 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
         "custom_fields": contact.custom_fields or {},
         "consent_at": iso(contact.consent_at),
         "consent_text": contact.consent_text,
+        # What a messenger platform tells about the person (None for widget visitors).
+        "username": contact.username,
+        "avatar_url": contact.avatar_url,
+        "language": contact.language,
     }
 
 

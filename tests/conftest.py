@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -51,11 +52,12 @@ def redis_prefix() -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, redis_prefix: str) -> Any:
+def app(database_url: str, redis_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     app = hostapp.create_app(
         SQLALCHEMY_DATABASE_URI=database_url,
         CHATS_REDIS_URL=REDIS_URL,
         CHATS_REDIS_PREFIX=redis_prefix,
+        CHATS_STORAGE_PATH=str(tmp_path_factory.mktemp("chats-files")),
     )
     hostapp.create_tables(app)
     return app
@@ -74,6 +76,7 @@ def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         state = app.extensions["gincore_chats"]
+        shutil.rmtree(state.config.storage_path, ignore_errors=True)
         for key in state.redis.scan_iter(f"{state.config.redis_prefix}:*"):
             state.redis.delete(key)
 

@@ -88,7 +88,8 @@ def api_errors(view: F) -> F:
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except INPUT_ERRORS as exc:
-            return json_error(400, str(exc))
+            # An input error may carry its own status (413 too large, 415 type, 507 quota).
+            return json_error(getattr(exc, "status", 400), str(exc), code=type(exc).__name__)
 
     return wrapper  # type: ignore[return-value]
 

@@ -38,11 +38,13 @@ from ..services import (
     drafts,
     managers,
     messages,
+    outbound,
     participants,
     presence,
     read_state,
     sources,
     typing_status,
+    viewing,
 )
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
@@ -87,6 +89,18 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if request.method in ("POST", "PATCH", "PUT", "DELETE") and not csrf_valid():
             return json_error(400, "Missing or wrong CSRF token; reload the page.")
         return None
+
+    default_max_age = bp.get_send_file_max_age
+
+    def max_age(filename: str | None) -> int | None:
+        # The console's ES modules import each other by plain URL: always revalidate them
+        # (ETag, 304) even if the host sets SEND_FILE_MAX_AGE_DEFAULT, so a browser never runs
+        # cached modules of two releases together.
+        if filename and filename.startswith("console") and filename.endswith(".js"):
+            return None
+        return default_max_age(filename)
+
+    bp.get_send_file_max_age = max_age  # type: ignore[method-assign]
 
     @bp.get("/console")
     def page() -> Any:
@@ -154,6 +168,21 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             limit=request.args.get("limit", type=int),
         )
         return jsonify(conversations=summaries(manager, page.items), next_cursor=page.next_cursor)
+
+    @bp.get("/console/api/unread")
+    @api_errors
+    def unread() -> Any:
+        """This manager's unread counts for some list rows (``?ids=1,2``), and how many open
+        conversations are unread in all (capped: the tab title shows "99+")."""
+        manager = manager_or_abort()
+        wanted = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
+        ids = conversations.visible_ids(state, manager, wanted[:200])
+        counts = read_state.unread_counts(state, manager.id, ids)
+        return jsonify(
+            unread={str(cid): n for cid, n in counts.items()},
+            conversations=conversations.count_unread(state, manager),
+            cap=conversations.UNREAD_COUNT_CAP,
+        )
 
     def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
         conv = conversations.access_for_manager(state, manager, conversation_id)
@@ -250,7 +279,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 note=note,
             )
             drafts.do_clear_draft(state, manager.id, conv.id)
-        return jsonify(message=message_dict(message), created=created), 201 if created else 200
+            # Serialised before commit: afterwards the expired row would be loaded again.
+            wire = message_dict(message)
+        return jsonify(message=wire, created=created), 201 if created else 200
 
     def own_message(manager: Manager, conversation_id: int, message_id: int) -> tuple[Any, Message]:
         conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
@@ -264,7 +295,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         with unit_of_work(state.session):
             conv, message = own_message(manager, conversation_id, message_id)
             messages.do_edit_message(state, manager, conv, message, data.get("body"))
-        return jsonify(message=message_dict(message))
+            wire = message_dict(message)
+        return jsonify(message=wire)
 
     @bp.delete("/console/api/conversations/<int:conversation_id>/messages/<int:message_id>")
     @api_errors
@@ -273,7 +305,19 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         with unit_of_work(state.session):
             conv, message = own_message(manager, conversation_id, message_id)
             messages.do_delete_message(state, manager, conv, message)
-        return jsonify(message=message_dict(message))
+            wire = message_dict(message)
+        return jsonify(message=wire)
+
+    @bp.post("/console/api/conversations/<int:conversation_id>/messages/<int:message_id>/retry")
+    @api_errors
+    def retry_send(conversation_id: int, message_id: int) -> Any:
+        """Send a reply that failed to reach a messenger customer again."""
+        manager = manager_or_abort()
+        with unit_of_work(state.session):
+            conv, message = own_message(manager, conversation_id, message_id)
+            outbound.do_retry(state, manager, conv, message)
+            wire = message_dict(message)
+        return jsonify(message=wire)
 
     @bp.patch("/console/api/conversations/<int:conversation_id>/contact")
     @api_errors
@@ -287,7 +331,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         with unit_of_work(state.session):
             conv = conversations.access_for_manager(state, manager, conversation_id)
             contact = contacts.do_update_contact(state, conv, data)
-        return jsonify(contact=contact_dict(contact))
+            wire = contact_dict(contact)
+        # customers.edit without customers.view may change fields but not read them back.
+        return jsonify(contact=wire if sees_customers(manager) else redact_contact(wire))
 
     @bp.post("/console/api/conversations/<int:conversation_id>/notes")
     @api_errors
@@ -389,14 +435,29 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             can_view_customers=sees_customers(manager),
         )
 
+        socket_id = uuid.uuid4().hex
+        # What this tab shows: a manager looking at a chat gets no push for it.
+        viewer = viewing.Viewer(state, manager.id, socket_id)
+
         def handle(msg: dict[str, Any]) -> dict[str, Any] | None:
             op = msg["op"]
             if op == "sync":
                 cid = int(msg.get("conversation_id") or 0)
                 conversations.access_for_manager(state, manager, cid)
+                viewer.look_at(cid)
                 return sync_reply(state, sub, cid, msg.get("after"), staff=True)
             if op == "unfollow":
                 state.hub.unfollow(sub, int(msg.get("conversation_id") or 0))
+                viewer.look_away(int(msg.get("conversation_id") or 0))
+                return None
+            if op == "viewing":
+                # The tab was hidden or shown again (document.visibilitychange).
+                cid = int(msg.get("conversation_id") or 0)
+                if msg.get("active"):
+                    conversations.access_for_manager(state, manager, cid)
+                    viewer.look_at(cid)
+                else:
+                    viewer.look_away(cid)
                 return None
             if op == "typing":
                 cid = int(msg.get("conversation_id") or 0)
@@ -405,10 +466,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 return None
             return {"type": "error", "message": f"Unknown op {op!r}."}
 
-        socket_id = uuid.uuid4().hex
-
         def heartbeat() -> None:
             presence.socket_alive(state, manager.id, socket_id)
+            viewer.refresh()
             # Rights are read at connect; a socket lives for hours. If the host revoked a
             # permission or an admin changed assignments, close it: the client reconnects and
             # gets exactly its current rights.
@@ -436,5 +496,6 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             )
         finally:
             presence.socket_closed(state, manager.id, socket_id)
+            viewer.look_away()
 
     return bp

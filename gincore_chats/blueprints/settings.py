@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..identity import Manager
 from ..models import Source, SourceKind
-from ..services import managers, sources
+from ..services import attachments, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import csrf_token, csrf_valid, current_manager, login_required_response
@@ -42,7 +42,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @bp.get("/settings")
     def index() -> Any:
         return render(
-            "settings_index.html", sources=sources.list_sources(state), errors={}, form={}
+            "settings_index.html",
+            sources=sources.list_sources(state),
+            errors={},
+            form={},
+            storage=attachments.usage(state),
         )
 
     @bp.post("/settings/sources")
@@ -70,6 +74,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @bp.get("/settings/sources/<int:source_id>")
     def edit_source(source_id: int) -> Any:
         source = load(source_id)
+        if source.kind != SourceKind.WIDGET:
+            # Messenger channels have their own page (credentials, webhook, connect).
+            return redirect(url_for("gincore_chats_channels.edit", source_id=source.id))
         return render(
             "settings_source.html",
             source=source,

@@ -11,7 +11,8 @@ import json
 import os
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, current_app, jsonify, request, send_from_directory
+from flask_babel import force_locale
 from flask_sock import Sock
 
 from .. import rate_limit
@@ -26,17 +27,38 @@ from ..services import (
     conversations,
     messages,
     presence,
+    read_state,
     typing_status,
     visitor_context,
     widget_texts,
 )
 from ..services.events import events_after
-from ..services.sources import get_by_key, origin_allowed
+from ..services.sources import get_by_key
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
+from . import visitor_auth
 from .common import api_errors, client_ip, json_body, json_error
+from .visitor_auth import check_origin, preflight_response, with_cors
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "gincore_chats")
+
+
+def visitor_locale(language: str | None) -> Any:
+    """Translate into the visitor's widget language, not the host request's locale."""
+    tag = language if language in widget_texts.catalog_languages() else "en"
+    return force_locale(str(tag).replace("-", "_"))
+
+
+def visitor_may_send(state: ChatsState, conv: Conversation) -> Any:
+    """None, or the answer refusing a new visitor message (text or file): consent, rate limit."""
+    if (conv.source.settings or {}).get("consent_required") and conv.contact.consent_at is None:
+        texts = widget_texts.texts_for(state, conv.source, conv.language or "en")
+        return json_error(400, texts["consent_required"], code="consent_required")
+    with visitor_locale(conv.language):
+        too_fast = _("You are sending messages too fast. Please wait a moment.")
+    ip = client_ip(state) or "-"
+    rate_limit.hit(state, "msg", ip, state.config.rate_limit_messages, too_fast)
+    return None
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
@@ -47,27 +69,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def refuse(message: str, status: int = 403) -> Any:
         return json_error(status, message)
 
-    def with_cors(response: Response, origin: str) -> Response:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-        return response
-
-    def check_origin(source: Source) -> str:
-        origin = request.headers.get("Origin")
-        if not source.active:
-            raise PermissionDenied("This chat is switched off.")
-        if not origin_allowed(source, origin):
-            raise PermissionDenied(
-                f"The chat is not enabled on {origin or 'this page'}: add the domain to the "
-                "source's allowed domains in the chat settings."
-            )
-        return str(origin)
-
     def visitor_conversation() -> tuple[Conversation, str]:
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else None
-        conv = conversations.access_by_visitor_token(state, token)
-        return conv, check_origin(conv.source)
+        return visitor_auth.visitor_conversation(state)
 
     def managers_public(source: Source) -> list[dict[str, Any]]:
         return [
@@ -110,11 +113,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         origin = request.headers.get("Origin")
         if not origin:
             return refuse("Origin required.", 400)
-        response = current_app.make_response(("", 204))
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-        response.headers["Access-Control-Max-Age"] = "600"
-        return with_cors(response, origin)
+        return preflight_response(origin, "GET, POST, PATCH, OPTIONS")
 
     def cors_api(view: Any) -> Any:
         """API errors as JSON, and CORS headers on every answer the Origin may read."""
@@ -150,13 +149,6 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         if source is None:
             return refuse("Unknown widget key; copy the snippet again from the chat settings.", 404)
         check_origin(source)
-        rate_limit.hit(
-            state,
-            "conv",
-            client_ip(state) or "-",
-            state.config.rate_limit_conversations,
-            _("Too many new chats from your network. Please try again later."),
-        )
         raw_context = data.get("context")
         reported: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
         preferred = reported.get("languages")
@@ -165,6 +157,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 [reported.get("language")] if isinstance(reported.get("language"), str) else []
             )
         language = widget_texts.choose_language(state, source, [str(p) for p in preferred[:10]])
+        with visitor_locale(language):
+            too_many = _("Too many new chats from your network. Please try again later.")
+        rate_limit.hit(
+            state, "conv", client_ip(state) or "-", state.config.rate_limit_conversations, too_many
+        )
         with unit_of_work(state.session):
             contact = contacts.do_create_visitor_contact(state, source)
             conv = conversations.do_open_conversation(state, source, contact, language)
@@ -196,22 +193,15 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             if not isinstance(client_id, str) or not messages.find_by_client_id(
                 state, conv, client_id
             ):
-                rate_limit.hit(
-                    state,
-                    "msg",
-                    client_ip(state) or "-",
-                    state.config.rate_limit_messages,
-                    _("You are sending messages too fast. Please wait a moment."),
-                )
-            if (conv.source.settings or {}).get(
-                "consent_required"
-            ) and conv.contact.consent_at is None:
-                texts = widget_texts.texts_for(state, conv.source, conv.language or "en")
-                return json_error(400, texts["consent_required"], code="consent_required")
+                refusal = visitor_may_send(state, conv)
+                if refusal is not None:
+                    return refusal
             message, created = messages.do_send_customer_message(
                 state, conv, data.get("body"), data.get("client_id")
             )
-        return jsonify(message=message_dict(message), created=created), 201 if created else 200
+            # Serialised before commit: afterwards the expired row would be loaded again.
+            wire = message_dict(message)
+        return jsonify(message=wire, created=created), 201 if created else 200
 
     @bp.patch("/widget/api/contact")
     @cors_api
@@ -243,6 +233,16 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 state, conv, data, ip=client_ip(state), user_agent=request.headers.get("User-Agent")
             )
         return jsonify(ok=True)
+
+    @bp.post("/widget/api/seen")
+    @cors_api
+    def seen() -> Any:
+        # The newest message the widget has shown the visitor: replies up to it are not mailed.
+        data = json_body()
+        with unit_of_work(state.session):
+            conv, _origin = visitor_conversation()
+            last = read_state.do_mark_customer_read(state, conv, data.get("message_id"))
+        return jsonify(last_read_message_id=last)
 
     @bp.get("/widget/api/events")
     @cors_api

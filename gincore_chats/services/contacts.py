@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from ..channels.base import Sender
 from ..identity import Manager
 from ..models import Contact, ContactNote, Conversation, Source, Visibility, utcnow
 from ..permissions import Permission, PermissionDenied
@@ -122,4 +124,54 @@ def do_record_consent(state: ChatsState, conv: Conversation, text_shown: str) ->
             {"consent_at": contact.consent_at.isoformat(), "text": contact.consent_text},
             Visibility.PII,
         )
+    return contact
+
+
+# -- customers on messenger platforms ------------------------------------------------------------
+
+
+def find_channel_contact(state: ChatsState, source_id: int, external_id: str) -> Contact | None:
+    return state.session.scalar(
+        select(Contact).where(Contact.source_id == source_id, Contact.external_id == external_id)
+    )
+
+
+def _enrich(contact: Contact, sender: Sender) -> bool:
+    """Take what the platform says. A name a manager may have corrected is only filled in;
+    username, avatar and language belong to the platform and follow it."""
+    changed = False
+    fills = {"name": (sender.name, 200), "phone": (sender.phone, 64)}
+    follows = {
+        "username": (sender.username, 200),
+        "avatar_url": (sender.avatar_url, 1000),
+        "language": (sender.language, 16),
+    }
+    for key, (value, limit) in fills.items():
+        if value and not getattr(contact, key):
+            setattr(contact, key, value[:limit])
+            changed = True
+    for key, (value, limit) in follows.items():
+        if value and getattr(contact, key) != value[:limit]:
+            setattr(contact, key, value[:limit])
+            changed = True
+    return changed
+
+
+def do_upsert_channel_contact(state: ChatsState, source: Source, sender: Sender) -> Contact:
+    """The customer behind a platform user id (one per source), created once, then enriched."""
+    contact = find_channel_contact(state, source.id, sender.id)
+    if contact is None:
+        contact = Contact(source_id=source.id, external_id=sender.id[:200], custom_fields={})
+        _enrich(contact, sender)
+        try:
+            with state.session.begin_nested():
+                state.session.add(contact)
+                state.session.flush()
+            return contact
+        except IntegrityError:
+            # Another worker created the contact in between: use theirs.
+            contact = find_channel_contact(state, source.id, sender.id)
+            if contact is None:
+                raise
+    _enrich(contact, sender)
     return contact

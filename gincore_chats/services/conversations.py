@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..identity import Manager
 from ..models import (
@@ -185,6 +185,41 @@ def list_for_manager(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, _encode_cursor(rows[-1]) if more and rows else None)
+
+
+#: The console's tab title counts unread conversations up to this many ("99+").
+UNREAD_COUNT_CAP = 100
+
+
+def count_unread(state: ChatsState, manager: Manager, cap: int = UNREAD_COUNT_CAP) -> int:
+    """Open conversations the manager can see and has unread, counted up to ``cap``.
+
+    The cap keeps the count cheap at any inbox size: the scan stops at the ``cap``-th hit.
+    """
+    visible = visible_source_ids(state, manager)
+    if visible is not None and not visible:
+        return 0
+    query = select(Conversation.id).where(
+        Conversation.status == ConversationStatus.OPEN, unread_clause(manager.id)
+    )
+    if visible is not None:
+        query = query.where(Conversation.source_id.in_(visible))
+    return int(
+        state.session.scalar(select(func.count()).select_from(query.limit(cap).subquery())) or 0
+    )
+
+
+def visible_ids(state: ChatsState, manager: Manager, conversation_ids: list[int]) -> list[int]:
+    """The ids among ``conversation_ids`` that the manager may see (unknown ids dropped)."""
+    if not conversation_ids:
+        return []
+    query = select(Conversation.id).where(Conversation.id.in_(conversation_ids))
+    visible = visible_source_ids(state, manager)
+    if visible is not None:
+        if not visible:
+            return []
+        query = query.where(Conversation.source_id.in_(visible))
+    return sorted(state.session.scalars(query))
 
 
 def history(

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..models import Conversation, ConversationEvent, Visibility, utcnow
 from ..serialize import conversation_summary, redact_contact
 from ..state import ChatsState
+from .managers import profiles
 from .unit_of_work import after_commit
 
 
@@ -95,8 +96,20 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     session.refresh(conversation)
     session.refresh(conversation.contact)
     summary = conversation_summary(conversation)
+    # The faces of the managers in the chat, as the console's list rows over HTTP carry them.
+    summary["manager_profiles"] = manager_profiles(state, conversation.active_manager_ids)
     redacted = {**summary, "contact": redact_contact(summary["contact"])}
     after_commit(session, publish)
+
+
+def manager_profiles(state: ChatsState, manager_ids: list[str]) -> list[dict[str, Any]]:
+    """Name and avatar of each manager id (in order); ids without a profile are skipped."""
+    people = profiles(state, set(manager_ids))
+    return [
+        {"id": mid, "name": people[mid].display_name, "avatar_url": people[mid].avatar_url}
+        for mid in manager_ids
+        if mid in people
+    ]
 
 
 def events_after(

@@ -22,6 +22,15 @@ def do_sync_profile(state: ChatsState, manager: Manager) -> ManagerProfile:
     return profile
 
 
+def do_set_email_notifications(
+    state: ChatsState, manager: Manager, enabled: bool
+) -> ManagerProfile:
+    """The manager's own switch for "unread chat" emails."""
+    profile = do_sync_profile(state, manager)
+    profile.email_notifications = enabled
+    return profile
+
+
 def profiles(state: ChatsState, manager_ids: set[str]) -> dict[str, ManagerProfile]:
     if not manager_ids:
         return {}

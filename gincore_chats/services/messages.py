@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..identity import Manager
 from ..models import (
+    Attachment,
     Conversation,
     ConversationStatus,
     Message,
@@ -23,8 +25,10 @@ from ..permissions import Permission, PermissionDenied
 from ..serialize import message_dict
 from ..signals import message_created
 from ..state import ChatsState
+from .attachments import do_free_for_message
 from .conversations import touch
 from .events import append_event, publish_inbox_update
+from .notifications import customer_wrote, manager_replied
 from .unit_of_work import after_commit
 
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -40,11 +44,14 @@ class MessageError(ValueError):
     """Invalid message input; the text is shown to the sender."""
 
 
-def clean_body(state: ChatsState, body: Any) -> str:
+def clean_body(state: ChatsState, body: Any, *, allow_empty: bool = False) -> str:
+    """A file message may have no text (``allow_empty``); any other message must."""
+    if body is None and allow_empty:
+        return ""
     if not isinstance(body, str):
         raise MessageError("The message must be text.")
     text = body.replace("\r\n", "\n").strip()
-    if not text:
+    if not text and not allow_empty:
         raise MessageError("The message is empty.")
     limit = state.config.max_message_length
     if len(text) > limit:
@@ -101,10 +108,28 @@ def _published(state: ChatsState, conv: Conversation, message: Message, type_: s
         after_commit(state.session, lambda: message_created.send(app, message=wire))
 
 
+def _link_attachments(
+    state: ChatsState, message: Message, attachments: Sequence[Attachment]
+) -> str | None:
+    """Attach stored uploads to the new message; returns a list preview for file-only messages."""
+    if not attachments:
+        return None
+    for attachment in attachments:
+        attachment.message_id = message.id
+    state.session.flush()
+    state.session.expire(message, ["attachments"])
+    return "📎 " + ", ".join(a.filename for a in attachments)
+
+
 def do_send_customer_message(
-    state: ChatsState, conv: Conversation, body: Any, client_id: Any
+    state: ChatsState,
+    conv: Conversation,
+    body: Any,
+    client_id: Any,
+    *,
+    attachments: Sequence[Attachment] = (),
 ) -> tuple[Message, bool]:
-    text = clean_body(state, body)
+    text = clean_body(state, body, allow_empty=bool(attachments))
     message = Message(
         conversation_id=conv.id,
         source_id=conv.source_id,
@@ -116,12 +141,14 @@ def do_send_customer_message(
     )
     message, created = _insert_once(state, message)
     if created:
+        files = _link_attachments(state, message, attachments)
         if conv.status == ConversationStatus.CLOSED:
             # A customer writing again reopens the conversation, as every inbox does.
             conv.status = ConversationStatus.OPEN
-        touch(conv, text)
+        touch(conv, text or files)
         _published(state, conv, message, "message.created")
         publish_inbox_update(state, conv)
+        customer_wrote(state, conv, message)  # push now, email if unread (after commit)
     return message, created
 
 
@@ -150,12 +177,13 @@ def do_send_manager_message(
     *,
     quoted_message_id: Any = None,
     note: bool = False,
+    attachments: Sequence[Attachment] = (),
 ) -> tuple[Message, bool]:
     if not manager.can(Permission.REPLY):
         raise PermissionDenied("You need the chats.reply permission to write.", Permission.REPLY)
     if not note and manager.id not in conv.active_manager_ids:
         raise PermissionDenied("Join the conversation before replying.", Permission.REPLY)
-    text = clean_body(state, body)
+    text = clean_body(state, body, allow_empty=bool(attachments))
     message = Message(
         conversation_id=conv.id,
         source_id=conv.source_id,
@@ -170,8 +198,16 @@ def do_send_manager_message(
     )
     message, created = _insert_once(state, message)
     if created:
+        files = _link_attachments(state, message, attachments)
         if not note:
-            touch(conv, text)
+            touch(conv, text or files)
+            # A reply in a messenger conversation leaves through the platform from an RQ job
+            # (marked "pending" first, so the created event already shows it). Imported here:
+            # the outbound service imports this module.
+            from .outbound import queue_send
+
+            queue_send(state, conv, message)
+            manager_replied(state, conv)  # re-plans the unread emails (after commit)
         _published(state, conv, message, "message.created")
         publish_inbox_update(state, conv)
     return message, created
@@ -219,6 +255,9 @@ def do_edit_message(
     message.body = text
     message.edited_at = utcnow()
     _published(state, conv, message, "message.updated")
+    from .outbound import queue_edit  # see do_send_manager_message
+
+    queue_edit(state, conv, message)
     return message
 
 
@@ -231,6 +270,129 @@ def do_delete_message(
         MessageRevision(message_id=message.id, body=message.body, replaced_by=manager.id)
     )
     message.deleted_at = utcnow()
+    # The text stays for audit; the files' bytes are removed and their space freed.
+    do_free_for_message(state, message)
+    _published(state, conv, message, "message.updated")
+    from .outbound import queue_delete  # see do_send_manager_message
+
+    queue_delete(state, conv, message)
+    return message
+
+
+def publish_message_update(state: ChatsState, conv: Conversation, message: Message) -> None:
+    """Tell everyone watching that a message changed (delivery state, body, deletion)."""
+    _published(state, conv, message, "message.updated")
+
+
+# -- messages from messenger platforms (services.inbound) ---------------------------------------
+
+
+def find_by_external_id(state: ChatsState, source_id: int, external_id: str) -> Message | None:
+    return state.session.scalar(
+        select(Message).where(Message.source_id == source_id, Message.external_id == external_id)
+    )
+
+
+def _insert_external_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
+    """Insert, or return the row an earlier delivery of the same platform message created."""
+    assert message.external_id is not None
+    source_id, external_id = message.source_id, message.external_id
+    existing = find_by_external_id(state, source_id, external_id)
+    if existing is not None:
+        return existing, False
+    try:
+        with state.session.begin_nested():
+            state.session.add(message)
+            state.session.flush()
+    except IntegrityError:
+        # A concurrent worker stored the same delivery; the unique constraint is the guard.
+        existing = find_by_external_id(state, source_id, external_id)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def _platform_text(state: ChatsState, body: str) -> str:
+    # The customer has already sent it: shorten what is too long instead of refusing it.
+    text = body.replace("\r\n", "\n").strip() or "[empty message]"
+    limit = state.config.max_message_length
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def do_receive_channel_message(
+    state: ChatsState,
+    conv: Conversation,
+    body: str,
+    external_id: str,
+    *,
+    system_data: dict[str, Any] | None = None,
+    quoted_message_id: int | None = None,
+) -> tuple[Message, bool]:
+    """A customer's message from a platform: stored once per (source, platform message id)."""
+    text = _platform_text(state, body)
+    message = Message(
+        conversation_id=conv.id,
+        source_id=conv.source_id,
+        kind=MessageKind.CUSTOMER,
+        author_name=conv.contact.name,
+        body=text,
+        external_id=external_id,
+        system_data=system_data,
+        quoted_message_id=quoted_message_id,
+        created_at=utcnow(),
+    )
+    message, created = _insert_external_once(state, message)
+    if created:
+        if conv.status == ConversationStatus.CLOSED:
+            # As in the widget: a customer writing again reopens the conversation.
+            conv.status = ConversationStatus.OPEN
+        touch(conv, text)
+        _published(state, conv, message, "message.created")
+        publish_inbox_update(state, conv)
+        customer_wrote(state, conv, message)  # as in the widget
+    return message, created
+
+
+def do_record_platform_reply(
+    state: ChatsState, conv: Conversation, body: str, external_id: str, author_name: str
+) -> tuple[Message, bool]:
+    """A reply someone sent from the platform's own app (an echo we did not send).
+
+    Shown in the console as a manager message that has reached the customer; never sent again.
+    """
+    text = _platform_text(state, body)
+    now = utcnow()
+    message = Message(
+        conversation_id=conv.id,
+        source_id=conv.source_id,
+        kind=MessageKind.MANAGER,
+        author_name=author_name,
+        body=text,
+        external_id=external_id,
+        delivery_status="sent",
+        delivery_updated_at=now,
+        created_at=now,
+    )
+    message, created = _insert_external_once(state, message)
+    if created:
+        touch(conv, text)
+        _published(state, conv, message, "message.created")
+        publish_inbox_update(state, conv)
+        manager_replied(state, conv)  # answered from the platform's app
+    return message, created
+
+
+def do_edit_customer_message(
+    state: ChatsState, conv: Conversation, message: Message, body: str
+) -> Message:
+    """The customer edited a message on the platform (Telegram): keep the old text for audit."""
+    text = _platform_text(state, body)
+    if message.kind != MessageKind.CUSTOMER or message.deleted_at or text == message.body:
+        return message
+    state.session.add(MessageRevision(message_id=message.id, body=message.body, replaced_by=None))
+    message.body = text
+    message.edited_at = utcnow()
     _published(state, conv, message, "message.updated")
     return message
 

@@ -8,6 +8,7 @@ from sqlalchemy.sql import ColumnElement
 from ..identity import Manager
 from ..models import Conversation, Message, MessageKind, ReadState, utcnow
 from ..state import ChatsState
+from .notifications import customer_read, manager_read
 from .unit_of_work import after_commit
 
 
@@ -55,7 +56,29 @@ def do_mark_read(
     if changed:
         state.session.flush()
         _notify(state, manager.id, conv.id, unread_counts(state, manager.id, [conv.id])[conv.id])
+        manager_read(state, conv)  # drops a waiting unread email (after commit)
     return row.last_read_message_id
+
+
+def do_mark_customer_read(state: ChatsState, conv: Conversation, message_id: object) -> int:
+    """The widget showed the visitor the conversation up to ``message_id`` (a seen report).
+
+    Only ever moves forward; drives the customer's unread-reply emails. Returns the new value.
+    """
+    try:
+        upto = int(message_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ValueError("message_id must be the id of the newest message shown.") from None
+    newest = state.session.scalar(
+        select(func.max(Message.id)).where(
+            Message.conversation_id == conv.id, Message.kind != MessageKind.NOTE
+        )
+    )
+    target = min(upto, newest or 0)
+    if target > (conv.customer_last_read_message_id or 0):
+        conv.customer_last_read_message_id = target
+        customer_read(state, conv)  # drops a waiting unread-reply email (after commit)
+    return conv.customer_last_read_message_id
 
 
 def do_mark_unread(state: ChatsState, manager: Manager, conv: Conversation) -> None:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 _PENDING = "gincore_chats.pending_effects"
 _READY = "gincore_chats.ready_effects"
+_UNDO = "gincore_chats.rollback_undo"
 
 Effect = Callable[[], Any]
 
@@ -34,8 +35,14 @@ def after_commit(session: Session | Any, effect: Effect) -> None:
     session.info.setdefault(_PENDING, []).append(effect)
 
 
+def on_rollback(session: Session | Any, undo: Effect) -> None:
+    """Undo work done outside the database (a stored file) if the transaction rolls back."""
+    session.info.setdefault(_UNDO, []).append(undo)
+
+
 @event.listens_for(Session, "after_commit")
 def _commit_effects(session: Session) -> None:
+    session.info.pop(_UNDO, None)
     pending = session.info.pop(_PENDING, None)
     if pending:
         session.info.setdefault(_READY, []).extend(pending)
@@ -44,6 +51,11 @@ def _commit_effects(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_effects(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    for undo in session.info.pop(_UNDO, None) or ():
+        try:
+            undo()
+        except Exception:
+            log.exception("gincore_chats: rollback clean-up failed")
 
 
 def run_ready_effects(session: Session | Any) -> None:
