@@ -37,8 +37,9 @@ class Source(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Loaded when asked for: most reads of a source (every conversation joins it) never need it.
     employees: Mapped[list[SourceEmployee]] = relationship(
-        back_populates="source", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="source", cascade="all, delete-orphan"
     )
 
     @property

@@ -46,12 +46,13 @@ def append_event(
     )
     session.add(event)
     wire = event_wire(event)
+    conversation_id = conversation.id  # the expired object would be reloaded after commit
     after_commit(
         session,
         lambda: state.hub.publish(
             {
                 "route": "conversation",
-                "conversation_id": conversation.id,
+                "conversation_id": conversation_id,
                 "visibility": visibility,
                 "data": wire,
             }
@@ -93,8 +94,10 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     # Refreshed after the flush: the event's UPDATE holds the conversation's row lock, so what
     # is read now is the newest state; columns loaded earlier may predate a concurrent change.
     session.flush()
-    session.refresh(conversation)
-    session.refresh(conversation.contact)
+    session.refresh(
+        conversation, ["status", "last_activity_at", "last_message_preview", "last_seq"]
+    )
+    session.refresh(conversation.contact, ["name", "email", "phone"])
     summary = conversation_summary(conversation)
     # The faces of the managers in the chat, as the console's list rows over HTTP carry them.
     summary["manager_profiles"] = manager_profiles(state, conversation.active_manager_ids)

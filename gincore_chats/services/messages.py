@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..identity import Manager
 from ..models import (
@@ -72,16 +73,11 @@ def find_by_client_id(state: ChatsState, conv: Conversation, client_id: str) -> 
 
 
 def _insert_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
-    """Insert, or return the row an earlier try with the same client id created."""
+    """Insert, or return the row an earlier try with the same client id created.
+
+    No look-up first: retries are rare, and the unique constraint decides (race-free) anyway.
+    """
     conv_id, client_id = message.conversation_id, message.client_id
-    if client_id:
-        existing = state.session.scalar(
-            select(Message).where(
-                Message.conversation_id == conv_id, Message.client_id == client_id
-            )
-        )
-        if existing is not None:
-            return existing, False
     try:
         with state.session.begin_nested():
             state.session.add(message)
@@ -113,6 +109,8 @@ def _link_attachments(
 ) -> str | None:
     """Attach stored uploads to the new message; returns a list preview for file-only messages."""
     if not attachments:
+        # Known to be empty: serialising the message must not query for its files.
+        set_committed_value(message, "attachments", [])
         return None
     for attachment in attachments:
         attachment.message_id = message.id
