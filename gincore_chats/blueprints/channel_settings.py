@@ -12,7 +12,7 @@ from ..models import Source, SourceKind
 from ..services import channel_sources, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
-from .common import csrf_token, csrf_valid, current_manager
+from .common import csrf_token, guard_admin_pages
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
@@ -22,16 +22,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         lambda: [(kind, label(kind)) for kind in channel_kinds()], "gincore_chats_channel_kinds"
     )
 
-    @bp.before_request
-    def guard() -> Any:
-        manager = current_manager(state)
-        if manager is None:
-            abort(401)
-        if not manager.is_admin:
-            abort(403, "Chat settings need the chats.admin permission.")
-        if request.method == "POST" and not csrf_valid():
-            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
-        return None
+    guard_admin_pages(bp, state)
 
     def kind_or_404(kind: str) -> str:
         if kind not in channel_kinds():

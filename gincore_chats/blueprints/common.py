@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import current_app, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..identity import Manager, describe
@@ -110,3 +110,19 @@ def client_ip(state: ChatsState) -> str | None:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.remote_addr
+
+
+def guard_admin_pages(bp: Any, state: ChatsState) -> None:
+    """Every settings page: logged in (else the host's login view), ``chats.admin``, and the
+    session's CSRF token on every POST. One guard, so no settings blueprint can forget a check."""
+
+    @bp.before_request
+    def guard() -> Any:
+        manager = current_manager(state)
+        if manager is None:
+            abort(login_required_response())
+        if not manager.is_admin:
+            abort(403, "Chat settings need the chats.admin permission.")
+        if request.method == "POST" and not csrf_valid():
+            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
+        return None

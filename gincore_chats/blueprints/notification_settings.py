@@ -8,12 +8,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from ..identity import Manager
 from ..models import Source, SourceKind
 from ..services import mailbox, unread_alerts, web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
-from .common import csrf_token, csrf_valid, current_manager, login_required_response
+from .common import (
+    csrf_token,
+    current_manager,
+    guard_admin_pages,
+)
 
 #: Longest timeout an admin may set (minutes): a week.
 MAX_MINUTES = 7 * 24 * 60
@@ -58,20 +61,7 @@ def source_status(state: ChatsState, source: Source) -> dict[str, Any]:
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_notification_settings", __name__, template_folder="../templates")
 
-    def admin_or_abort() -> Manager:
-        manager = current_manager(state)
-        if manager is None:
-            abort(login_required_response())
-        if not manager.is_admin:
-            abort(403, "Chat settings need the chats.admin permission.")
-        return manager
-
-    @bp.before_request
-    def guard() -> Any:
-        admin_or_abort()
-        if request.method == "POST" and not csrf_valid():
-            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
-        return None
+    guard_admin_pages(bp, state)
 
     @bp.app_template_global("gincore_chats_alert_status")
     def alert_status(source: Source) -> dict[str, Any]:

@@ -14,15 +14,13 @@ from ..base import (
     SendResult,
 )
 from ..meta.credentials import HUMAN_AGENT_LABEL, check_flag, check_ids, dashboard_steps
-from ..meta.signature import answer_handshake, signature_valid
+from ..meta.signature import MetaWebhook
 from . import api
 from .parse import parse_webhook
 
 
-class InstagramChannel:
+class InstagramChannel(MetaWebhook):
     kind: ClassVar[str] = "instagram"
-    supports_edit: ClassVar[bool] = False
-    supports_delete: ClassVar[bool] = False
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "access_token": (
             "Access token (Instagram user token; the Page token with Facebook Login)",
@@ -37,14 +35,7 @@ class InstagramChannel:
     }
     # entry[].id is the professional account in both setups: parse keeps this account's events.
     account_credential: ClassVar[str] = "instagram_account_id"
-    generated_credentials: ClassVar[dict[str, bool]] = {"verify_token": True}
     optional_credentials: ClassVar[frozenset[str]] = frozenset({"page_id", "human_agent_tag"})
-
-    def verify(self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes) -> bool:
-        return signature_valid(credentials.get("app_secret"), headers, raw_body)
-
-    def handshake(self, credentials: dict[str, Any], query: dict[str, str]) -> str | None:
-        return answer_handshake(credentials.get("verify_token"), query)
 
     def parse(self, raw_body: bytes, *, account_id: str | None = None) -> ParsedWebhook:
         """``account_id``: this source's Instagram account id, to drop other accounts' events."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _PREFIX = "sha256="
@@ -52,3 +53,19 @@ def answer_handshake(verify_token: str | None, query: Mapping[str, str]) -> str 
         return None
     challenge = query.get("hub.challenge")
     return challenge if challenge else None
+
+
+class MetaWebhook:
+    """What every Meta channel's webhook shares: the app-secret signature, the GET handshake
+    with a generated verify token, and ``supports_edit``/``supports_delete`` off (Meta has no
+    edit or delete for a business's sent messages)."""
+
+    supports_edit: ClassVar[bool] = False
+    supports_delete: ClassVar[bool] = False
+    generated_credentials: ClassVar[dict[str, bool]] = {"verify_token": True}
+
+    def verify(self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes) -> bool:
+        return signature_valid(credentials.get("app_secret"), headers, raw_body)
+
+    def handshake(self, credentials: dict[str, Any], query: dict[str, str]) -> str | None:
+        return answer_handshake(credentials.get("verify_token"), query)

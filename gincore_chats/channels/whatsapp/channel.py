@@ -13,15 +13,13 @@ from ..base import (
     SendResult,
 )
 from ..meta.credentials import check_ids, dashboard_steps
-from ..meta.signature import answer_handshake, signature_valid
+from ..meta.signature import MetaWebhook
 from . import api
 from .parse import parse_webhook
 
 
-class WhatsAppChannel:
+class WhatsAppChannel(MetaWebhook):
     kind: ClassVar[str] = "whatsapp"
-    supports_edit: ClassVar[bool] = False
-    supports_delete: ClassVar[bool] = False
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "access_token": ("Access token (system user)", True),
         "app_secret": ("App secret (signs the webhooks)", True),
@@ -32,14 +30,7 @@ class WhatsAppChannel:
     # The library makes the verify token up; the admin copies it into the App Dashboard.
     # One app callback serves all the app's numbers: parse keeps this number's events.
     account_credential: ClassVar[str] = "phone_number_id"
-    generated_credentials: ClassVar[dict[str, bool]] = {"verify_token": True}
     optional_credentials: ClassVar[frozenset[str]] = frozenset()
-
-    def verify(self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes) -> bool:
-        return signature_valid(credentials.get("app_secret"), headers, raw_body)
-
-    def handshake(self, credentials: dict[str, Any], query: dict[str, str]) -> str | None:
-        return answer_handshake(credentials.get("verify_token"), query)
 
     def parse(self, raw_body: bytes, *, account_id: str | None = None) -> ParsedWebhook:
         """``account_id``: this source's phone number id, to drop other numbers' events."""
