@@ -277,3 +277,18 @@ def test_signed_platform_links_work_until_they_expire(app, live_server, chat, co
     base, expires, sig = link.rsplit("/", 2)
     assert requests.get(f"{base}/{expires}/{'0' * 32}").status_code == 404
     assert requests.get(f"{base}/{int(expires) - 7200}/{sig}").status_code == 404
+
+
+def test_a_racing_duplicate_upload_leaves_no_orphan_file(app, live_server, chat, monkeypatch):
+    """Two tries with one client id racing: the loser's stored bytes and row are undone."""
+    _, console, conv_id = chat
+    cid = str(uuid.uuid4())
+    assert upload_console(console, conv_id, "a.txt", b"first", client_id=cid).status_code == 201
+    from gincore_chats.services import messages
+
+    # The second try passes the early look-up (as if the first had not committed yet) and
+    # meets the unique constraint instead.
+    monkeypatch.setattr(messages, "find_by_client_id", lambda *a, **k: None)
+    second = upload_console(console, conv_id, "a.txt", b"first", client_id=cid)
+    assert second.status_code == 200 and second.json()["created"] is False
+    assert counts(app) == (1, 1) and len(stored_files(app)) == 1

@@ -15,6 +15,7 @@
   var data, token, ws, stopped, tracked, cssReady, starting, wantOpen, isOpen, lastUrl;
   var floor = 0, seen = {}, delay = 500, retryTimer, syncTimer, lastFrame = 0, beats = 0;
   var shown = {}, typers = {}, typing = 0, typingSentAt = 0, idleTimer, previewTimer, seenSent = 0, seenTimer, teamAt = 0;
+  var thumbs = {}, drags = 0;
 
   function el(tag, cls, text) {
     var n = d.createElement(tag);
@@ -147,7 +148,23 @@
     panel.appendChild(typingEl = el("p", "gc-typing"));
     panel.appendChild(statusEl = attrs(el("p", "gc-status"), { role: "status" }));
     panel.onkeydown = function (e) { if (e.key === "Escape") toggle(false); };
-    if (data) buildForms();
+    if (data) {
+      buildForms();
+      panel.dataset.drop = T.drop_here;
+      panel.ondragenter = panel.ondragover = function (e) {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        if (e.type === "dragenter") drags++;
+        panel.classList.add("gc-drag");
+      };
+      panel.ondragleave = function () { if (--drags <= 0) dragEnd(); };
+      panel.ondrop = function (e) {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        dragEnd();
+        sendFiles(e.dataTransfer.files);
+      };
+    }
     wrap.appendChild(panel);
     root.appendChild(wrap);
   }
@@ -200,9 +217,21 @@
     showConsent();
     panel.appendChild(extraEl);
 
-    var form = el("form", "gc-form");
+    var form = el("form", "gc-form"), pick = attrs(el("input"), { type: "file", multiple: "" });
+    var clip = attrs(el("button", "gc-clip"), { type: "button", "aria-label": T.attach, title: T.attach });
+    clip.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
+    clip.onclick = function () { pick.click(); };
+    pick.hidden = true;
+    pick.onchange = function () { sendFiles(pick.files); pick.value = ""; };
+    form.appendChild(clip);
+    form.appendChild(pick);
     box = field(form, "gc-input", T.message_label, { rows: 1, placeholder: T.placeholder }, "textarea");
-    form.firstChild.className = "gc-sr";
+    box.previousSibling.className = "gc-sr";
+    box.onpaste = function (e) {
+      // Pasted files (a screenshot, files copied in a file manager); text pastes as text.
+      var c = e.clipboardData;
+      if (c && c.files.length && !c.getData("text/plain")) { e.preventDefault(); sendFiles(c.files); }
+    };
     form.appendChild(attrs(el("button", "gc-btn", T.send), { type: "submit" }));
     form.onsubmit = function (e) { e.preventDefault(); submit(); };
     box.onkeydown = function (e) {
@@ -299,33 +328,79 @@
     return li;
   }
   function attachment(f) {
-    // Files need the visitor's token, so they are fetched and shown from blob: URLs.
-    var b = attrs(el("button", "gc-file", f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KB)"), { type: "button" });
-    b.onclick = function () {
-      file(f, false).then(function (url) {
+    // Files need the visitor's token: fetched with it and shown or saved from blob: URLs.
+    var n, img;
+    if (f.image) {
+      n = attrs(el("button", "gc-thumb"), { type: "button" });
+      // Sized from the image before it arrives, so the log does not jump when it does.
+      var k = Math.min(1, 200 / f.width, 200 / f.height) || 1;
+      n.appendChild(img = attrs(el("img"), { alt: f.name, width: Math.round(f.width * k) || 160, height: Math.round(f.height * k) || 120 }));
+      thumb(f).then(function (url) { img.src = url; }, noop);
+      n.onclick = function () { view(f, n); };
+      return n;
+    }
+    n = attrs(el("a", "gc-file"), { href: fileUrl(f, 0), download: f.name });
+    n.appendChild(el("span", null, f.name));
+    n.appendChild(d.createTextNode(" "));
+    n.appendChild(el("span", "gc-size", size(f.size)));
+    n.onclick = function (e) {
+      e.preventDefault();
+      file(f, 0).then(function (url) {
         attrs(el("a"), { href: url, download: f.name }).click();
         setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-      }, function (e) { setStatus(e.message); });
+      }, function () { setStatus(T.load_failed); });
     };
-    if (f.image) {
-      file(f, f.thumbnail).then(function (url) {
-        var img = attrs(el("img", "gc-img"), { src: url, alt: f.name });
-        b.textContent = "";
-        b.appendChild(img);
-      }, noop);
-    }
-    return b;
+    return n;
   }
-  function file(f, thumb) {
-    return fetch(cfg.base + "/widget/api/files/" + encodeURIComponent(f.id) + (thumb ? "?thumb=1" : ""), {
+  function view(f, opener) {
+    // The full image in a modal dialog (outside the panel: Escape closes the image, not the chat).
+    file(f, 0).then(function (url) {
+      var dlg = attrs(el("dialog", "gc-view"), { "aria-label": f.name }), bar = el("p");
+      var x = attrs(el("button", "gc-btn", T.close_image), { type: "button" });
+      dlg.appendChild(attrs(el("img"), { src: url, alt: f.name }));
+      bar.appendChild(attrs(el("a", "gc-btn", T.download), { href: url, download: f.name }));
+      bar.appendChild(x);
+      dlg.appendChild(bar);
+      x.onclick = function () { dlg.close(); };
+      dlg.onclose = function () { dlg.remove(); URL.revokeObjectURL(url); opener.focus(); };
+      wrap.appendChild(dlg);
+      dlg.showModal();
+      x.focus();
+    }, function () { setStatus(T.load_failed); });
+  }
+  function fileUrl(f, small) {
+    return cfg.base + "/widget/api/files/" + encodeURIComponent(f.id) + (small ? "?thumb=1" : "");
+  }
+  function file(f, small) {
+    return fetch(fileUrl(f, small), {
       headers: { Authorization: "Bearer " + token }, mode: "cors", credentials: "omit"
     }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.blob();
     }).then(function (blob) { return URL.createObjectURL(blob); });
   }
+  function thumb(f) {
+    // One blob: URL per image while its message is shown; revoked when the message goes.
+    return thumbs[f.id] || (thumbs[f.id] = file(f, f.thumbnail).catch(function (e) { delete thumbs[f.id]; throw e; }));
+  }
+  function forget(m) {
+    (m && m.attachments || []).forEach(function (f) {
+      var p = thumbs[f.id];
+      delete thumbs[f.id];
+      if (p) p.then(function (url) { URL.revokeObjectURL(url); }, noop);
+    });
+  }
+  function size(n) {
+    // In the visitor's language and number format ("1.5 MB", "1,5 MB", "12 kB").
+    for (var i = 0; n >= 1024 && i < 3; i++) n /= 1024;
+    var unit = ["byte", "kilobyte", "megabyte", "gigabyte"][i];
+    try {
+      return new Intl.NumberFormat(data.language, { style: "unit", unit: unit, unitDisplay: "short", maximumFractionDigits: i && n < 10 ? 1 : 0 }).format(n);
+    } catch (e) { return Math.round(n) + " " + ["B", "KB", "MB", "GB"][i]; }
+  }
   function upsert(m) {
     if (!m || m.kind === "note") return;
+    if (m.deleted) forget(shown[m.id]);
     shown[m.id] = m;
     // Messages quoting this one show its new wording (or that it was deleted) too.
     for (var id in shown) {
@@ -400,6 +475,85 @@
         consentBox.focus();
       }
     });
+  }
+
+  // -- files ----------------------------------------------------------------------------------
+
+  function hasFiles(e) { return [].indexOf.call(e.dataTransfer.types, "Files") >= 0; }
+  function dragEnd() {
+    drags = 0;
+    panel.classList.remove("gc-drag");
+  }
+  function sendFiles(list) {
+    if (!list || !list.length) return;
+    if (data.consent.required && !data.contact.consent) {
+      setStatus(T.consent_required);
+      return consentBox.focus();
+    }
+    for (var i = 0; i < list.length; i++) upload(list[i], uuid());
+  }
+  function upload(f, cid) {
+    // One file, one message. A retry sends the same client id: the server answers with the
+    // message a lost answer had already created, so nothing is ever stored twice.
+    var li = log.querySelector('[data-cid="' + cid + '"]'), m = attrs(el("div", "gc-m"), { dir: "auto" });
+    var bar = attrs(el("progress"), { max: 100, value: 0, "aria-label": fill(T.uploading, f.name) });
+    var x = new XMLHttpRequest(), form = new FormData();
+    var cancel = action(T.cancel, function () { x.abort(); li.remove(); box.focus(); });
+    if (!li) {
+      li = el("li", "gc-mine gc-up");
+      li.dataset.cid = cid;
+      log.appendChild(li);
+    }
+    var focused = li.contains(root.activeElement);
+    li.textContent = "";
+    m.appendChild(el("span", "gc-fn", f.name + " · " + size(f.size)));
+    m.appendChild(bar);
+    m.appendChild(cancel);
+    li.appendChild(m);
+    if (focused) cancel.focus(); // a Retry pressed with the keyboard: focus stays in the item
+    log.scrollTop = log.scrollHeight;
+    form.append("client_id", cid);
+    form.append("file", f, f.name);
+    x.open("POST", cfg.base + "/widget/api/attachments");
+    x.setRequestHeader("Authorization", "Bearer " + token);
+    x.setRequestHeader("Accept", "application/json");
+    x.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = 100 * e.loaded / e.total; };
+    x.onload = function () {
+      var res = {};
+      try { res = JSON.parse(x.responseText); } catch (e) { /* not JSON: a proxy's error page */ }
+      if (x.status < 300 && res.message) return upsert(res.message);
+      failed(x.status, res);
+    };
+    x.onerror = function () { failed(0, {}); };
+    x.send(form);
+
+    function failed(status, res) {
+      // Gone already: cancelled, or the message came over the socket before the answer.
+      if (!li.parentNode) return;
+      var text = fill({ 413: T.file_too_large, 415: T.file_type_refused, 507: T.quota_full }[status] || T.upload_failed, f.name);
+      if (status === 429 || res.code === "consent_required") text = res.error; // already in the visitor's language
+      if (!status || status >= 500 && status !== 507 || status === 429) {
+        // The network or the server, for now: say so, and let the visitor try again.
+        bar.remove();
+        m.insertBefore(el("p", "gc-err", text), m.lastChild);
+        m.insertBefore(action(T.retry, function () { upload(f, cid); }), m.lastChild);
+        return;
+      }
+      // Refused (too large, type, quota): trying again would be refused too.
+      if (li.contains(root.activeElement)) box.focus();
+      li.remove();
+      setStatus(text);
+      if (res.code === "consent_required") {
+        data.contact.consent = false;
+        showConsent();
+        consentBox.focus();
+      }
+    }
+  }
+  function action(text, then) {
+    var b = attrs(el("button", "gc-act", text), { type: "button" });
+    b.onclick = then;
+    return b;
   }
 
   function markSeen() {

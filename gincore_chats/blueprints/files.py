@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..identity import Manager
 from ..models import Attachment, Conversation
@@ -52,7 +53,12 @@ def _file_response(state: ChatsState, attachment: Attachment, thumb: bool) -> Re
 def _upload(state: ChatsState) -> tuple[Any, str | None, str]:
     """The uploaded file part, or a clear error. The request body is capped before parsing."""
     request.max_content_length = state.config.max_upload_size + _SLACK
-    file = request.files.get("file")
+    try:
+        file = request.files.get("file")
+    except RequestEntityTooLarge:
+        # Werkzeug's own 413 is an HTML page without CORS headers: the widget could not read
+        # it and would take it for a network failure (and offer a retry that cannot work).
+        raise attachments.too_large(state.config.max_upload_size) from None
     if file is None:
         raise attachments.UploadError("Send the file in a multipart field named 'file'.")
     return file.stream, file.filename, request.form.get("client_id", "")
@@ -60,6 +66,11 @@ def _upload(state: ChatsState) -> tuple[Any, str | None, str]:
 
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_files", __name__)
+
+    def drop_duplicate_upload() -> None:
+        """A concurrent retry with the same client id won: undo this copy's row and bytes (the
+        rollback runs the storage clean-up), so no orphan counts against the quota."""
+        state.session.rollback()
 
     # -- console -------------------------------------------------------------------------------
 
@@ -96,7 +107,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 attachments=[attachment],
             )
             wire = message_dict(message)
-        return jsonify(message=wire, created=created), 201
+            if not created:
+                drop_duplicate_upload()
+        return jsonify(message=wire, created=created), 201 if created else 200
 
     @bp.get("/console/files/<public_id>")
     @api_errors
@@ -168,7 +181,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 state, conv, request.form.get("body") or None, client_id, attachments=[attachment]
             )
             wire = message_dict(message)
-        return jsonify(message=wire, created=created), 201
+            if not created:
+                drop_duplicate_upload()
+        return jsonify(message=wire, created=created), 201 if created else 200
 
     @bp.get("/widget/api/files/<public_id>")
     @cors

@@ -18,7 +18,10 @@ from ..models import Source, SourceKind, WidgetText
 from ..services import widget_consent, widget_texts
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
-from .common import csrf_token, csrf_valid, current_manager, login_required_response
+from .common import (
+    csrf_token,
+    guard_admin_pages,
+)
 
 #: What each text is, where the widget shows it (the admin page's help lines).
 TEXT_HELP: dict[str, tuple[str, str]] = {
@@ -56,6 +59,18 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
     "reconnecting": ("Connection lost", "While the widget reconnects."),
     "retrying": ("Send retrying", "While a message waits for the network."),
     "you": ("You", "Names the visitor in a quoted message."),
+    "attach": ("Attach button", "The paper-clip button's name for screen readers."),
+    "drop_here": ("Drop hint", "Over the panel while the visitor drags files onto it."),
+    "uploading": ("Upload progress", "Names the progress bar; {name} is the file's name."),
+    "cancel": ("Cancel upload", "Stops an upload, or removes one that failed."),
+    "retry": ("Retry upload", "Sends a failed upload again (never twice)."),
+    "upload_failed": ("Upload failed", "The network or the server failed; {name} is the file."),
+    "file_too_large": ("File too large", "{name} is the file's name."),
+    "file_type_refused": ("File type refused", "{name} is the file's name."),
+    "quota_full": ("Storage full", "The server's storage quota is used up."),
+    "load_failed": ("File not loaded", "A file or image could not be fetched."),
+    "download": ("Download", "In the full-size image view."),
+    "close_image": ("Close image", "Closes the full-size image view."),
 }
 #: Texts long enough for a text area.
 LONG_TEXTS = {"greeting_online", "offline", "business_hours", "contact_saved", "consent"}
@@ -71,16 +86,7 @@ def language_name(tag: str) -> str:
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_widget_settings", __name__, template_folder="../templates")
 
-    @bp.before_request
-    def guard() -> Any:
-        manager = current_manager(state)
-        if manager is None:
-            abort(login_required_response())
-        if not manager.is_admin:
-            abort(403, "Chat settings need the chats.admin permission.")
-        if request.method == "POST" and not csrf_valid():
-            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
-        return None
+    guard_admin_pages(bp, state)
 
     def load(source_id: int) -> Source:
         source = state.session.get(Source, source_id)

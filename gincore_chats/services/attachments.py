@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..channels.base import OutboundAttachment
 from ..models import Attachment, Conversation, Message, Setting, utcnow
@@ -99,13 +100,17 @@ def _spool(stream: BinaryIO, limit: int) -> BinaryIO:
         total += len(chunk)
         if total > limit:
             spooled.close()
-            raise UploadTooLarge(f"The file is too large (the limit is {_human(limit)}).")
+            raise too_large(limit)
         spooled.write(chunk)
     if total == 0:
         spooled.close()
         raise UploadError("The file is empty.")
     spooled.seek(0)
     return spooled  # type: ignore[return-value]
+
+
+def too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"The file is too large (the limit is {_human(limit)}).")
 
 
 def _human(size: int) -> str:
@@ -151,8 +156,12 @@ def _lock_quota(state: ChatsState) -> None:
     """Serialise quota checks across uploads (a PostgreSQL row lock; SQLite has one writer)."""
     session = state.session
     if session.get(Setting, _QUOTA_LOCK) is None:
-        session.add(Setting(key=_QUOTA_LOCK, value={}))
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(Setting(key=_QUOTA_LOCK, value={}))
+                session.flush()
+        except IntegrityError:
+            pass  # a concurrent first upload created the row; the update below waits for it
     session.execute(update(Setting).where(Setting.key == _QUOTA_LOCK).values(updated_at=utcnow()))
 
 

@@ -46,6 +46,18 @@ DEFAULTS = {
     "reconnecting": N_("Connection lost. Reconnecting…"),
     "retrying": N_("Could not send. Retrying…"),
     "you": N_("You"),
+    "attach": N_("Attach a file"),
+    "drop_here": N_("Drop files here to send them"),
+    "uploading": N_("Uploading {name}"),
+    "cancel": N_("Cancel"),
+    "retry": N_("Retry"),
+    "upload_failed": N_("{name} could not be sent."),
+    "file_too_large": N_("{name} is too large to send."),
+    "file_type_refused": N_("{name} cannot be sent: files of this type are not accepted."),
+    "quota_full": N_("The storage quota is full; ask your administrator to expand it."),
+    "load_failed": N_("The file could not be loaded."),
+    "download": N_("Download"),
+    "close_image": N_("Close image"),
 }
 KEYS = tuple(DEFAULTS)
 MAX_TEXT = 2000

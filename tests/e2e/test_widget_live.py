@@ -238,10 +238,11 @@ def test_a_managers_files_show_in_the_widget(
 
     log = chat_log(page, t)
     # Fetched with the visitor's token (never a URL anyone could open), shown from blob: URLs.
-    expect(log.get_by_role("button", name="prices.txt (1 KB)")).to_be_visible()
+    # (tests/e2e/test_widget_files.py tests files in depth.)
+    expect(log.get_by_role("link", name="prices.txt 9 byte")).to_be_visible()
     image = log.get_by_role("img", name="shoe.png")
     expect(image).to_have_js_property("naturalWidth", 1)
     with page.expect_download() as download:
-        log.get_by_role("button", name="prices.txt (1 KB)").click()
+        log.get_by_role("link", name="prices.txt 9 byte").click()
     assert download.value.suggested_filename == "prices.txt"
     assert Path(download.value.path()).read_bytes() == b"shoes: 10"
