@@ -125,3 +125,8 @@ def test_answers_without_an_envelope(status: int, permanent: bool, wait: float |
     error = error_from_response(status, None)
     assert (error.permanent, error.retry_after) == (permanent, wait)
     assert f"HTTP {status}" in error.reason or "rate limit" in error.reason
+
+
+def test_retry_after_zero_means_retry_now() -> None:
+    error = error_from_response(400, graph_error(4, "limit"), {"Retry-After": "0"})
+    assert error.retry_after == 0

@@ -148,7 +148,8 @@ def error_from_response(
     subcode_key = -1 if subcode is None else subcode
     wait = RATE_LIMIT_SECONDS.get(code_key) or RATE_LIMIT_SUBCODES.get(subcode_key)
     if wait is not None or http_status == 429:
-        wait = _retry_after_header(headers) or wait or 60.0
+        header = _retry_after_header(headers)  # 0 means "now", so test for None, not falsiness
+        wait = header if header is not None else (wait or 60.0)
         reason = f"Meta's rate limit was reached; retrying in {wait:g} s. {meta_text}"
         return GraphError(reason, retry_after=wait, **common)
 
@@ -168,7 +169,8 @@ def error_from_response(
 def _without_envelope(http_status: int, headers: Mapping[str, str]) -> GraphError:
     # A proxy or load balancer answered (HTML error page, empty body): nothing to classify.
     if http_status == 429:
-        wait = _retry_after_header(headers) or 60.0
+        header = _retry_after_header(headers)
+        wait = header if header is not None else 60.0
         return GraphError(
             f"Meta's rate limit was reached; retrying in {wait:g} s.",
             http_status=http_status,
