@@ -173,16 +173,17 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @api_errors
     def unread() -> Any:
         """This manager's unread counts for some list rows (``?ids=1,2``), and how many open
-        conversations are unread in all (capped: the tab title shows "99+")."""
+        conversations are unread in all (capped: the tab title shows "99+"; ``total=0`` skips
+        that count, the costly part in a huge inbox)."""
         manager = manager_or_abort()
         wanted = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
         ids = conversations.visible_ids(state, manager, wanted[:200])
         counts = read_state.unread_counts(state, manager.id, ids)
-        return jsonify(
-            unread={str(cid): n for cid, n in counts.items()},
-            conversations=conversations.count_unread(state, manager),
-            cap=conversations.UNREAD_COUNT_CAP,
-        )
+        answer: dict[str, Any] = {"unread": {str(cid): n for cid, n in counts.items()}}
+        if request.args.get("total") != "0":
+            answer["conversations"] = conversations.count_unread(state, manager)
+            answer["cap"] = conversations.UNREAD_COUNT_CAP
+        return jsonify(answer)
 
     def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
         conv = conversations.access_for_manager(state, manager, conversation_id)
@@ -483,7 +484,11 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 sub.closed = True
                 ws.close(reason=4001, message="Permissions changed; reconnect")
 
-        heartbeat()
+        try:
+            heartbeat()
+        finally:
+            # Give the pooled connection back now: the socket may stay quiet for a long time.
+            state.db.session.remove()
         try:
             run_socket(
                 ws,

@@ -1,0 +1,350 @@
+/* The conversation list: filters, search, keyset pages, live rows, unread badges, tab title.
+
+   Rows come from GET /conversations (pages by keyset cursor) and live from "conversation"
+   frames. A live row replaces a cached one only if its event sequence number is higher (rows
+   from different requests and server processes can arrive out of order). Live frames carry no
+   per-manager unread count: changed rows are batched into one GET /unread, which also returns
+   the total for the tab title. */
+
+import {
+  $, api, avatar, config, contactName, el, emit, fmtDateTime, fmtWhen, srOnly, timeKey
+} from "./console-core.js";
+
+var listEl, moreEl, emptyEl, searchEl;
+var rows = new Map();        // id -> row (summary + unread + manager_profiles)
+var nodes = new Map();       // id -> <li>
+var known = new Set();       // every conversation id this page has seen
+export var people = new Map(); // manager id -> {id, name, avatar_url}
+var filter = "all", query = "", nextCursor = null, boundary = null;
+var loadSeq = 0, loading = null, current = null, openHandler = null;
+var pageStart = Date.now();
+var BASE_TITLE = document.title;
+
+/* unread fetching */
+var pendingIds = new Set(), unreadTimer = null, reqCounter = 0, lastTotalReq = 0;
+var readMarks = new Map();   // id -> reqCounter when a "read" frame arrived
+
+export function rememberPeople(list) {
+  (list || []).forEach(function (p) { if (p && p.id) people.set(String(p.id), p); });
+}
+
+function profilesFor(r) {
+  return (r.managers || []).map(function (id) {
+    return people.get(String(id)) || { id: id, name: "Manager " + id, avatar_url: null };
+  });
+}
+
+/* ---- ordering, matching, range ------------------------------------------------------- */
+
+function newer(a, b) {
+  var ta = timeKey(a.last_activity_at), tb = timeKey(b.last_activity_at);
+  return ta !== tb ? ta > tb : a.id > b.id;
+}
+
+function inRange(r) {
+  // Without a next page everything is loaded; otherwise a row below the last loaded one
+  // belongs to a later page and appears when it is loaded.
+  return !nextCursor || !boundary || !newer(boundary, r) || r.id === boundary.id;
+}
+
+function matches(r) {
+  if (filter === "closed") { if (r.status !== "closed") return false; }
+  else if (r.status !== "open") return false;
+  if (filter === "mine" && (r.managers || []).indexOf(config.me) < 0) return false;
+  if (filter === "unassigned" && (r.managers || []).length) return false;
+  // The open conversation stays in "Unread" while it is being read.
+  if (filter === "unread" && !(r.unread > 0) && r.id !== current) return false;
+  if (query) {
+    var q = query.toLowerCase(), c = r.contact || {};
+    var hit = [c.name, c.email, c.phone].some(function (v) { return v && String(v).toLowerCase().indexOf(q) >= 0; });
+    if (!hit) return false;
+  }
+  return true;
+}
+
+/* ---- rendering (keyed: rows keep their DOM node, so focus survives updates) ----------- */
+
+function fillRow(btn, r) {
+  btn.textContent = "";
+  btn.dataset.id = r.id;
+  if (current === r.id) btn.setAttribute("aria-current", "true"); else btn.removeAttribute("aria-current");
+  btn.classList.toggle("gc-row-unread", r.unread > 0);
+  btn.classList.toggle("gc-row-closed", r.status === "closed");
+  var name = contactName(r);
+  btn.appendChild(avatar(name, r.contact && r.contact.avatar_url, "c" + r.id, "gc-avatar-md"));
+  var main = el("span", "gc-row-main");
+  var top = el("span", "gc-row-top");
+  top.appendChild(el("span", "gc-row-name", name));
+  var t = el("time", "gc-row-time", fmtWhen(r.last_activity_at, null));
+  t.dateTime = r.last_activity_at || "";
+  t.title = fmtDateTime(r.last_activity_at, null);
+  top.appendChild(t);
+  main.appendChild(top);
+  main.appendChild(el("span", "gc-row-preview", r.last_message_preview || "New conversation"));
+  var meta = el("span", "gc-row-meta");
+  meta.appendChild(el("span", "gc-row-source", r.source_name || ""));
+  if (r.status === "closed") meta.appendChild(el("span", "gc-tag", "Closed"));
+  var faces = profilesFor(r);
+  if (faces.length) {
+    var box = el("span", "gc-faces");
+    faces.slice(0, 3).forEach(function (p) {
+      var a = avatar(p.name, p.avatar_url, p.id, "gc-avatar-xs");
+      a.title = p.name;
+      box.appendChild(a);
+    });
+    if (faces.length > 3) box.appendChild(el("span", "gc-faces-more", "+" + (faces.length - 3)));
+    box.appendChild(srOnly(" In chat: " + faces.map(function (p) { return p.name; }).join(", ")));
+    meta.appendChild(box);
+  } else {
+    meta.appendChild(el("span", "gc-row-nobody", "Unassigned"));
+  }
+  main.appendChild(meta);
+  btn.appendChild(main);
+  if (r.unread > 0) {
+    var badge = el("span", "gc-unread");
+    var n = el("span", null, r.unread > 99 ? "99+" : String(r.unread));
+    n.setAttribute("aria-hidden", "true");
+    badge.appendChild(n);
+    badge.appendChild(srOnly(" " + r.unread + " unread"));
+    btn.appendChild(badge);
+  }
+}
+
+function buildRow(r) {
+  var li = el("li", "gc-row-item");
+  var btn = el("button", "gc-row");
+  btn.type = "button";
+  btn.tabIndex = -1;
+  btn.addEventListener("click", function () { if (openHandler) openHandler(r.id); });
+  li.appendChild(btn);
+  return li;
+}
+
+function render() {
+  var items = [];
+  rows.forEach(function (r) { if (matches(r) && inRange(r)) items.push(r); });
+  items.sort(function (a, b) { return newer(a, b) ? -1 : 1; });
+  var active = document.activeElement;
+  var focusedId = active && listEl.contains(active) && active.dataset ? active.dataset.id : null;
+  var keep = new Set(items.map(function (r) { return r.id; }));
+  nodes.forEach(function (li, id) { if (!keep.has(id)) { li.remove(); nodes.delete(id); } });
+  var prev = null;
+  items.forEach(function (r) {
+    var li = nodes.get(r.id);
+    if (!li) { li = buildRow(r); nodes.set(r.id, li); }
+    fillRow(li.firstChild, r);
+    var expected = prev ? prev.nextSibling : listEl.firstChild;
+    if (li !== expected) listEl.insertBefore(li, expected);
+    prev = li;
+  });
+  // One tab stop for the whole list (arrow keys move inside it): the open row, else the first.
+  var stop = (current && nodes.get(current)) || listEl.firstChild;
+  listEl.querySelectorAll(".gc-row").forEach(function (b) { b.tabIndex = -1; });
+  if (stop) stop.firstChild.tabIndex = 0;
+  if (focusedId && document.activeElement !== active) {
+    var again = nodes.get(Number(focusedId));
+    if (again) again.firstChild.focus();
+  }
+  emptyEl.hidden = items.length > 0 || !!loading;
+  emptyEl.textContent = query ? "No conversations match “" + query + "”." : "No conversations here.";
+  moreEl.hidden = !nextCursor;
+}
+
+/* ---- loading ------------------------------------------------------------------------- */
+
+function mergeRow(r, old) {
+  if (old && old.last_seq > r.last_seq) {
+    // Our live copy is newer than this answer; keep it (with the answer's unread count).
+    return Object.assign({}, old, { unread: r.unread !== undefined ? r.unread : old.unread });
+  }
+  var merged = Object.assign({}, r);
+  if (merged.unread === undefined) merged.unread = old ? old.unread : 0;
+  return merged;
+}
+
+export function load(append) {
+  var seq = ++loadSeq;
+  var qs = "?filter=" + encodeURIComponent(filter);
+  if (query) qs += "&q=" + encodeURIComponent(query);
+  if (append && nextCursor) qs += "&cursor=" + encodeURIComponent(nextCursor);
+  loading = api("GET", "/conversations" + qs).then(function (data) {
+    if (seq !== loadSeq) return;  // a newer load (filter change, reconnect) superseded this one
+    var old = rows;
+    if (!append) rows = new Map();
+    data.conversations.forEach(function (r) {
+      known.add(r.id);
+      rememberPeople(r.manager_profiles);
+      rows.set(r.id, mergeRow(r, old.get(r.id)));
+    });
+    if (!append) {
+      // Keep the open conversation's row even when the filter hides it from the page.
+      if (current && !rows.has(current) && old.has(current)) rows.set(current, old.get(current));
+    }
+    var page = data.conversations;
+    if (page.length) boundary = page[page.length - 1];
+    else if (!append) boundary = null;
+    nextCursor = data.next_cursor || null;
+    loading = null;
+    render();
+    queueUnread();  // refresh the total for the title
+    emit("list-loaded", { count: rows.size });
+  }, function (e) {
+    if (seq === loadSeq) loading = null;
+    throw e;
+  });
+  return loading;
+}
+
+/* ---- live updates ------------------------------------------------------------------- */
+
+export function applyRow(r, live) {
+  rememberPeople(r.manager_profiles);
+  var old = rows.get(r.id);
+  if (old && old.last_seq > r.last_seq) return;
+  var merged = mergeRow(r, old);
+  if (!r.manager_profiles && old) merged.manager_profiles = old.manager_profiles;
+  rows.set(r.id, merged);
+  if (live) {
+    if (!known.has(r.id)) {
+      known.add(r.id);
+      // A conversation we never saw that started just now: a new chat (sound, announcement).
+      if (r.status === "open" && timeKey(r.created_at) >= pageStart - 120000 && timeKey(r.created_at) >= Date.now() - 120000) {
+        emit("new-conversation", merged);
+      }
+    }
+    if (!old || old.last_seq !== r.last_seq) queueUnread(r.id);
+  }
+  render();
+  emit("row", merged);
+}
+
+/* A "read" frame: this manager read or marked unread a conversation (any tab or device). */
+export function applyRead(frame) {
+  var id = frame.conversation_id;
+  readMarks.set(id, reqCounter);
+  var r = rows.get(id);
+  if (r) { r.unread = frame.unread; render(); emit("row", r); }
+  queueUnread();  // the total changed
+}
+
+/* The total (tab title) is counted at most every TOTAL_EVERY ms: in a huge inbox it is the
+   costly part. Row counts are cheap and always fresh. */
+var TOTAL_EVERY = 2000, totalAt = 0, totalWanted = false, totalTimer = null;
+
+export function queueUnread(id) {
+  if (id) pendingIds.add(id);
+  totalWanted = true;
+  if (!unreadTimer) unreadTimer = setTimeout(fetchUnread, 200);
+}
+
+function fetchUnread() {
+  unreadTimer = null;
+  var ids = Array.from(pendingIds);
+  pendingIds.clear();
+  var withTotal = totalWanted && Date.now() - totalAt >= TOTAL_EVERY;
+  if (withTotal) { totalWanted = false; totalAt = Date.now(); }
+  else if (totalWanted && !totalTimer) {
+    totalTimer = setTimeout(function () { totalTimer = null; queueUnread(); }, TOTAL_EVERY - (Date.now() - totalAt));
+  }
+  if (!ids.length && !withTotal) return;
+  var started = ++reqCounter;
+  api("GET", "/unread?ids=" + ids.join(",") + (withTotal ? "" : "&total=0")).then(function (data) {
+    var grew = [];
+    Object.keys(data.unread || {}).forEach(function (key) {
+      var id = Number(key), r = rows.get(id);
+      if (!r) return;
+      // A read frame that arrived after this request started is newer than this answer.
+      if ((readMarks.get(id) || 0) >= started) return;
+      var before = r.unread || 0;
+      r.unread = data.unread[key];
+      if (r.unread > before) grew.push(id);
+    });
+    if (data.conversations !== undefined && started > lastTotalReq) {
+      lastTotalReq = started;
+      setTotal(data.conversations, data.cap);
+    }
+    render();
+    if (grew.length) emit("unread-grew", grew);
+  }, function () { /* the next change or reconnect asks again */ });
+}
+
+var total = 0;
+function setTotal(n, cap) {
+  total = n || 0;
+  var shown = cap && total >= cap ? (cap - 1) + "+" : String(total);
+  document.title = (total ? "(" + shown + ") " : "") + BASE_TITLE;
+  var h = $("gc-list-title");
+  if (h) h.dataset.unread = total ? shown : "";
+}
+
+export function unreadTotal() { return total; }
+
+export function row(id) { return rows.get(id); }
+
+export function setCurrent(id) {
+  current = id;
+  render();
+}
+
+/* ---- controls ------------------------------------------------------------------------ */
+
+function moveFocus(btn, where) {
+  var all = Array.from(listEl.querySelectorAll(".gc-row"));
+  var i = all.indexOf(btn);
+  var next = where === "first" ? all[0] : where === "last" ? all[all.length - 1] : all[i + where];
+  if (!next) return;
+  all.forEach(function (b) { b.tabIndex = -1; });
+  next.tabIndex = 0;
+  next.focus();
+}
+
+export function init(options) {
+  openHandler = options.open;
+  listEl = $("gc-conversations");
+  moreEl = $("gc-more");
+  emptyEl = $("gc-list-empty");
+  searchEl = $("gc-q");
+
+  listEl.addEventListener("keydown", function (e) {
+    var btn = e.target.closest(".gc-row");
+    if (!btn) return;
+    var moves = { ArrowDown: 1, ArrowUp: -1, Home: "first", End: "last" };
+    if (e.key in moves) { e.preventDefault(); moveFocus(btn, moves[e.key]); }
+  });
+
+  document.querySelectorAll(".gc-filter").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (filter === b.dataset.filter) return;
+      filter = b.dataset.filter;
+      document.querySelectorAll(".gc-filter").forEach(function (o) { o.setAttribute("aria-pressed", String(o === b)); });
+      nextCursor = null;
+      boundary = null;
+      load(false).catch(function (e) { emit("error", e); });
+    });
+  });
+
+  var searchTimer = null;
+  searchEl.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () {
+      var q = searchEl.value.trim();
+      if (q === query) return;
+      query = q;
+      load(false).catch(function (e) { emit("error", e); });
+    }, 250);
+  });
+  searchEl.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && searchEl.value) { searchEl.value = ""; searchEl.dispatchEvent(new Event("input")); }
+  });
+  $("gc-search-form").addEventListener("submit", function (e) { e.preventDefault(); });
+
+  moreEl.addEventListener("click", function () { if (!loading) load(true).catch(function (e) { emit("error", e); }); });
+  if ("IntersectionObserver" in window) {
+    // Scrolling to the end of the list loads the next page (the button stays for keyboards).
+    new IntersectionObserver(function (entries) {
+      if (entries.some(function (x) { return x.isIntersecting; }) && nextCursor && !loading) {
+        load(true).catch(function (e) { emit("error", e); });
+      }
+    }, { root: listEl.parentElement }).observe(moreEl);
+  }
+}

@@ -1,0 +1,345 @@
+/* The customer panel: contact (editable with customers.edit), visitor context, navigation
+   history, the customer's local time, and internal notes (staff only: the server never sends
+   them on any visitor path).
+
+   The panel is built once per opened conversation; live events update its parts in place so
+   a manager typing into a field or a note never loses focus or text. */
+
+import {
+  $, api, avatar, can, contactName, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref
+} from "./console-core.js";
+
+var bodyEl, view = null, clock = null;
+
+function section(title, id) {
+  var s = el("section", "gc-psec");
+  var h = el("h3", "gc-h3", title);
+  h.id = id;
+  s.setAttribute("aria-labelledby", id);
+  s.appendChild(h);
+  return s;
+}
+
+function addRow(dl, label, value, render) {
+  if (value === null || value === undefined || value === "") return;
+  dl.appendChild(el("dt", null, label));
+  var dd = el("dd");
+  if (render) render(dd, value); else dd.textContent = String(value);
+  dl.appendChild(dd);
+}
+
+function urlValue(dd, value) {
+  var href = safeHref(value);
+  if (href) dd.appendChild(link(href, value)); else dd.textContent = String(value);
+}
+
+function hostOf(value) {
+  try { var u = new URL(value); return u.protocol === "http:" || u.protocol === "https:" ? u.host : null; } catch (e) { return null; }
+}
+
+export function customerOffset() {
+  var ctx = view && view.detail.context;
+  var off = ctx ? ctx.tz_offset_minutes : null;
+  return typeof off === "number" ? off : null;
+}
+
+function localTimeText() {
+  var off = customerOffset();
+  if (off === null) return null;
+  return fmtClock(new Date(), off) + " (" + fmtOffset(off) + ")";
+}
+
+/* ---- parts ----------------------------------------------------------------------------- */
+
+function renderHead() {
+  var d = view.detail, conv = d.conversation;
+  var head = view.parts.head;
+  head.textContent = "";
+  head.appendChild(avatar(contactName(conv), d.contact && d.contact.avatar_url, "c" + conv.id, "gc-avatar-lg"));
+  var box = el("div", "gc-phead-text");
+  box.appendChild(el("p", "gc-pname", contactName(conv)));
+  var t = localTimeText();
+  var lt = el("p", "gc-plocal");
+  lt.id = "gc-local-time";
+  if (t) { lt.appendChild(el("span", "gc-muted", "Local time ")); lt.appendChild(el("span", "gc-plocal-value", t)); }
+  else lt.appendChild(el("span", "gc-muted", "Local time unknown"));
+  box.appendChild(lt);
+  head.appendChild(box);
+}
+
+function renderInfo() {
+  var d = view.detail, c = d.contact || {}, ctx = d.context || {}, conv = d.conversation;
+  var info = view.parts.info;
+  info.textContent = "";
+  var dl = el("dl", "gc-dl");
+  dl.id = "gc-customer";
+  if (!can("customers.edit")) {
+    addRow(dl, "Name", c.name);
+    addRow(dl, "Email", c.email);
+    addRow(dl, "Phone", c.phone);
+  }
+  addRow(dl, "Username", c.username);
+  addRow(dl, "Inquiry source", conv.source_name + (conv.source_kind && conv.source_kind !== "widget" ? " (" + conv.source_kind + ")" : ""));
+  addRow(dl, "Domain", hostOf(ctx.current_page));
+  addRow(dl, "Current page", ctx.current_page, urlValue);
+  addRow(dl, "Page title", ctx.page_title);
+  addRow(dl, "Came from", ctx.referrer, urlValue);
+  addRow(dl, "Location", [ctx.city, ctx.country].filter(Boolean).join(", "));
+  addRow(dl, "Browser language", ctx.language || c.language);
+  addRow(dl, "Local time", localTimeText(), function (dd, v) { dd.className = "gc-plocal-value"; dd.textContent = v; });
+  addRow(dl, "Browser", ctx.browser);
+  addRow(dl, "OS", ctx.os);
+  addRow(dl, "Device", ctx.device);
+  addRow(dl, "IP address", ctx.ip);
+  addRow(dl, "Started", conv.created_at ? fmtDateTime(conv.created_at, null) : null);
+  var custom = c.custom_fields || {};
+  Object.keys(custom).forEach(function (k) {
+    var v = custom[k];
+    addRow(dl, k, typeof v === "string" ? v : JSON.stringify(v));
+  });
+  if (c.consent_at) addRow(dl, "Consent", "Given " + fmtDateTime(c.consent_at, null));
+  info.appendChild(dl);
+}
+
+function renderHistory() {
+  var pages = ((view.detail.context || {}).pages || []).slice().reverse();
+  var box = view.parts.history;
+  box.textContent = "";
+  if (!pages.length) { box.hidden = true; return; }
+  box.hidden = false;
+  var s = section("Pages visited", "gc-history-title");
+  var ol = el("ol", "gc-pages");
+  ol.setAttribute("aria-labelledby", "gc-history-title");
+  pages.forEach(function (p) {
+    var li = el("li");
+    var href = safeHref(p.url);
+    var label = p.title || p.url || "";
+    if (href) li.appendChild(link(href, label)); else li.appendChild(el("span", null, label));
+    if (p.title && p.url) li.appendChild(el("span", "gc-page-url", p.url));
+    if (p.at) {
+      var t = el("time", "gc-time", fmtClock(p.at, null));
+      t.dateTime = p.at;
+      t.title = fmtDateTime(p.at, null);
+      li.appendChild(t);
+    }
+    ol.appendChild(li);
+  });
+  s.appendChild(ol);
+  box.appendChild(s);
+}
+
+function buildContactForm() {
+  var form = el("form", "gc-contact-form");
+  form.id = "gc-contact-form";
+  form.noValidate = true;
+  form.setAttribute("aria-labelledby", "gc-contact-title");
+  var h = el("h3", "gc-h3", "Contact");
+  h.id = "gc-contact-title";
+  form.appendChild(h);
+  var fields = {};
+  [["name", "Name", "text", "name"], ["email", "Email", "email", "email"], ["phone", "Phone", "tel", "tel"]].forEach(function (f) {
+    var id = "gc-contact-" + f[0];
+    var label = el("label", "gc-field-label", f[1]);
+    label.htmlFor = id;
+    var input = el("input", "gc-input");
+    input.id = id;
+    input.type = f[2];
+    input.autocomplete = "off";
+    input.name = f[0];
+    input.addEventListener("input", function () { input.dataset.dirty = "1"; save.disabled = false; });
+    form.appendChild(label);
+    form.appendChild(input);
+    fields[f[0]] = input;
+  });
+  var save = el("button", "gc-button", "Save contact");
+  save.type = "submit";
+  save.disabled = true;
+  var status = el("p", "gc-form-status");
+  status.setAttribute("role", "status");
+  form.appendChild(save);
+  form.appendChild(status);
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var v = view;
+    if (!v) return;
+    var body = {};
+    Object.keys(fields).forEach(function (k) { body[k] = fields[k].value.trim() || null; });
+    save.disabled = true;
+    status.textContent = "Saving…";
+    api("PATCH", "/conversations/" + v.id + "/contact", body).then(function (data) {
+      if (view !== v) return;
+      Object.keys(fields).forEach(function (k) { delete fields[k].dataset.dirty; });
+      mergeContact(data.contact);
+      status.textContent = "Saved.";
+    }, function (err) {
+      if (view !== v) return;
+      save.disabled = false;
+      status.textContent = err.message;
+    });
+  });
+  view.parts.fields = fields;
+  view.parts.saveContact = save;
+  return form;
+}
+
+function fillContactForm() {
+  var fields = view.parts.fields, c = view.detail.contact || {};
+  if (!fields) return;
+  Object.keys(fields).forEach(function (k) {
+    var input = fields[k];
+    // Never overwrite what the manager is editing.
+    if (input.dataset.dirty || document.activeElement === input) return;
+    input.value = c[k] || "";
+  });
+}
+
+function renderNote(n) {
+  var li = el("li", "gc-note");
+  li.dataset.id = n.id;
+  var head = el("p", "gc-note-head");
+  head.appendChild(el("strong", null, n.author_name || "Manager"));
+  var t = el("time", "gc-time", fmtDateTime(n.created_at, null));
+  t.dateTime = n.created_at || "";
+  head.appendChild(t);
+  li.appendChild(head);
+  li.appendChild(el("p", "gc-note-body", n.body));
+  return li;
+}
+
+function addNote(n) {
+  var ul = view.parts.notes;
+  if (ul.querySelector('[data-id="' + Number(n.id) + '"]')) return;
+  ul.appendChild(renderNote(n));
+  view.parts.noNotes.hidden = true;
+}
+
+function buildNotes() {
+  var s = section("Internal notes", "gc-notes-title");
+  s.appendChild(el("p", "gc-hint", "Only your team sees these; never the customer."));
+  var ul = el("ul", "gc-notes");
+  ul.id = "gc-notes";
+  ul.setAttribute("aria-labelledby", "gc-notes-title");
+  var none = el("p", "gc-muted", "No notes yet.");
+  view.parts.notes = ul;
+  view.parts.noNotes = none;
+  s.appendChild(ul);
+  s.appendChild(none);
+  (view.detail.notes || []).forEach(addNote);
+  if (can("customers.edit")) {
+    var form = el("form", "gc-note-form");
+    form.noValidate = true;
+    var label = el("label", "gc-field-label", "New note");
+    label.htmlFor = "gc-note-body";
+    var ta = el("textarea", "gc-input");
+    ta.id = "gc-note-body";
+    ta.rows = 2;
+    var add = el("button", "gc-button gc-secondary", "Add note");
+    add.type = "submit";
+    var status = el("p", "gc-form-status");
+    status.setAttribute("role", "status");
+    form.appendChild(label);
+    form.appendChild(ta);
+    form.appendChild(add);
+    form.appendChild(status);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = ta.value.trim(), v = view;
+      if (!text || !v) return;
+      add.disabled = true;
+      api("POST", "/conversations/" + v.id + "/notes", { body: text }).then(function (data) {
+        add.disabled = false;
+        if (view !== v) return;
+        ta.value = "";
+        status.textContent = "Note added.";
+        addNote(data.note);
+      }, function (err) {
+        add.disabled = false;
+        status.textContent = err.message;
+      });
+    });
+    ta.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+    });
+    s.appendChild(form);
+  }
+  return s;
+}
+
+function mergeContact(c) {
+  if (!view || !c) return;
+  view.detail.contact = Object.assign({}, view.detail.contact || {}, c);
+  view.detail.conversation.contact = Object.assign({}, view.detail.conversation.contact || {}, c);
+  renderHead();
+  renderInfo();
+  fillContactForm();
+}
+
+/* ---- public ---------------------------------------------------------------------------- */
+
+export function show(detail) {
+  bodyEl = bodyEl || $("gc-panel-body");
+  bodyEl.textContent = "";
+  view = { id: detail.conversation.id, detail: detail, parts: {} };
+  if (!detail.contact) {
+    var p = el("p", "gc-muted", "Customer details need the customers.view permission. Ask an admin if you should see them.");
+    p.id = "gc-customer";
+    bodyEl.appendChild(p);
+    view.parts = null;
+    return;
+  }
+  var head = el("div", "gc-phead");
+  view.parts.head = head;
+  bodyEl.appendChild(head);
+  if (can("customers.edit")) bodyEl.appendChild(buildContactForm());
+  var info = el("div", "gc-pinfo");
+  view.parts.info = info;
+  bodyEl.appendChild(info);
+  var history = el("div", "gc-phistory");
+  view.parts.history = history;
+  bodyEl.appendChild(history);
+  bodyEl.appendChild(buildNotes());
+  renderHead();
+  renderInfo();
+  renderHistory();
+  fillContactForm();
+  if (!clock) clock = setInterval(tick, 15000);
+}
+
+export function clear(text) {
+  bodyEl = bodyEl || $("gc-panel-body");
+  view = null;
+  bodyEl.textContent = "";
+  bodyEl.appendChild(el("p", "gc-muted", text || "No conversation open."));
+}
+
+/* Keep the customer's clock current. */
+export function tick() {
+  if (!view || !view.parts) return;
+  var t = localTimeText();
+  if (!t) return;
+  document.querySelectorAll("#gc-panel-body .gc-plocal-value").forEach(function (n) { n.textContent = t; });
+}
+
+/* Events of the open conversation that concern the panel. */
+export function applyEvent(ev) {
+  if (!view || !view.parts || ev.conversation_id !== view.id) return;
+  var d = ev.data || {};
+  if (ev.event === "contact.updated") mergeContact(d.contact);
+  else if (ev.event === "contact.consent") mergeContact({ consent_at: d.consent_at, consent_text: d.text });
+  else if (ev.event === "contact.note" && d.note) addNote(d.note);
+  else if (ev.event === "visitor.context" && d.context) {
+    view.detail.context = d.context;
+    renderHead();
+    renderInfo();
+    renderHistory();
+  }
+}
+
+/* A list row changed (name from another manager's edit, source rename). */
+export function applyRow(r) {
+  if (!view || !view.parts || r.id !== view.id) return;
+  view.detail.conversation = Object.assign({}, view.detail.conversation, r, {
+    contact: Object.assign({}, view.detail.conversation.contact, r.contact)
+  });
+  renderHead();
+}
