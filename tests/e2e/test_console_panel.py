@@ -96,7 +96,9 @@ def test_panel_shows_the_visitor_saves_edits_and_notes_never_reach_the_visitor(
                 city="Kyiv",
             )
         state.session.remove()
-    expect(detail(mia, "Location")).to_have_text("Kyiv, Ukraine")
+    expect(detail(mia, "Location")).to_have_text(
+        "Kyiv, Ukraine (from the IP address; may be inaccurate)"
+    )
     # The visitor moves on inside the shop (a single-page app): the history grows live.
     visitor.page.evaluate("() => history.pushState({}, '', '/shoes/blue-42')")
     pages = panel(mia).get_by_role("list", name="Pages visited").get_by_role("listitem")

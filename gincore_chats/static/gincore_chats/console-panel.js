@@ -84,7 +84,11 @@ function renderInfo() {
   addRow(dl, "Current page", ctx.current_page, urlValue);
   addRow(dl, "Page title", ctx.page_title);
   addRow(dl, "Came from", ctx.referrer, urlValue);
-  addRow(dl, "Location", [ctx.city, ctx.country].filter(Boolean).join(", "));
+  addRow(dl, "Location", [ctx.city, ctx.country].filter(Boolean).join(", "), function (dd, v) {
+    dd.textContent = v;
+    // Looked up from the IP address: VPNs, mobile carriers and proxies move people around.
+    dd.appendChild(el("small", "gc-muted gc-geo-note", " (from the IP address; may be inaccurate)"));
+  });
   addRow(dl, "Browser language", ctx.language || c.language);
   addRow(dl, "Local time", localTimeText(), function (dd, v) { dd.className = "gc-plocal-value"; dd.textContent = v; });
   addRow(dl, "Browser", ctx.browser);
