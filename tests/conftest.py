@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from gincore_chats.models import metadata as chats_metadata
@@ -73,8 +75,18 @@ def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
         db = hostapp.db
         db.session.remove()
         tables = ", ".join(f'"{t}"' for t in [*chats_metadata.tables, "host_staff"])
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # A browser test's server may still be finishing a request for a just-closed page;
+        # TRUNCATE then waits for, or deadlocks with, that transaction: retry a few times.
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                break
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
         state = app.extensions["gincore_chats"]
         shutil.rmtree(state.config.storage_path, ignore_errors=True)
         for key in state.redis.scan_iter(f"{state.config.redis_prefix}:*"):
