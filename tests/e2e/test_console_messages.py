@@ -403,3 +403,63 @@ def requests_post_file(live_server: Any, visitor: Any, name: str, data: bytes, b
         data={"client_id": str(uuid.uuid4()), "body": body},
         timeout=10,
     )
+
+
+def test_managers_drop_and_paste_files_and_see_upload_progress(
+    app: Any,
+    live_server: Any,
+    chats_url: str,
+    open_browser: Callable[[], BrowserSide],
+    manager_id: str,
+) -> None:
+    from ..conftest import Visitor
+
+    _, key = create_source(app, ["shop.example.com"], [manager_id])
+    visitor = Visitor(live_server, key)
+    conv_id = visitor.open().json()["conversation_id"]
+    page = open_console(open_browser(), chats_url, manager_id, f"?c={conv_id}")
+    join(page)
+
+    # Drag-and-drop onto the chat area.
+    page.evaluate(
+        """() => {
+          const dt = new DataTransfer();
+          dt.items.add(new File(["dropped text"], "dropped.txt", { type: "text/plain" }));
+          const target = document.getElementById("gc-messages");
+          const init = { dataTransfer: dt, bubbles: true, cancelable: true };
+          target.dispatchEvent(new DragEvent("dragover", init));
+          target.dispatchEvent(new DragEvent("drop", init));
+        }"""
+    )
+    expect(page.get_by_role("link", name="dropped.txt")).to_be_visible()
+
+    # A pasted screenshot, while its upload is held back: a labelled progress bar shows.
+    held: list[Any] = []
+    page.route("**/attachments", lambda route: held.append(route))
+    page.evaluate(
+        """(bytes) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([new Uint8Array(bytes)], "screenshot.png", { type: "image/png" }));
+          const box = document.getElementById("gc-body");
+          const init = { clipboardData: dt, bubbles: true, cancelable: true };
+          box.dispatchEvent(new ClipboardEvent("paste", init));
+        }""",
+        list(png()),
+    )
+    bar = page.get_by_role("progressbar", name="Uploading screenshot.png")
+    expect(bar).to_be_visible()
+    for _ in range(100):  # the route handler runs as the request leaves; wait for it (<= 5 s)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the upload request was made"
+    held[0].continue_()
+    page.unroute("**/attachments")
+    expect(page.get_by_role("img", name="screenshot.png")).to_be_visible()
+    expect(bar).to_have_count(0)
+    names = [
+        a["name"]
+        for m in visitor.api("GET", "/conversation").json()["messages"]
+        for a in m["attachments"]
+    ]
+    assert names == ["dropped.txt", "screenshot.png"]

@@ -95,7 +95,19 @@ function deliveryLine(m) {
 
 function localStateLine(m) {
   var line = el("p", "gc-delivery " + (m._failed ? "gc-delivery-failed" : "gc-delivery-pending"));
-  if (m._pending) { line.appendChild(el("span", "gc-delivery-status", "Sending…")); return line; }
+  if (m._pending) {
+    line.appendChild(el("span", "gc-delivery-status", "Sending…"));
+    if (m._file) {
+      // A real progress bar for uploads, named for screen readers; updated by onProgress.
+      var bar = el("progress", "gc-upload-progress");
+      bar.id = "gc-up-" + m.client_id;
+      bar.max = 100;
+      bar.value = Math.round((m._progress || 0) * 100);
+      bar.setAttribute("aria-label", "Uploading " + m._file.name);
+      line.appendChild(bar);
+    }
+    return line;
+  }
   line.appendChild(el("span", "gc-delivery-status", "Not sent"));
   line.appendChild(el("span", "gc-delivery-error", ": " + m._failed));
   var again = button("Retry", "gc-link-button", function () {
@@ -576,7 +588,11 @@ function request(c, m) {
     if (m.body) form.append("body", m.body);
     if (m._quoteId) form.append("quoted_message_id", String(m._quoteId));
     if (m.kind === "note") form.append("note", "1");
-    return upload("/conversations/" + c.id + "/attachments", form);
+    return upload("/conversations/" + c.id + "/attachments", form, function (fraction) {
+      m._progress = fraction;
+      var bar = document.getElementById("gc-up-" + m.client_id);
+      if (bar) bar.value = Math.round(fraction * 100);
+    });
   }
   return api("POST", "/conversations/" + c.id + "/messages", {
     body: m.body, client_id: m.client_id, quoted_message_id: m._quoteId || null, note: m.kind === "note"
@@ -995,13 +1011,38 @@ export function init(socket) {
   $("gc-older").addEventListener("click", function () { loadOlder(); });
   var picker = $("gc-file");
   $("gc-attach").addEventListener("click", function () { picker.click(); });
-  picker.addEventListener("change", function () {
-    if (!cur || !picker.files.length) return;
+  function sendFiles(files) {
+    if (!cur || !files.length || $("gc-attach").disabled) return false;
     // One upload is one message; the text in the box goes with the first file as its caption.
     var caption = bodyEl.value.trim();
-    Array.from(picker.files).forEach(function (file, i) { queueSend(cur, i === 0 ? caption : "", file); });
+    Array.from(files).forEach(function (file, i) { queueSend(cur, i === 0 ? caption : "", file); });
+    return true;
+  }
+  picker.addEventListener("change", function () {
+    sendFiles(picker.files);
     picker.value = "";
     bodyEl.focus();
+  });
+  // Drag-and-drop onto the chat, and files or screenshots pasted into the reply box.
+  var chatEl = msgsEl.closest("section") || msgsEl;
+  chatEl.addEventListener("dragover", function (e) {
+    if (!e.dataTransfer || Array.from(e.dataTransfer.types || []).indexOf("Files") < 0) return;
+    e.preventDefault();
+    chatEl.classList.add("gc-dropping");
+  });
+  chatEl.addEventListener("dragleave", function (e) {
+    if (!chatEl.contains(e.relatedTarget)) chatEl.classList.remove("gc-dropping");
+  });
+  chatEl.addEventListener("drop", function (e) {
+    chatEl.classList.remove("gc-dropping");
+    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    if (sendFiles(e.dataTransfer.files)) bodyEl.focus();
+  });
+  bodyEl.addEventListener("paste", function (e) {
+    var files = e.clipboardData ? e.clipboardData.files : null;
+    // Plain text pastes as text; only a paste carrying files sends them.
+    if (files && files.length && sendFiles(files)) e.preventDefault();
   });
 
   msgsEl.addEventListener("focusin", function (e) {

@@ -230,25 +230,32 @@ export function api(method, path, body, extra) {
   });
 }
 
-/* multipart/form-data upload (files); answers like api(). */
-export function upload(path, form) {
-  return fetch(config.api + path, {
-    method: "POST", body: form, credentials: "same-origin",
-    headers: { "Accept": "application/json", "X-CSRF-Token": config.csrf }
-  }).then(function (r) {
-    return r.json().catch(function () { return {}; }).then(function (data) {
-      if (!r.ok) {
-        var e = new Error(data.error || ("The server answered " + r.status + "."));
-        e.status = r.status;
-        throw e;
-      }
-      return data;
-    });
-  }, function (err) {
-    var e = new Error("No connection to the server.");
-    e.status = 0;
-    e.cause = err;
-    throw e;
+/* multipart/form-data upload (files); answers like api(). XMLHttpRequest, not fetch, because
+   only it reports upload progress: onProgress(fraction) is called as bytes leave. */
+export function upload(path, form, onProgress) {
+  return new Promise(function (resolve, reject) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", config.api + path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", config.csrf);
+    if (onProgress) {
+      xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) onProgress(ev.loaded / ev.total); };
+    }
+    xhr.onload = function () {
+      var data = {};
+      try { data = JSON.parse(xhr.responseText || "{}"); } catch (ignore) { data = {}; }
+      if (xhr.status >= 200 && xhr.status < 300) { resolve(data); return; }
+      var e = new Error(data.error || ("The server answered " + xhr.status + "."));
+      e.status = xhr.status;
+      reject(e);
+    };
+    xhr.onerror = xhr.onabort = function () {
+      var e = new Error("No connection to the server.");
+      e.status = 0;
+      reject(e);
+    };
+    xhr.send(form);
   });
 }
 
