@@ -95,6 +95,18 @@ def is_library_table(name: str, host_tables: Collection[str] = ()) -> bool:
     return name.startswith(TABLE_PREFIX) and name not in host_tables
 
 
+def created_on(obj: Any, connection: Connection) -> bool:
+    """Would ``metadata.create_all`` create this model index on ``connection``?
+
+    An index with a condition (``Index(...).ddl_if(...)``: the trigram index exists only where
+    PostgreSQL has pg_trgm) is compared by autogenerate only where it applies.
+    """
+    from sqlalchemy.schema import CreateIndex
+
+    condition = getattr(obj, "_ddl_if", None)
+    return condition is None or bool(condition._should_execute(CreateIndex(obj), obj, connection))
+
+
 def is_library_object(
     obj: Any, name: str | None, type_: str, host_tables: Collection[str] = ()
 ) -> bool:

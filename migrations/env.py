@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import TypeDecorator, create_engine, pool
 from sqlalchemy.engine import Connection
 
-from gincore_chats.migrations_support import BRANCH_LABEL, is_library_table
+from gincore_chats.migrations_support import BRANCH_LABEL, created_on, is_library_table
 from gincore_chats.models import metadata
 
 config = context.config
@@ -65,8 +65,14 @@ def process_revision_directives(
 
 
 def run_with(connection: Connection) -> None:
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        return reflected or type_ != "index" or created_on(obj, connection)
+
     context.configure(
         connection=connection,
+        include_object=include_object,
         target_metadata=metadata,
         compare_type=True,
         compare_server_default=True,

@@ -40,6 +40,7 @@ from gincore_chats.migrations_support import (
     BRANCH_LABEL,
     VERSIONS_DIR,
     alembic_config,
+    created_on,
     include_object_excluding_library,
     register_with_flask_migrate,
 )
@@ -145,12 +146,17 @@ def library_diff(url: str) -> list[Any]:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
+
+            def applies_here(obj: Any, name: Any, type_: str, reflected: bool, other: Any) -> bool:
+                return reflected or type_ != "index" or created_on(obj, conn)
+
             context = MigrationContext.configure(
                 conn,
                 opts={
                     "compare_type": True,
                     "compare_server_default": True,
                     "include_name": only_ours,
+                    "include_object": applies_here,
                 },
             )
             return list(compare_metadata(context, chats_metadata))

@@ -10,6 +10,18 @@ from .conversation import (
     VisitorContext,
 )
 from .inbound_event import InboundEvent
+from .knowledge import (
+    EntryOrigin,
+    EntryStatus,
+    KnowledgeEntry,
+    KnowledgeEntrySource,
+    KnowledgeExtraction,
+    KnowledgePhrasing,
+    KnowledgeRun,
+    KnowledgeSighting,
+    KnowledgeTerm,
+    SightingKind,
+)
 from .manager import ManagerProfile, Presence
 from .message import (
     ConversationEvent,
@@ -33,7 +45,16 @@ __all__ = [
     "ConversationEvent",
     "ConversationStatus",
     "Draft",
+    "EntryOrigin",
+    "EntryStatus",
     "InboundEvent",
+    "KnowledgeEntry",
+    "KnowledgeEntrySource",
+    "KnowledgeExtraction",
+    "KnowledgePhrasing",
+    "KnowledgeRun",
+    "KnowledgeSighting",
+    "KnowledgeTerm",
     "ManagerProfile",
     "Message",
     "MessageKind",
@@ -45,6 +66,7 @@ __all__ = [
     "PushSubscription",
     "ReadState",
     "Setting",
+    "SightingKind",
     "Source",
     "SourceEmployee",
     "SourceKind",
