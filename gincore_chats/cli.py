@@ -6,9 +6,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .knowledge_cli import kb_cli
 from .state import get_state
 
 chats_cli = AppGroup("chats", help="gincore-chats: worker and setup commands.")
+chats_cli.add_command(kb_cli)
 
 
 @chats_cli.command("worker")

@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .ai.client import ProviderSettings
 from .channels.base import ChannelConfig
 from .rate_limit import Limit
 from .rate_limit import parse as parse_limit
@@ -79,6 +80,19 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_STORAGE_QUOTA": 1024**3,
     "CHATS_ALLOWED_UPLOAD_TYPES": DEFAULT_ALLOWED,
     "CHATS_MAX_IMAGE_PIXELS": 40_000_000,
+    # The AI provider (docs/knowledge_base.rst): any OpenAI-compatible API. None: no provider;
+    # the knowledge base then extracts and matches without one. The base URL includes the
+    # version path (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama).
+    "CHATS_AI_BASE_URL": None,
+    "CHATS_AI_API_KEY": None,
+    # Chat model (rewrites extracted pairs); embedding model (None: no embeddings).
+    "CHATS_AI_MODEL": None,
+    "CHATS_AI_EMBEDDING_MODEL": None,
+    # Seconds one HTTP attempt may take, and one call in all (retries and waits included).
+    "CHATS_AI_TIMEOUT": 30,
+    "CHATS_AI_DEADLINE": 60,
+    # Per-IP limit on the widget's answer suggestions (one request per pause in typing).
+    "CHATS_RATE_LIMIT_SUGGESTIONS": "60/minute",
 }
 
 
@@ -116,6 +130,27 @@ class ChatsConfig:
     storage_quota: int | None
     allowed_upload_types: frozenset[str]
     max_image_pixels: int
+    ai_base_url: str | None
+    ai_api_key: str | None
+    ai_model: str | None
+    ai_embedding_model: str | None
+    ai_timeout: float
+    ai_deadline: float
+    rate_limit_suggestions: Limit
+
+    @property
+    def ai(self) -> ProviderSettings | None:
+        """The provider from ``CHATS_AI_*``, or None when no base URL is set."""
+        if not self.ai_base_url:
+            return None
+        return ProviderSettings(
+            base_url=self.ai_base_url,
+            api_key=self.ai_api_key,
+            model=self.ai_model,
+            embedding_model=self.ai_embedding_model,
+            timeout=self.ai_timeout,
+            deadline=self.ai_deadline,
+        )
 
     @property
     def is_pro(self) -> bool:
@@ -184,6 +219,15 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         ),
         "allowed_upload_types": frozenset(app_config["CHATS_ALLOWED_UPLOAD_TYPES"]),
         "max_image_pixels": int(app_config["CHATS_MAX_IMAGE_PIXELS"]),
+        "ai_base_url": str(app_config["CHATS_AI_BASE_URL"]).rstrip("/")
+        if app_config["CHATS_AI_BASE_URL"]
+        else None,
+        "ai_api_key": app_config["CHATS_AI_API_KEY"] or None,
+        "ai_model": app_config["CHATS_AI_MODEL"] or None,
+        "ai_embedding_model": app_config["CHATS_AI_EMBEDDING_MODEL"] or None,
+        "ai_timeout": float(app_config["CHATS_AI_TIMEOUT"]),
+        "ai_deadline": float(app_config["CHATS_AI_DEADLINE"]),
+        "rate_limit_suggestions": parse_limit(app_config["CHATS_RATE_LIMIT_SUGGESTIONS"]),
     }
     assert {f.name for f in fields(ChatsConfig)} == set(values)
     return ChatsConfig(**values)

@@ -206,9 +206,7 @@ def pairs(messages: list[Said]) -> list[Pair]:
                     if asks(later.text) and not _ends_with_question(question):
                         break
                     continue  # the customer answering the manager's question back
-                texts = [
-                    (m.id, clean(m.body)) for m in later.messages if m.id not in used
-                ]
+                texts = [(m.id, clean(m.body)) for m in later.messages if m.id not in used]
                 texts = [(mid, t) for mid, t in texts if t and not is_chitchat(t)]
                 if not texts:
                     continue

@@ -41,9 +41,9 @@ def plain_text(value: str, limit: int = MAX_ANSWER) -> str:
         text = _TAG.sub("", text)
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(
-        c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C"
-    ).replace("\t", " ")
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").replace(
+        "\t", " "
+    )
     lines = [re.sub(r"[ \u00a0]+", " ", line).strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return text[:limit]

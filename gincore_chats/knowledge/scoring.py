@@ -65,17 +65,13 @@ def term_match(term: str, candidates: Sequence[str]) -> float:
                 common += 1
             if common >= 4 and common >= 0.75 * shorter:
                 best = max(best, PREFIX_MATCH)
-        found = process.extractOne(
-            term, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
-        )
+        found = process.extractOne(term, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if found is not None:
             best = max(best, FUZZY_DISCOUNT * found[1] / 100.0)
     return best
 
 
-def score(
-    query: Sequence[str], doc: Document, weight: Callable[[str], float]
-) -> float:
+def score(query: Sequence[str], doc: Document, weight: Callable[[str], float]) -> float:
     """The match of the question's stems ``query`` with ``doc``; ``weight`` gives a stem's IDF."""
     terms = list(dict.fromkeys(query))
     if not terms:

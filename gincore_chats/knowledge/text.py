@@ -42,39 +42,46 @@ _SPACES = re.compile(r"\s+")
 #: Longest token kept (a stem column stores them; longer "words" are hashes or junk).
 MAX_TOKEN = 40
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _wordset(
         """a an the and or but if of to in on at by for with from into onto about as is are was
         were be been being am do does did doing done have has had having i me my mine myself we
         us our ours you your yours he him his she her hers it its they them their theirs this
         that these those there here so than too very just also please pls plz hi hello hey
         thanks thank any some all would could should shall will may might must can get got
-        let s t im ive id ill dont doesnt didnt isnt arent wasnt cant wont one""".split()
+        let s t im ive id ill dont doesnt didnt isnt arent wasnt cant wont one"""
     ),
-    "uk": frozenset(
+    "uk": _wordset(
         """і й та а але або чи що це цей ця ці той та ті ось тут там як так же ж би б бо в у
         на з із зі до від по за про при для над під між через мене мені мій моя моє мої ми нас
         нам наш наша наше наші ви вас вам ваш ваша ваше ваші він його йому вона її їй воно
         вони їх їм я ти тебе тобі твій є був була було були буде будь будь-ласка ласка
         будьласка привіт добрий день вечір ранок дякую дуже вже ще теж також лише тільки
-        можна мож""".split()
+        можна мож"""
     ),
-    "ru": frozenset(
+    "ru": _wordset(
         """и й а но или ли что это этот эта эти тот та те вот тут там как так же ж бы б в во у
         на с со к ко до от по за про при для над под между через меня мне мой моя мое моё мои
         мы нас нам наш наша наше наши вы вас вам ваш ваша ваше ваши он его ему она ее её ей оно
         они их им я ты тебя тебе твой есть был была было были будет пожалуйста привет добрый
         день вечер утро здравствуйте спасибо очень уже еще ещё тоже также лишь только
-        можно""".split()
+        можно"""
     ),
 }
 
 # Ukrainian inflection, longest first. Stripping stops at three letters of stem.
 _UK_SUFFIXES = sorted(
-    """ування ювання ення ання іння ість ості ами ями ові еві ого ому ими іми
+    _wordset(
+        """ування ювання ення ання іння ість ості ами ями ові еві ого ому ими іми
     ити іти ати яти ути ють ають ують ить ять ете ите уть ала али ало ила или ило ула ули
     уло ний ній ною ною ної ним них ний ому ого ій ий ої ою ею єю ах ях ів їв ом ем ам ям
-    им ім ия ія ья ть ти ла ли ло ся сь а я о е є и і ї у ю й ь""".split(),
+    им ім ия ія ья ть ти ла ли ло ся сь а я о е є и і ї у ю й ь"""
+    ),
     key=len,
     reverse=True,
 )

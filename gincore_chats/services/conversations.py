@@ -247,6 +247,10 @@ def do_close(state: ChatsState, manager: Manager, conv: Conversation) -> None:
     conv.status = ConversationStatus.CLOSED
     append_event(state, conv, "conversation.status", {"status": conv.status, "by": manager.name})
     publish_inbox_update(state, conv)
+    # Imported here: the knowledge services import this module (NotFound, access checks).
+    from .knowledge.extraction import schedule_after_close
+
+    schedule_after_close(state, conv)
 
 
 def do_reopen(state: ChatsState, conv: Conversation) -> None:
