@@ -92,6 +92,9 @@ class Chats:
             channel_settings,
             console,
             files,
+            knowledge_console,
+            knowledge_settings,
+            knowledge_widget,
             notification_settings,
             notifications,
             settings,
@@ -122,6 +125,9 @@ class Chats:
             notification_settings,
             webhooks,
             channel_settings,
+            knowledge_settings,
+            knowledge_console,
+            knowledge_widget,
         ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)

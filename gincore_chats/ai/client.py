@@ -201,6 +201,8 @@ class AIClient:
                 raise ProviderError(kind, _describe(exc), status) from exc
             except openai.APIError as exc:  # a body the package could not read
                 raise ProviderError("malformed", _describe(exc)) from exc
+            except ValueError as exc:  # a 200 answer that is not JSON (a proxy's error page)
+                raise ProviderError("malformed", f"The AI provider sent no JSON: {exc}") from exc
 
     def complete_json(
         self,

@@ -33,6 +33,7 @@ from ..services import (
     widget_texts,
 )
 from ..services.events import events_after
+from ..services.knowledge.settings import widget_enabled as kb_suggestions_enabled
 from ..services.sources import get_by_key
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
@@ -97,6 +98,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             "typing_preview": typing_status.preview_enabled(state, source),
             "language": language,
             "texts": widget_texts.texts_for(state, source, language),
+            # The widget asks for answer suggestions while the visitor types only when on.
+            "kb_suggestions": kb_suggestions_enabled(source),
             "consent": {
                 "required": bool((source.settings or {}).get("consent_required")),
                 "privacy_url": (source.settings or {}).get("privacy_url") or None,
