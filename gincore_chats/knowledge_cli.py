@@ -53,7 +53,7 @@ def extract(
             since=when, source_id=source_id, total=len(ids), started_by="cli", started_at=utcnow()
         )
         state.session.add(run)
-    created = merged = failed = 0
+    created = merged = failed = skipped = 0
     with click.progressbar(ids, label="Conversations", show_pos=True) as bar:
         for done, conversation_id in enumerate(bar, start=1):
             try:
@@ -66,6 +66,7 @@ def extract(
                 continue
             created += result.created
             merged += result.merged
+            skipped += result.skipped
             if done % 50 == 0 or done == len(ids):
                 with unit_of_work(state.session):
                     row = state.session.get(KnowledgeRun, run.id)
@@ -77,7 +78,7 @@ def extract(
         row.finished_at = utcnow()
     click.echo(
         f"{len(ids)} conversations: {created} new candidates, {merged} questions merged into "
-        f"existing entries, {failed} failed."
+        f"existing entries, {failed} failed, {skipped} had nothing new."
     )
 
 

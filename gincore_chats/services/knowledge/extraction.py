@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from ...ai import ProviderError, ProviderSettings, client_for
 from ...knowledge.language import detect_pair
@@ -301,14 +301,21 @@ def closed_conversation_ids(
     if source_id is not None:
         query = query.where(Conversation.source_id == source_id)
     if not redo:
-        mined = select(KnowledgeExtraction.conversation_id).where(
-            KnowledgeExtraction.conversation_id == Conversation.id,
-            KnowledgeExtraction.last_message_id
-            >= select(Message.id)
-            .where(Message.conversation_id == Conversation.id)
-            .order_by(Message.id.desc())
-            .limit(1)
-            .scalar_subquery(),
+        latest = (
+            select(func.max(Message.id))
+            .where(
+                Message.conversation_id == Conversation.id,
+                Message.kind.in_((MessageKind.CUSTOMER, MessageKind.MANAGER)),
+            )
+            .correlate(Conversation)
+            .scalar_subquery()
         )
-        query = query.where(~mined.exists())
+        query = query.outerjoin(
+            KnowledgeExtraction, KnowledgeExtraction.conversation_id == Conversation.id
+        ).where(
+            or_(
+                KnowledgeExtraction.conversation_id.is_(None),
+                KnowledgeExtraction.last_message_id < latest,
+            )
+        )
     yield from state.session.scalars(query.order_by(Conversation.id))
