@@ -4,8 +4,8 @@ widget and console APIs, the real RQ worker, and the admin's settings session.""
 from __future__ import annotations
 
 import dataclasses
-import uuid
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
