@@ -15,7 +15,7 @@
   var data, token, ws, stopped, tracked, cssReady, starting, wantOpen, isOpen, lastUrl;
   var floor = 0, seen = {}, delay = 500, retryTimer, syncTimer, lastFrame = 0, beats = 0;
   var shown = {}, typers = {}, typing = 0, typingSentAt = 0, idleTimer, previewTimer, seenSent = 0, seenTimer, teamAt = 0;
-  var thumbs = {}, drags = 0;
+  var thumbs = {}, drags = 0, kbEl, kbTimer, kbAsked = "";
 
   function el(tag, cls, text) {
     var n = d.createElement(tag);
@@ -217,6 +217,11 @@
     showConsent();
     panel.appendChild(extraEl);
 
+    // Answers from the knowledge base while the visitor types (when the admin switched it on).
+    kbEl = attrs(el("section", "gc-kb"), { "aria-label": T.suggestions, "aria-live": "polite" });
+    kbEl.hidden = true;
+    panel.appendChild(kbEl);
+
     var form = el("form", "gc-form"), pick = attrs(el("input"), { type: "file", multiple: "" });
     var clip = attrs(el("button", "gc-clip"), { type: "button", "aria-label": T.attach, title: T.attach });
     clip.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
@@ -237,9 +242,38 @@
     box.onkeydown = function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
     };
-    box.oninput = function () { grow(); typed(); };
+    box.oninput = function () { grow(); typed(); suggest(); };
     box.onblur = stopTyping;
     panel.appendChild(form);
+  }
+  function suggest() {
+    if (!data.kb_suggestions) return;
+    clearTimeout(kbTimer);
+    kbTimer = setTimeout(function () {
+      var q = box.value.trim();
+      if (q === kbAsked) return;
+      kbAsked = q;
+      if (q.length < 8) return showSuggestions([]);
+      call("GET", "/kb/suggestions?q=" + encodeURIComponent(q.slice(0, 500))).then(function (res) {
+        if (kbAsked === q) showSuggestions(res.matches || []);
+      }, noop);
+    }, 500);
+  }
+  function showSuggestions(matches) {
+    kbEl.textContent = "";
+    kbEl.hidden = !matches.length;
+    if (!matches.length) return;
+    kbEl.appendChild(el("h3", null, T.suggestions));
+    matches.forEach(function (m) {
+      var item = el("details"), answer = el("p");
+      item.appendChild(el("summary", null, m.question));
+      // Links in answers: http(s) only, as text nodes and <a> elements, never markup.
+      String(m.answer).split(/(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/).forEach(function (part, i) {
+        answer.appendChild(i % 2 ? attrs(el("a", null, part), { href: part, target: "_blank", rel: "noopener noreferrer" }) : d.createTextNode(part));
+      });
+      item.appendChild(answer);
+      kbEl.appendChild(item);
+    });
   }
   function field(form, id, text, a, tag) {
     form.appendChild(attrs(el("label", null, text), { "for": id }));

@@ -71,6 +71,10 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
     "load_failed": ("File not loaded", "A file or image could not be fetched."),
     "download": ("Download", "In the full-size image view."),
     "close_image": ("Close image", "Closes the full-size image view."),
+    "suggestions": (
+        "Suggested answers",
+        "Heads the knowledge-base answers offered while the visitor types (when switched on).",
+    ),
 }
 #: Texts long enough for a text area.
 LONG_TEXTS = {"greeting_online", "offline", "business_hours", "contact_saved", "consent"}

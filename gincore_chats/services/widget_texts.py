@@ -58,6 +58,7 @@ DEFAULTS = {
     "load_failed": N_("The file could not be loaded."),
     "download": N_("Download"),
     "close_image": N_("Close image"),
+    "suggestions": N_("Answers that may help"),
 }
 KEYS = tuple(DEFAULTS)
 MAX_TEXT = 2000

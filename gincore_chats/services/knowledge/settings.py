@@ -18,7 +18,7 @@ from ...models import Setting, Source, SourceKind, utcnow
 from ...state import ChatsState
 
 KEY = "knowledge"
-GROUNDED = 0.42
+GROUNDED = 0.34
 MERGE = 0.62
 EMBEDDING_GROUNDED = 0.75
 EMBEDDING_MERGE = 0.88

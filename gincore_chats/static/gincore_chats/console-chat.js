@@ -291,6 +291,8 @@ function upsertMessage(m, seq, fromHttp) {
   if (cur.edit && cur.edit.id === m.id && m.deleted) cancelEdit();
   if (cur.quote && cur.quote.id === m.id) { cur.quote = quoteOf(m); renderQuoteBar(); }
   place(m, renderMessage(m));
+  // Answer suggestions follow the customer's latest question (console-knowledge.js).
+  if (m.kind === "customer" || m.kind === "manager") emit("message-shown", m);
 }
 
 function upsertLocal(m) {

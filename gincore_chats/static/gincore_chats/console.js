@@ -6,6 +6,7 @@
    console-list.js     conversation list, filters, search, keyset pages, unread, tab title
    console-chat.js     the open conversation: messages, composer, drafts, typing
    console-panel.js    the customer panel and internal notes
+   console-knowledge.js  suggested answers from the knowledge base above the composer
 
    After every (re)connect and every "resync" frame the list is reloaded and the open
    conversation is synced from its last contiguous sequence number, so nothing is missed. */
@@ -14,10 +15,12 @@ import { $, announce, api, can, contactName, on, prefs, root, setCsrf, setPermis
 import { ConsoleSocket } from "./console-socket.js";
 import * as list from "./console-list.js";
 import * as chat from "./console-chat.js";
+import * as knowledge from "./console-knowledge.js";
 
 function start() {
   var sock = new ConsoleSocket({ hello: onHello, frame: onFrame, down: chat.onDown });
   chat.init(sock);
+  knowledge.init();
   list.init({ open: function (id) { chat.open(id); } });
   initPresence();
   initSound();
