@@ -46,7 +46,10 @@ class EntryOrigin:
 
 class KnowledgeEntry(Base):
     __tablename__ = "chats_kb_entries"
-    __table_args__ = (Index("ix_chats_kb_entries_language_status", "language", "status"),)
+    __table_args__ = (
+        Index("ix_chats_kb_entries_language_status", "language", "status"),
+        Index("ix_chats_kb_entries_answer_search", "answer_vector", postgresql_using="gin"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # Primary language subtag: "en", "uk", "pt".
@@ -206,17 +209,18 @@ def _trigram_index_wanted(ddl: Any, target: Any, bind: Connection, **kw: Any) ->
     )
 
 
-# Typo-tolerant matching on PostgreSQL uses pg_trgm when the database has it (creating an
-# extension needs privileges a host may not grant; search then falls back, see retrieval).
+# Typo-tolerant matching on PostgreSQL uses pg_trgm when the database has it: a misspelt word
+# is looked up among the known stems (creating an extension needs privileges a host may not
+# grant; search then falls back to prefixes, see retrieval).
 Index(
-    "ix_chats_kb_phrasings_trigram",
-    KnowledgePhrasing.normalized,
+    "ix_chats_kb_terms_trigram",
+    KnowledgeTerm.term,
     postgresql_using="gin",
-    postgresql_ops={"normalized": "gin_trgm_ops"},
+    postgresql_ops={"term": "gin_trgm_ops"},
 ).ddl_if(callable_=_trigram_index_wanted)  # type: ignore[arg-type]
 
 
-@event.listens_for(KnowledgePhrasing.__table__, "before_create")
+@event.listens_for(KnowledgeTerm.__table__, "before_create")
 def _create_trigram_extension(target: Any, bind: Connection, **kw: Any) -> None:
     """``metadata.create_all`` (tests, hosts without migrations) tries to enable pg_trgm."""
     if bind.dialect.name != "postgresql":

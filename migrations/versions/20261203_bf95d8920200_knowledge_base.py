@@ -60,6 +60,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_chats_kb_entries_language_status", ["language", "status"], unique=False
         )
+        batch_op.create_index(
+            "ix_chats_kb_entries_answer_search",
+            ["answer_vector"],
+            unique=False,
+            postgresql_using="gin",
+        )
 
     op.create_table(
         "chats_kb_terms",
@@ -235,11 +241,11 @@ def _trigram_index() -> None:
         pass  # no privilege: search works without it
     if bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).scalar():
         op.create_index(
-            "ix_chats_kb_phrasings_trigram",
-            "chats_kb_phrasings",
-            ["normalized"],
+            "ix_chats_kb_terms_trigram",
+            "chats_kb_terms",
+            ["term"],
             postgresql_using="gin",
-            postgresql_ops={"normalized": "gin_trgm_ops"},
+            postgresql_ops={"term": "gin_trgm_ops"},
         )
 
 
@@ -250,7 +256,7 @@ def downgrade() -> None:
 
     op.drop_table("chats_kb_sightings")
     if _postgresql():
-        op.execute("DROP INDEX IF EXISTS ix_chats_kb_phrasings_trigram")
+        op.execute("DROP INDEX IF EXISTS ix_chats_kb_terms_trigram")
     with op.batch_alter_table("chats_kb_phrasings", schema=None) as batch_op:
         batch_op.drop_index("ix_chats_kb_phrasings_search", postgresql_using="gin")
         batch_op.drop_index(batch_op.f("ix_chats_kb_phrasings_entry_id"))
@@ -264,6 +270,7 @@ def downgrade() -> None:
     op.drop_table("chats_kb_entry_sources")
     op.drop_table("chats_kb_terms")
     with op.batch_alter_table("chats_kb_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_chats_kb_entries_answer_search", postgresql_using="gin")
         batch_op.drop_index("ix_chats_kb_entries_language_status")
 
     op.drop_table("chats_kb_entries")

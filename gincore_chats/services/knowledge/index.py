@@ -14,6 +14,7 @@ writers never deadlock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -136,7 +137,24 @@ def document_frequencies(state: ChatsState, language: str, terms: Iterable[str])
     return found
 
 
+#: Seconds an entry count is reused (it only scales the word weights).
+COUNT_TTL = 30.0
+
+
 def entry_count(state: ChatsState, language: str) -> int:
+    cache: dict[str, tuple[float, int]] = state.extras.setdefault("kb_entry_counts", {})
+    now = time.monotonic()
+    hit = cache.get(language)
+    if hit is not None and now - hit[0] < COUNT_TTL:
+        return hit[1]
+    count = _count(state, language)
+    # Small bases are counted every time (cheap, and a new entry must count at once).
+    if count >= 1000:
+        cache[language] = (now, count)
+    return count
+
+
+def _count(state: ChatsState, language: str) -> int:
     return int(
         state.session.scalar(
             select(func.count(KnowledgeEntry.id)).where(KnowledgeEntry.language == language)

@@ -22,12 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import text as sql_text
 
 from ...ai import ProviderError, client_for
 from ...knowledge import language as lang_detect
 from ...knowledge.scoring import Document, rank
-from ...knowledge.text import normalize, primary, stems
+from ...knowledge.text import primary, stems
 from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing
 from ...state import ChatsState
 from . import index
@@ -38,8 +39,6 @@ log = logging.getLogger(__name__)
 
 #: How many entries the database hands the scorer.
 POOL = 60
-#: A stem in more than this share of entries does not narrow anything (unless it is all we have).
-COMMON = 0.2
 #: Shortest prefix used for typo-tolerant full-text matching.
 PREFIX = 4
 
@@ -95,16 +94,54 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / denominator if denominator else 0.0
 
 
-def _tsquery(terms: Sequence[str]) -> str:
+#: Known stems put into the full-text query at most: the rare ones (in at most RARE of the
+#: entries, or RARE_COUNT), else the two rarest.
+NARROW_TERMS = 4
+RARE = 0.05
+RARE_COUNT = 50
+#: Known stems tried in place of one unknown word.
+RESPELLINGS = 3
+
+
+def _respell(state: ChatsState, language: str, unknown: Sequence[str]) -> list[str]:
+    """Known stems spelt like words the base does not know (typos), by trigram similarity,
+    in one query for all of them."""
+    wanted = [t for t in unknown if len(t) >= PREFIX][:6]
+    if not wanted or not index.trigram_available(state):
+        return []
+    rows = state.session.execute(
+        sql_text(
+            "SELECT k.term FROM unnest(CAST(:words AS text[])) AS w(word) CROSS JOIN LATERAL ("
+            " SELECT term FROM chats_kb_terms"
+            " WHERE language = :language AND df > 0 AND term % w.word"
+            " ORDER BY similarity(term, w.word) DESC LIMIT :per_word) AS k"
+        ),
+        {"words": wanted, "language": language, "per_word": RESPELLINGS},
+    )
+    return list(dict.fromkeys(rows.scalars()))
+
+
+def _tsquery(
+    terms: Sequence[str], df: dict[str, int], total: int, respelt: Sequence[str] = ()
+) -> str:
+    """The rarest known stems as they are; unknown ones (typos?) also as prefixes, and the
+    known stems spelt like them."""
+    known = sorted((t for t in terms if df.get(t)), key=lambda t: (df[t], t))
+    rare = [t for t in known if df[t] <= max(RARE_COUNT, RARE * total)]
+    known = (rare or known[:2])[:NARROW_TERMS]
     parts = []
+    for t in [*known, *respelt]:
+        parts.append(f"'{t}'")
     for t in terms:
+        if df.get(t):
+            continue
         safe = "".join(c for c in t if c.isalnum())
         if not safe:
             continue
         parts.append(f"'{safe}'")
         if len(safe) > PREFIX:
             parts.append(f"'{safe[: max(PREFIX, len(safe) - 2)]}':*")
-    return " | ".join(parts)
+    return " | ".join(dict.fromkeys(p for p in parts if "''" not in p))
 
 
 def _base_filter(
@@ -141,26 +178,22 @@ def _narrow(
     if not index.is_postgresql(state):
         query = _base_filter(select(KnowledgeEntry.id), language, statuses, source_id, exclude)
         return list(state.session.scalars(query.order_by(KnowledgeEntry.id)))
-    narrowing = [t for t in terms if total < 50 or df.get(t, 0) <= COMMON * total] or terms
-    tsq_text = _tsquery(narrowing)
+    narrowing = list(terms)
+    respelt = _respell(state, language, [t for t in narrowing if not df.get(t)])
+    tsq_text = _tsquery(narrowing, df, total, respelt)
     scores: dict[int, float] = {}
     if tsq_text:
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), tsq_text)
-        rank_p = func.ts_rank(KnowledgePhrasing.search_vector, tsq)
-        conditions = [KnowledgePhrasing.search_vector.op("@@")(tsq)]
-        if index.trigram_available(state):
-            norm = normalize(text)[:500]
-            conditions.append(KnowledgePhrasing.normalized.op("%")(norm))
-            rank_p = func.greatest(rank_p, func.similarity(KnowledgePhrasing.normalized, norm))
         phr = _base_filter(
-            select(KnowledgePhrasing.entry_id, func.max(rank_p).label("r")).join(
-                KnowledgeEntry, KnowledgeEntry.id == KnowledgePhrasing.entry_id
-            ),
+            select(
+                KnowledgePhrasing.entry_id,
+                func.max(func.ts_rank(KnowledgePhrasing.search_vector, tsq)).label("r"),
+            ).join(KnowledgeEntry, KnowledgeEntry.id == KnowledgePhrasing.entry_id),
             language,
             statuses,
             source_id,
             exclude,
-        ).where(or_(*conditions))
+        ).where(KnowledgePhrasing.search_vector.op("@@")(tsq))
         phr = phr.group_by(KnowledgePhrasing.entry_id).order_by(literal_column("r").desc())
         for entry_id, r in state.session.execute(phr.limit(POOL)):
             scores[entry_id] = float(r)
@@ -172,7 +205,7 @@ def _narrow(
             exclude,
         ).where(KnowledgeEntry.answer_vector.op("@@")(tsq))
         for entry_id, r in state.session.execute(
-            ans.order_by(literal_column("r").desc()).limit(POOL // 2)
+            ans.order_by(literal_column("r").desc()).limit(POOL // 3)
         ):
             scores[entry_id] = max(scores.get(entry_id, 0.0), 0.5 * float(r))
     ordered = sorted(scores, key=lambda k: -scores[k])
