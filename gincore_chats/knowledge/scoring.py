@@ -38,8 +38,9 @@ class Document:
 
 
 def idf(df: int, total: int) -> float:
-    """Inverse document frequency, smoothed; unseen words weigh the most."""
-    return max(0.05, math.log((total + 1) / (df + 0.5)))
+    """Inverse document frequency, smoothed so that in a small base a word every entry shares
+    still counts (half as much as an unseen one with two entries), and unseen words weigh most."""
+    return math.log(1 + (total + 1) / (df + 1))
 
 
 def weights(terms: Sequence[str], df: Mapping[str, int], total: int) -> dict[str, float]:
