@@ -58,10 +58,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("chats_kb_entries", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_chats_kb_entries_language_status", ["language", "status"], unique=False
+            batch_op.f("ix_chats_kb_entries_language_status"), ["language", "status"], unique=False
         )
         batch_op.create_index(
-            "ix_chats_kb_entries_answer_search",
+            batch_op.f("ix_chats_kb_entries_answer_search"),
             ["answer_vector"],
             unique=False,
             postgresql_using="gin",
@@ -183,7 +183,10 @@ def upgrade() -> None:
             batch_op.f("ix_chats_kb_phrasings_entry_id"), ["entry_id"], unique=False
         )
         batch_op.create_index(
-            "ix_chats_kb_phrasings_search", ["search_vector"], unique=False, postgresql_using="gin"
+            batch_op.f("ix_chats_kb_phrasings_search"),
+            ["search_vector"],
+            unique=False,
+            postgresql_using="gin",
         )
 
     op.create_table(
@@ -241,7 +244,7 @@ def _trigram_index() -> None:
         pass  # no privilege: search works without it
     if bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).scalar():
         op.create_index(
-            "ix_chats_kb_terms_trigram",
+            op.f("ix_chats_kb_terms_trigram"),
             "chats_kb_terms",
             ["term"],
             postgresql_using="gin",
@@ -258,7 +261,7 @@ def downgrade() -> None:
     if _postgresql():
         op.execute("DROP INDEX IF EXISTS ix_chats_kb_terms_trigram")
     with op.batch_alter_table("chats_kb_phrasings", schema=None) as batch_op:
-        batch_op.drop_index("ix_chats_kb_phrasings_search", postgresql_using="gin")
+        batch_op.drop_index(batch_op.f("ix_chats_kb_phrasings_search"), postgresql_using="gin")
         batch_op.drop_index(batch_op.f("ix_chats_kb_phrasings_entry_id"))
 
     op.drop_table("chats_kb_phrasings")
@@ -270,8 +273,8 @@ def downgrade() -> None:
     op.drop_table("chats_kb_entry_sources")
     op.drop_table("chats_kb_terms")
     with op.batch_alter_table("chats_kb_entries", schema=None) as batch_op:
-        batch_op.drop_index("ix_chats_kb_entries_answer_search", postgresql_using="gin")
-        batch_op.drop_index("ix_chats_kb_entries_language_status")
+        batch_op.drop_index(batch_op.f("ix_chats_kb_entries_answer_search"), postgresql_using="gin")
+        batch_op.drop_index(batch_op.f("ix_chats_kb_entries_language_status"))
 
     op.drop_table("chats_kb_entries")
     # ### end Alembic commands ###
