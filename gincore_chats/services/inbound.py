@@ -210,10 +210,23 @@ def process_event(state: ChatsState, event_id: int) -> None:
             event.processed_at = utcnow()
             event.attempts += 1
             event.error = None
-            event.summary = (", ".join(labels) or "nothing")[:200]
+            event.summary = summarize(labels)
     except Exception as exc:
         _record_failure(state, event_id, f"{type(exc).__name__}: {exc}")
         raise  # RQ retries the job (PROCESS_RETRY_INTERVALS)
+
+
+#: Longest event summary kept: a batch of 1000 items is told in counts, not listed.
+SUMMARY_LIMIT = 1000
+
+
+def summarize(labels: list[str]) -> str:
+    """``message, message, receipt`` -> ``message x2, receipt`` (first-seen order)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    text = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items()) or "nothing"
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
 
 
 def _record_failure(state: ChatsState, event_id: int, error: str) -> None:
