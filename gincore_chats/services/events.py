@@ -16,6 +16,7 @@ from ..models import Conversation, ConversationEvent, Visibility, utcnow
 from ..serialize import conversation_summary, redact_contact
 from ..state import ChatsState
 from .managers import profiles
+from .row_ids import clamp_seq
 from .unit_of_work import after_commit
 
 
@@ -129,7 +130,7 @@ def events_after(
     query = (
         select(ConversationEvent)
         .where(ConversationEvent.conversation_id == conversation_id)
-        .where(ConversationEvent.seq > after)
+        .where(ConversationEvent.seq > clamp_seq(after))
         .order_by(ConversationEvent.seq)
         .limit(limit or state.config.replay_limit)
     )

@@ -29,6 +29,7 @@ from ..channels.base import (
 )
 from ..channels.registry import get_adapter
 from ..jobs import enqueue
+from ..json_input import storable
 from ..models import Contact, Conversation, InboundEvent, Message, MessageKind, Source, utcnow
 from ..state import ChatsState
 from .channel_sources import read_credentials
@@ -151,7 +152,9 @@ def _with_profiles(
                 found[sender.id] = sender
                 if contact is None or not contact.name:
                     try:
-                        found[sender.id] = profile(state.config.channels, credentials, sender.id)
+                        found[sender.id] = storable(
+                            profile(state.config.channels, credentials, sender.id)
+                        )
                     except Exception as exc:  # a profile is a nicety; the message matters
                         log.info("gincore_chats: no profile for %s: %s", source.kind, exc)
             sender = _merge(sender, found[sender.id])
@@ -188,7 +191,9 @@ def process_event(state: ChatsState, event_id: int) -> None:
             credentials = {}
         body, source_id = event.body, source.id
     try:
-        parsed = _parse(adapter, credentials, body)
+        # Strings made storable: a NUL or a lone surrogate in one field must not lose the
+        # whole delivery (PostgreSQL refuses both).
+        parsed = storable(_parse(adapter, credentials, body))
     except Exception as exc:
         # A body this version cannot read stays stored (raw) for a fixed version to reprocess.
         log.warning("gincore_chats: inbound event %s unreadable: %s", event_id, exc)
