@@ -143,7 +143,8 @@ def list_for_manager(
 
     Filters: ``all`` open conversations, ``unread`` by this manager, ``mine`` (the manager is
     in them), ``unassigned`` (no manager in them), ``closed``. ``q`` searches the customer's
-    name, email and phone.
+    name, and their email and phone only for managers who may see them (``customers.view``):
+    otherwise a hit would confirm an address the manager cannot read.
     """
     if not (manager.can(Permission.VIEW) or manager.is_admin):
         raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
@@ -172,12 +173,11 @@ def list_for_manager(
     q = storable_text(q) if q else q  # a NUL in the query string would fail the query
     if q and q.strip():
         pattern = f"%{_escape_like(q.strip()[:100])}%"
+        fields = [Contact.name]
+        if manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin:
+            fields += [Contact.email, Contact.phone]
         query = query.join(Contact, Contact.id == Conversation.contact_id).where(
-            or_(
-                Contact.name.ilike(pattern, escape="\\"),
-                Contact.email.ilike(pattern, escape="\\"),
-                Contact.phone.ilike(pattern, escape="\\"),
-            )
+            or_(*(field.ilike(pattern, escape="\\") for field in fields))
         )
     if cursor:
         at, cid = _decode_cursor(cursor)
