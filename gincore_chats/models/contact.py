@@ -34,6 +34,13 @@ class Contact(Base):
     # Consent to data processing: when, and the exact text the visitor agreed to.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_text: Mapped[str | None] = mapped_column(Text)
+    # Set while replies cannot reach the customer (they blocked the bot, unsubscribed ...),
+    # with the reason shown to managers; cleared when they write again.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unreachable_reason: Mapped[str | None] = mapped_column(Text)
+    # The platform's time of the last block/unblock applied: an older one arriving late (two
+    # workers, a retried delivery) must not undo a newer one.
+    reachability_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ContactNote(Base):

@@ -98,7 +98,10 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     session.refresh(
         conversation, ["status", "last_activity_at", "last_message_preview", "last_seq"]
     )
-    session.refresh(conversation.contact, ["name", "email", "phone"])
+    session.refresh(
+        conversation.contact,
+        ["name", "email", "phone", "unreachable_at", "unreachable_reason"],
+    )
     summary = conversation_summary(conversation)
     # The faces of the managers in the chat, as the console's list rows over HTTP carry them.
     summary["manager_profiles"] = manager_profiles(state, conversation.active_manager_ids)

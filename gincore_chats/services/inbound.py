@@ -43,6 +43,7 @@ from .messages import (
     find_by_external_id,
 )
 from .outbound import was_sent_by_us
+from .reachability import do_apply_reachability, do_customer_wrote
 from .secrets import SecretUnreadable, decrypt
 from .unit_of_work import after_commit, unit_of_work
 
@@ -258,6 +259,8 @@ def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]
         labels.append("edit")
     for receipt in parsed.deliveries:
         labels.append(do_apply_receipt(state, source, receipt))
+    for change in parsed.reachability:
+        labels.append(do_apply_reachability(state, source, change))
     labels.extend(f"ignored:{what}" for what in parsed.ignored)
     return labels
 
@@ -326,6 +329,7 @@ def _message(state: ChatsState, source: Source, item: InboundMessage) -> str:
         return "echo"
     contact = do_upsert_channel_contact(state, source, item.sender)
     conv = _conversation_for(state, source, contact, item.sender.language)
+    do_customer_wrote(state, contact, item.sent_at)
     quoted = (
         find_by_external_id(state, source.id, item.reply_to_external_id)
         if item.reply_to_external_id

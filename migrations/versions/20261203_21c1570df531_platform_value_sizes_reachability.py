@@ -1,4 +1,4 @@
-"""Platform-provided values sized for real payloads
+"""Platform-provided values sized for real payloads; unreachable customers
 
 Revision ID: 21c1570df531
 Revises: 1280e06191d8
@@ -12,6 +12,9 @@ Columns that hold what a platform, a visitor's browser or the geolocation databa
 become ``TEXT`` where no maximum is documented (Instagram message ids are ~300 characters, which
 ``VARCHAR(200)`` refused on PostgreSQL); a content type gets RFC 6838's 255. Downgrading on
 PostgreSQL fails while a longer value is stored: cutting ids short would corrupt them.
+
+Contacts get ``unreachable_at`` / ``unreachable_reason`` (they blocked the bot, unsubscribed)
+and ``reachability_changed_at`` (the platform's time of the last such change).
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ RESIZED: list[tuple[str, str, sa.types.TypeEngine, sa.types.TypeEngine, bool]] =
     ("chats_visitor_contexts", "os", sa.String(100), sa.Text(), True),
 ]
 
+#: New columns of chats_contacts (all nullable).
+REACHABILITY: list[tuple[str, sa.types.TypeEngine]] = [
+    ("unreachable_at", sa.DateTime(timezone=True)),
+    ("unreachable_reason", sa.Text()),
+    ("reachability_changed_at", sa.DateTime(timezone=True)),
+]
+
 
 def _resize(backwards: bool) -> None:
     tables = dict.fromkeys(table for table, *_ in RESIZED)
@@ -65,7 +75,13 @@ def _resize(backwards: bool) -> None:
 
 def upgrade() -> None:
     _resize(backwards=False)
+    with op.batch_alter_table("chats_contacts", schema=None) as batch_op:
+        for column, type_ in REACHABILITY:
+            batch_op.add_column(sa.Column(column, type_, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("chats_contacts", schema=None) as batch_op:
+        for column, _ in reversed(REACHABILITY):
+            batch_op.drop_column(column)
     _resize(backwards=True)
