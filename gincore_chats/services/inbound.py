@@ -111,16 +111,14 @@ def queue_processing(state: ChatsState, event_id: int) -> None:
     after_commit(state.session, lambda: enqueue(state, PROCESS_JOB, event_id, retry=retry))
 
 
-def unprocessed_event_ids(state: ChatsState, limit: int = 1000) -> list[int]:
+def unprocessed_event_ids(
+    state: ChatsState, limit: int = 1000, *, source_id: int | None = None
+) -> list[int]:
     """Events never processed (the worker was down, or Redis lost the job) or that failed."""
-    return list(
-        state.session.scalars(
-            select(InboundEvent.id)
-            .where(InboundEvent.processed_at.is_(None))
-            .order_by(InboundEvent.id)
-            .limit(limit)
-        )
-    )
+    query = select(InboundEvent.id).where(InboundEvent.processed_at.is_(None))
+    if source_id is not None:
+        query = query.where(InboundEvent.source_id == source_id)
+    return list(state.session.scalars(query.order_by(InboundEvent.id).limit(limit)))
 
 
 def _parse(adapter: Channel, credentials: dict[str, Any], body: bytes) -> ParsedWebhook:
