@@ -166,15 +166,33 @@ def connect(source_id: int) -> None:
 
 
 @chats_cli.command("process-inbound")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Process the deliveries that failed again, now, in this process (after a fix).",
+)
+@click.option("--source", "source_id", type=int, default=None, help="Only this source's.")
 @with_appcontext
-def process_inbound() -> None:
-    """Queue stored webhook deliveries that were never processed (or failed) again."""
-    from .services import inbound
+def process_inbound(failed: bool, source_id: int | None) -> None:
+    """Queue stored webhook deliveries that were never processed, or (--failed) process the
+    failed ones again. Safe to repeat: nothing is created twice."""
+    from .services import inbound, inbound_failures
     from .services.unit_of_work import unit_of_work
 
     state = get_state()
+    if failed:
+        outcome = inbound_failures.process_failed(state, source_id)
+        click.echo(
+            f"Processed {outcome.processed} failed deliveries; "
+            f"{outcome.still_failing} still failing."
+        )
+        if outcome.last_error:
+            click.echo(f"Last error: {outcome.last_error}")
+        if outcome.still_failing:
+            raise SystemExit(1)
+        return
     with unit_of_work(state.session):
-        ids = inbound.unprocessed_event_ids(state)
+        ids = inbound.unprocessed_event_ids(state, source_id=source_id)
         for event_id in ids:
             inbound.queue_processing(state, event_id)
     click.echo(f"Queued {len(ids)} stored deliveries.")

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_WS_PING_INTERVAL": 25,
     # Longest message body accepted from anyone (characters).
     "CHATS_MAX_MESSAGE_LENGTH": 10_000,
+    # Largest JSON request body of the widget and console APIs (bytes); bigger ones get 413.
+    "CHATS_JSON_MAX_BODY": 1024 * 1024,
     # Origins the console WebSocket accepts besides the app's own (reverse proxies).
     "CHATS_CONSOLE_ORIGINS": (),
     # Salt for the signed visitor tokens (the key itself is SECRET_KEY).
@@ -106,6 +108,7 @@ class ChatsConfig:
     ws_max_message_size: int
     ws_ping_interval: int | None
     max_message_length: int
+    json_max_body: int
     console_origins: tuple[str, ...]
     token_salt: str
     page_size: int
@@ -189,6 +192,7 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "ws_max_message_size": int(app_config["CHATS_WS_MAX_MESSAGE_SIZE"]),
         "ws_ping_interval": app_config["CHATS_WS_PING_INTERVAL"] or None,
         "max_message_length": int(app_config["CHATS_MAX_MESSAGE_LENGTH"]),
+        "json_max_body": int(app_config["CHATS_JSON_MAX_BODY"]),
         "console_origins": tuple(app_config["CHATS_CONSOLE_ORIGINS"]),
         "token_salt": app_config["CHATS_TOKEN_SALT"],
         "page_size": int(app_config["CHATS_PAGE_SIZE"]),

@@ -110,6 +110,14 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
     }
 
 
+def unreachable_dict(contact: Contact) -> dict[str, Any] | None:
+    """Replies cannot reach the customer (blocked the bot, unsubscribed): since when, and why.
+    Every manager sees it (it is about the channel, not contact data); None when they can."""
+    if contact.unreachable_at is None:
+        return None
+    return {"since": iso(contact.unreachable_at), "reason": contact.unreachable_reason}
+
+
 def redact_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """A contact as managers without ``customers.view`` see it: who, not how to reach them."""
     return {"id": contact.get("id"), "name": contact.get("name")}
@@ -144,6 +152,7 @@ def conversation_summary(conv: Conversation) -> dict[str, Any]:
         "source_kind": conv.source.kind,
         "status": conv.status,
         "contact": contact_dict(conv.contact),
+        "unreachable": unreachable_dict(conv.contact),
         "last_activity_at": iso(conv.last_activity_at),
         "last_message_preview": conv.last_message_preview,
         "last_seq": conv.last_seq,

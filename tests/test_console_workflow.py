@@ -86,6 +86,42 @@ def test_mine_unassigned_closed_filters_and_search(live_server, manager_id, two_
     assert console.api("GET", "/conversations?filter=bogus").status_code == 400
 
 
+def test_without_customers_view_search_cannot_probe_contact_details(
+    app, live_server, manager_id, two_chats
+):
+    alice, _, a, _ = two_chats
+    alice.api("PATCH", "/contact", {"name": "Alice Smith", "email": "alice@example.com"})
+    source_id = (
+        Console(live_server, manager_id)
+        .api("GET", f"/conversations/{a}")
+        .json()["conversation"]["source_id"]
+    )
+    viewer_id = make_staff(app, "Vera Viewer", "chats.view,chats.reply")
+    from gincore_chats.models import Source
+    from gincore_chats.services import sources
+    from gincore_chats.services.unit_of_work import unit_of_work
+
+    with app.app_context():
+        state = app.extensions["gincore_chats"]
+        with unit_of_work(state.session):
+            source = state.session.get(Source, source_id)
+            sources.do_set_employees(state, source, [manager_id, viewer_id])
+    viewer = Console(live_server, viewer_id)
+    # The name is what such a manager sees in the list anyway: it still matches.
+    assert ids(viewer, "?q=smith") == [a]
+    # Email and phone do not: a hit would confirm an address they may not read.
+    assert ids(viewer, "?q=alice@example.com") == []
+    assert ids(viewer, "?q=example.com") == []
+    row = viewer.api("GET", "/conversations").json()["conversations"][0]
+    assert "email" not in row["contact"]
+    # With customers.view (and for admins) the same search finds the customer.
+    assert ids(Console(live_server, manager_id), "?q=alice@example.com") == [a]
+    admin = make_staff(app, "Ada Admin", "chats.admin")
+    assert ids(Console(live_server, admin), "?q=alice@example.com") == [a]
+    page = viewer.http.get(f"{live_server.url}/chats/console").text
+    assert 'placeholder="Search name"' in page and "email" not in page.split("gc-q")[1][:200]
+
+
 def test_drafts_survive_reload_and_devices_and_clear_on_send(
     app, live_server, manager_id, two_chats
 ):

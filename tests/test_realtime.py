@@ -220,6 +220,23 @@ def test_garbage_frames_get_errors_not_disconnects(live_server, setup):
     frames_until(vws, lambda f: f["type"] == "pong")
 
 
+def test_deeply_nested_frames_get_errors_on_both_sockets(live_server, setup):
+    visitor, console, _ = setup
+    deep = "[" * 5000 + "]" * 5000  # once a RecursionError that killed the socket's handler
+    first = connect(
+        live_server.ws_url("/chats/widget/ws"), additional_headers={"Origin": visitor.origin}
+    )
+    first.send(deep)
+    assert "deeper than" in json.loads(first.recv(timeout=5))["message"]
+    assert close_code(first) == 1008
+    for ws in (visitor_socket(live_server, visitor), console_socket(live_server, console)):
+        ws.send(deep)
+        assert "deeper than" in frames_until(ws, lambda f: f["type"] == "error")[-1]["message"]
+        ws.send(json.dumps({"op": "ping"}))
+        frames_until(ws, lambda f: f["type"] == "pong")
+        ws.close()
+
+
 def test_losing_redis_subscription_tells_clients_to_resync(app, live_server, setup):
     visitor, console, conv_id = setup
     state = app.extensions["gincore_chats"]

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..channels.registry import can_connect, channel_kinds, label
 from ..models import Source, SourceKind
-from ..services import channel_sources, managers, sources
+from ..services import channel_sources, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import csrf_token, guard_admin_pages
@@ -61,6 +61,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 generated=channel_sources.shown_generated(state, source),
                 webhook_url=channel_sources.webhook_url(state, source, base_url()),
                 connected=(source.settings or {}).get("connected"),
+                failures=inbound_failures.failures_of(state, source.id),
             )
         html = render_template("gincore_chats/settings_channel.html", **context)
         return html, status
@@ -117,5 +118,17 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             return render(source.kind, source, {"connect": str(exc)}, 400)
         flash(message)
         return redirect(url_for(".edit", source_id=source_id))
+
+    @bp.post("/settings/channels/<int:source_id>/inbound/process-again")
+    def process_failed_again(source_id: int) -> Any:
+        source = load(source_id)
+        with unit_of_work(state.session):
+            queued = inbound_failures.do_queue_failed(state, source.id)
+        flash(
+            f"{queued} failed deliveries are being processed again; reload to see the result."
+            if queued
+            else "No failed deliveries to process."
+        )
+        return redirect(url_for(".edit", source_id=source_id, _anchor="inbound-failures"))
 
     return bp

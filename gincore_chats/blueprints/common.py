@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -19,6 +20,7 @@ from ..services.conversations import NotFound
 from ..services.messages import MessageError
 from ..services.sources import SourceError
 from ..state import ChatsState, get_state
+from .json_request import read_object
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,17 +90,18 @@ def api_errors(view: F) -> F:
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except INPUT_ERRORS as exc:
-            # An input error may carry its own status (413 too large, 415 type, 507 quota).
-            return json_error(getattr(exc, "status", 400), str(exc), code=type(exc).__name__)
+            # An input error may carry its own status (413 too large, 415 type, 507 quota)
+            # and code (the JSON reader's "too_deep" ...).
+            code = getattr(exc, "code", None) or type(exc).__name__
+            return json_error(getattr(exc, "status", 400), str(exc), code=code)
 
     return wrapper  # type: ignore[return-value]
 
 
-def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValueError("Send a JSON object with Content-Type: application/json.")
-    return data
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object, read by :mod:`.json_request` (errors are 400/413/415).
+    ``optional``: an empty body is ``{}``."""
+    return read_object(get_state().config.json_max_body, optional=optional)
 
 
 def client_ip(state: ChatsState) -> str | None:
@@ -107,9 +110,19 @@ def client_ip(state: ChatsState) -> str | None:
         forwarded = [
             p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()
         ]
-        if len(forwarded) >= hops:
+        # Only an address: a proxy that passes on what the client wrote must not put
+        # arbitrary text into the visitor's context (or the rate limiter's keys).
+        if len(forwarded) >= hops and _is_ip(forwarded[-hops]):
             return forwarded[-hops]
     return request.remote_addr
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return len(value) <= 45  # the column; an IPv6 zone id could make it longer
 
 
 def guard_admin_pages(bp: Any, state: ChatsState) -> None:

@@ -46,6 +46,7 @@ from ..services import (
     typing_status,
     viewing,
 )
+from ..services.row_ids import row_id
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import (
@@ -176,7 +177,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         conversations are unread in all (capped: the tab title shows "99+"; ``total=0`` skips
         that count, the costly part in a huge inbox)."""
         manager = manager_or_abort()
-        wanted = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
+        found = (row_id(x) for x in request.args.get("ids", "").split(","))
+        wanted = [x for x in found if x is not None]
         ids = conversations.visible_ids(state, manager, wanted[:200])
         counts = read_state.unread_counts(state, manager.id, ids)
         answer: dict[str, Any] = {"unread": {str(cid): n for cid, n in counts.items()}}
@@ -367,8 +369,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @api_errors
     def mark_read(conversation_id: int) -> Any:
         manager = manager_or_abort()
-        upto = request.get_json(silent=True) or {}
-        upto_id = upto.get("message_id") if isinstance(upto, dict) else None
+        upto_id = json_body(optional=True).get("message_id")
         with unit_of_work(state.session):
             conv = conversations.access_for_manager(state, manager, conversation_id)
             last = read_state.do_mark_read(

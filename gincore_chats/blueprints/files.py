@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..identity import Manager
+from ..json_input import storable_text
 from ..models import Attachment, Conversation
 from ..permissions import Permission, PermissionDenied
 from ..serialize import message_dict
@@ -50,8 +51,20 @@ def _file_response(state: ChatsState, attachment: Attachment, thumb: bool) -> Re
     return response
 
 
+class NotMultipart(attachments.UploadError):
+    status = 415
+
+
+def _form_text(name: str) -> str | None:
+    """A text field of the upload form, storable (werkzeug decodes ``%00`` to a NUL)."""
+    value = request.form.get(name)
+    return storable_text(value) if value else None
+
+
 def _upload(state: ChatsState) -> tuple[Any, str | None, str]:
     """The uploaded file part, or a clear error. The request body is capped before parsing."""
+    if request.mimetype != "multipart/form-data":
+        raise NotMultipart("Send the file as multipart/form-data, in a field named 'file'.")
     request.max_content_length = state.config.max_upload_size + _SLACK
     try:
         file = request.files.get("file")
@@ -61,7 +74,7 @@ def _upload(state: ChatsState) -> tuple[Any, str | None, str]:
         raise attachments.too_large(state.config.max_upload_size) from None
     if file is None:
         raise attachments.UploadError("Send the file in a multipart field named 'file'.")
-    return file.stream, file.filename, request.form.get("client_id", "")
+    return file.stream, file.filename, _form_text("client_id") or ""
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
@@ -100,7 +113,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 state,
                 manager,
                 conv,
-                request.form.get("body") or None,
+                _form_text("body"),
                 client_id,
                 quoted_message_id=request.form.get("quoted_message_id") or None,
                 note=request.form.get("note") in ("1", "true", "on"),
@@ -178,7 +191,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
                 state, conv, uploaded_by="visitor", filename=filename, stream=stream
             )
             message, created = messages.do_send_customer_message(
-                state, conv, request.form.get("body") or None, client_id, attachments=[attachment]
+                state, conv, _form_text("body"), client_id, attachments=[attachment]
             )
             wire = message_dict(message)
             if not created:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..models import Source, SourceKind
-from ..services import attachments, managers, sources
+from ..services import attachments, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import (
@@ -36,6 +36,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             errors={},
             form={},
             storage=attachments.usage(state),
+            failures=inbound_failures.failures_by_source(state),
         )
 
     @bp.post("/settings/sources")

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..channels.base import Channel, HeaderDict
 from ..channels.registry import get_adapter
+from ..json_input import JsonInputError
 from ..models import Source, SourceKind
 from ..services import sources
 from ..services.inbound import do_store_event
@@ -24,6 +25,7 @@ from ..services.secrets import SecretUnreadable, decrypt
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import client_ip, json_error
+from .json_request import check_content_type, object_from, read_raw
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +52,27 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             return json_error(503, "This source is not configured.")
         return source, adapter, credentials
 
-    def read_body(limit: int) -> bytes | None:
-        """The raw body, or None when it is larger than ``limit`` (read no further)."""
-        if request.content_length is not None and request.content_length > limit:
-            return None
-        data = request.stream.read(limit + 1)
-        return None if len(data) > limit else data
-
     @bp.post("/webhooks/<public_key>")
     def receive(public_key: str) -> Any:
         found = channel_source(public_key)
         if isinstance(found, Response):
             return found
         source, adapter, credentials = found
-        body = read_body(state.config.webhook_max_body)
-        if body is None:
-            return json_error(413, "The request body is too large.")
+        try:
+            body = read_raw(state.config.webhook_max_body)
+        except JsonInputError as exc:
+            return json_error(exc.status, str(exc), code=exc.code)
         headers = HeaderDict(request.headers.items())
         if not adapter.verify(credentials, headers, body):
             return json_error(403, "Invalid signature.")
+        try:
+            # Every platform posts a JSON object; a delivery that is not one can never be
+            # processed, so the sender hears it now instead of the event failing later. A
+            # missing Content-Type is tolerated: the signature already vouches for the sender.
+            check_content_type(required=False)
+            object_from(body)
+        except JsonInputError as exc:
+            return json_error(exc.status, str(exc), code=exc.code)
         validate = getattr(adapter, "validate_body", None)
         if validate is not None:
             # The generic API's caller waits for the answer: tell it what is wrong now.

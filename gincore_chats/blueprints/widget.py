@@ -17,6 +17,7 @@ from flask_sock import Sock
 
 from .. import rate_limit
 from ..babel import _
+from ..json_input import decode
 from ..models import Conversation, Source
 from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
@@ -261,7 +262,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         # Browsers cannot set headers on a WebSocket, and a token in the URL ends up in logs:
         # the first frame carries it.
         try:
-            first = json.loads(ws.receive(timeout=10) or "null")
+            first = decode(ws.receive(timeout=10) or "null")
             token = (
                 first.get("token")
                 if isinstance(first, dict) and first.get("op") == "auth"

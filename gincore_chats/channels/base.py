@@ -131,10 +131,27 @@ class DeliveryUpdate:
 
 
 @dataclass(frozen=True)
+class ReachabilityChange:
+    """The customer can no longer be sent messages, or can again.
+
+    Telegram's ``my_chat_member`` (``kicked``: they blocked the bot; ``member``: they restarted
+    it), Viber's ``unsubscribed`` / ``subscribed``. ``user_id`` is the contact's platform id;
+    ``reason`` (for ``reachable=False``) is what managers are shown; ``at`` is the platform's
+    time of the change, so a late delivery of an older change cannot undo a newer one.
+    """
+
+    user_id: str
+    reachable: bool
+    reason: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ParsedWebhook:
     messages: tuple[InboundMessage, ...] = ()
     edits: tuple[InboundEdit, ...] = ()
     deliveries: tuple[DeliveryUpdate, ...] = ()
+    reachability: tuple[ReachabilityChange, ...] = ()
     # Platform events we acknowledge but do not store (e.g. Viber "webhook", "subscribed").
     ignored: tuple[str, ...] = ()
 
@@ -184,7 +201,9 @@ class ChannelError(Exception):
 
     ``retry_after`` (seconds) is set for rate limits (Telegram 429 ``retry_after``, Viber status
     12, Meta rate-limit codes); ``permanent`` means retrying cannot help (bad token, WhatsApp's
-    24-hour window, user blocked the bot). ``reason`` is what the manager is shown.
+    24-hour window, user blocked the bot). ``unreachable`` (implies ``permanent``) means the
+    customer cannot receive anything until they write again (blocked the bot, unsubscribed):
+    later replies are not even attempted. ``reason`` is what the manager is shown.
     """
 
     def __init__(
@@ -194,12 +213,14 @@ class ChannelError(Exception):
         code: str | int | None = None,
         retry_after: float | None = None,
         permanent: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
         self.retry_after = retry_after
-        self.permanent = permanent
+        self.permanent = permanent or unreachable
+        self.unreachable = unreachable
 
 
 class Channel(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime, utcnow
@@ -25,8 +25,10 @@ class Attachment(Base):
     public_id: Mapped[str] = mapped_column(String(43), unique=True)
     # "visitor" or a manager id; "channel" for inbound platform media.
     uploaded_by: Mapped[str] = mapped_column(String(64))
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
+    # As the customer's device named it (platforms document no maximum).
+    filename: Mapped[str] = mapped_column(Text)
+    # RFC 6838: a type and a subtype of at most 127 characters each.
+    content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     storage_key: Mapped[str] = mapped_column(String(200))
     width: Mapped[int | None] = mapped_column(Integer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, JsonType, UTCDateTime, utcnow
@@ -31,7 +31,7 @@ class Conversation(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("chats_contacts.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(12), default=ConversationStatus.OPEN)
     # The customer's language (widget: browser language), used for texts sent to them.
-    language: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_message_preview: Mapped[str | None] = mapped_column(String(200))
@@ -81,17 +81,19 @@ class VisitorContext(Base):
         ForeignKey("chats_conversations.id", ondelete="CASCADE"), primary_key=True
     )
     ip: Mapped[str | None] = mapped_column(String(45))
-    country: Mapped[str | None] = mapped_column(String(100))
+    # Names from the geolocation database: it documents no maximum.
+    country: Mapped[str | None] = mapped_column(Text)
     country_code: Mapped[str | None] = mapped_column(String(2))
-    city: Mapped[str | None] = mapped_column(String(200))
-    current_page: Mapped[str | None] = mapped_column(String(2000))
-    page_title: Mapped[str | None] = mapped_column(String(500))
-    referrer: Mapped[str | None] = mapped_column(String(2000))
+    city: Mapped[str | None] = mapped_column(Text)
+    current_page: Mapped[str | None] = mapped_column(Text)
+    page_title: Mapped[str | None] = mapped_column(Text)
+    referrer: Mapped[str | None] = mapped_column(Text)
     # [{"url": ..., "title": ..., "at": iso}], newest last, capped.
     pages: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
-    user_agent: Mapped[str | None] = mapped_column(String(1000))
-    browser: Mapped[str | None] = mapped_column(String(100))
-    os: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    # Parsed from the User-Agent, so as long as the visitor makes it ("Firefox 1111...").
+    browser: Mapped[str | None] = mapped_column(Text)
+    os: Mapped[str | None] = mapped_column(Text)
     device: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str | None] = mapped_column(String(35))
     # Minutes east of UTC (JS getTimezoneOffset() negated), for the customer's local time.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, true
+from sqlalchemy import Boolean, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -28,7 +28,8 @@ class ManagerProfile(Base):
     manager_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    avatar_url: Mapped[str | None] = mapped_column(String(1000))
+    # Whatever the host's avatar hook returns (a data: URL, a signed CDN link ...).
+    avatar_url: Mapped[str | None] = mapped_column(Text)
     # What the manager chose; being connected is tracked separately (realtime presence).
     presence: Mapped[str] = mapped_column(String(12), default=Presence.ONLINE)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -40,14 +40,16 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(12))
     author_manager_id: Mapped[str | None] = mapped_column(String(64))
     # Snapshot of the signature at send time: history keeps the name the customer saw.
-    author_name: Mapped[str | None] = mapped_column(String(200))
-    author_avatar_url: Mapped[str | None] = mapped_column(String(1000))
+    author_name: Mapped[str | None] = mapped_column(Text)
+    author_avatar_url: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
     # System messages carry a code and data so each reader renders them in their own language.
     system_code: Mapped[str | None] = mapped_column(String(40))
     system_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     client_id: Mapped[str | None] = mapped_column(String(64))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    # The platform's message id: Instagram's are ~300 characters and no platform documents a
+    # maximum.
+    external_id: Mapped[str | None] = mapped_column(Text)
     quoted_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("chats_messages.id", ondelete="SET NULL")
     )

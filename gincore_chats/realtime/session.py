@@ -28,6 +28,7 @@ from typing import Any
 
 from simple_websocket import ConnectionClosed
 
+from ..json_input import JsonInputError, decode
 from ..state import ChatsState
 from .hub import Subscriber
 
@@ -79,9 +80,9 @@ def _with_session(state: ChatsState, func: Callable[[], Any]) -> Any:
 
 def _dispatch(state: ChatsState, raw: Any, handle: OpHandler) -> dict[str, Any] | None:
     try:
-        msg = json.loads(raw)
-    except (TypeError, ValueError):
-        return {"type": "error", "message": "Frames must be JSON objects."}
+        msg = decode(raw)
+    except JsonInputError as exc:
+        return {"type": "error", "message": f"Frames must be JSON objects. {exc}"}
     if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
         return {"type": "error", "message": "Frames need an 'op'."}
     if msg["op"] == "ping":

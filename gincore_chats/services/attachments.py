@@ -86,9 +86,11 @@ def clean_filename(name: str | None, detected: Detected) -> str:
     # The name must not claim another type than the content has (invoice.pdf that is a PNG).
     if ext.lower() not in _ALIASES.get(detected.extension, {detected.extension}):
         ext = detected.extension
-    return f"{stem[:200]}.{ext}"
+    # File systems allow 255-byte names, so a real name keeps its whole stem.
+    return f"{stem[:MAX_STEM]}.{ext}"
 
 
+MAX_STEM = 255
 _ALIASES = {"jpg": {"jpg", "jpeg", "jpe"}, "txt": {"txt", "text", "log", "csv", "md"}}
 
 

@@ -136,23 +136,29 @@ def find_channel_contact(state: ChatsState, source_id: int, external_id: str) ->
     )
 
 
+#: The one platform value with a column limit: E.164 numbers have at most 15 digits.
+PHONE_LIMIT = 64
+
+
 def _enrich(contact: Contact, sender: Sender) -> bool:
-    """Take what the platform says. A name a manager may have corrected is only filled in;
-    username, avatar and language belong to the platform and follow it."""
+    """Take what the platform says, whole (the columns are TEXT). A name a manager may have
+    corrected is only filled in; username, avatar and language belong to the platform and
+    follow it."""
     changed = False
-    fills = {"name": (sender.name, 200), "phone": (sender.phone, 64)}
+    phone = sender.phone[:PHONE_LIMIT] if sender.phone else None
+    fills = {"name": sender.name, "phone": phone}
     follows = {
-        "username": (sender.username, 200),
-        "avatar_url": (sender.avatar_url, 1000),
-        "language": (sender.language, 16),
+        "username": sender.username,
+        "avatar_url": sender.avatar_url,
+        "language": sender.language,
     }
-    for key, (value, limit) in fills.items():
+    for key, value in fills.items():
         if value and not getattr(contact, key):
-            setattr(contact, key, value[:limit])
+            setattr(contact, key, value)
             changed = True
-    for key, (value, limit) in follows.items():
-        if value and getattr(contact, key) != value[:limit]:
-            setattr(contact, key, value[:limit])
+    for key, value in follows.items():
+        if value and getattr(contact, key) != value:
+            setattr(contact, key, value)
             changed = True
     return changed
 
@@ -161,7 +167,8 @@ def do_upsert_channel_contact(state: ChatsState, source: Source, sender: Sender)
     """The customer behind a platform user id (one per source), created once, then enriched."""
     contact = find_channel_contact(state, source.id, sender.id)
     if contact is None:
-        contact = Contact(source_id=source.id, external_id=sender.id[:200], custom_fields={})
+        # Whole: a shortened id would never be found again.
+        contact = Contact(source_id=source.id, external_id=sender.id, custom_fields={})
         _enrich(contact, sender)
         try:
             with state.session.begin_nested():

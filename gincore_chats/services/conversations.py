@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
 from ..identity import Manager
+from ..json_input import storable_text
 from ..models import (
     Contact,
     Conversation,
@@ -28,6 +29,7 @@ from ..state import ChatsState
 from ..tokens import issue_visitor_token, read_visitor_token
 from .events import append_event, publish_inbox_update
 from .read_state import unread_clause
+from .row_ids import MAX_ID, row_id
 from .sources import require_source_access, visible_source_ids
 from .unit_of_work import after_commit
 
@@ -88,7 +90,8 @@ def access_by_visitor_token(state: ChatsState, token: str | None) -> Conversatio
 def access_for_manager(
     state: ChatsState, manager: Manager, conversation_id: int, permission: str = Permission.VIEW
 ) -> Conversation:
-    conv = state.session.get(Conversation, conversation_id)
+    found = row_id(conversation_id)
+    conv = state.session.get(Conversation, found) if found is not None else None
     if conv is None:
         raise NotFound("No such conversation.")
     require_source_access(state, manager, conv.source_id)
@@ -112,7 +115,10 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, cid = json.loads(raw)
-        return datetime.fromisoformat(at), int(cid)
+        found = row_id(cid)
+        if found is None:
+            raise ValueError(cid)
+        return datetime.fromisoformat(at), found
     except (ValueError, TypeError) as exc:
         raise ValueError("Invalid cursor.") from exc
 
@@ -137,7 +143,8 @@ def list_for_manager(
 
     Filters: ``all`` open conversations, ``unread`` by this manager, ``mine`` (the manager is
     in them), ``unassigned`` (no manager in them), ``closed``. ``q`` searches the customer's
-    name, email and phone.
+    name, and their email and phone only for managers who may see them (``customers.view``):
+    otherwise a hit would confirm an address the manager cannot read.
     """
     if not (manager.can(Permission.VIEW) or manager.is_admin):
         raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
@@ -163,14 +170,14 @@ def list_for_manager(
         query = query.where(~active.exists())
     elif filter_ == "unread":
         query = query.where(unread_clause(manager.id))
+    q = storable_text(q) if q else q  # a NUL in the query string would fail the query
     if q and q.strip():
         pattern = f"%{_escape_like(q.strip()[:100])}%"
+        fields = [Contact.name]
+        if manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin:
+            fields += [Contact.email, Contact.phone]
         query = query.join(Contact, Contact.id == Conversation.contact_id).where(
-            or_(
-                Contact.name.ilike(pattern, escape="\\"),
-                Contact.email.ilike(pattern, escape="\\"),
-                Contact.phone.ilike(pattern, escape="\\"),
-            )
+            or_(*(field.ilike(pattern, escape="\\") for field in fields))
         )
     if cursor:
         at, cid = _decode_cursor(cursor)
@@ -235,7 +242,7 @@ def history(
     if not staff:
         query = query.where(Message.kind != MessageKind.NOTE)
     if before_id:
-        query = query.where(Message.id < before_id)
+        query = query.where(Message.id < min(before_id, MAX_ID))
     rows = list(state.session.scalars(query.order_by(Message.id.desc()).limit(limit)).unique())
     rows.reverse()
     return rows

@@ -10,6 +10,7 @@ from ..identity import Manager
 from ..models import Conversation, Draft, utcnow
 from ..state import ChatsState
 from .messages import MessageError
+from .row_ids import row_id
 
 MAX_DRAFT_LENGTH = 20_000
 
@@ -32,7 +33,7 @@ def do_save_draft(
         raise MessageError("The draft must be text.")
     if len(body) > MAX_DRAFT_LENGTH:
         raise MessageError(f"The draft is too long (at most {MAX_DRAFT_LENGTH} characters).")
-    quoted = int(quoted_message_id) if str(quoted_message_id or "").isdigit() else None
+    quoted = row_id(quoted_message_id) if str(quoted_message_id or "").isdigit() else None
     draft = get_draft(state, manager, conv)
     if not body.strip() and quoted is None:
         if draft is not None:

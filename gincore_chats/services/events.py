@@ -16,6 +16,7 @@ from ..models import Conversation, ConversationEvent, Visibility, utcnow
 from ..serialize import conversation_summary, redact_contact
 from ..state import ChatsState
 from .managers import profiles
+from .row_ids import clamp_seq
 from .unit_of_work import after_commit
 
 
@@ -97,7 +98,10 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     session.refresh(
         conversation, ["status", "last_activity_at", "last_message_preview", "last_seq"]
     )
-    session.refresh(conversation.contact, ["name", "email", "phone"])
+    session.refresh(
+        conversation.contact,
+        ["name", "email", "phone", "unreachable_at", "unreachable_reason"],
+    )
     summary = conversation_summary(conversation)
     # The faces of the managers in the chat, as the console's list rows over HTTP carry them.
     summary["manager_profiles"] = manager_profiles(state, conversation.active_manager_ids)
@@ -129,7 +133,7 @@ def events_after(
     query = (
         select(ConversationEvent)
         .where(ConversationEvent.conversation_id == conversation_id)
-        .where(ConversationEvent.seq > after)
+        .where(ConversationEvent.seq > clamp_seq(after))
         .order_by(ConversationEvent.seq)
         .limit(limit or state.config.replay_limit)
     )

@@ -29,6 +29,7 @@ from ..channels.base import (
 )
 from ..channels.registry import get_adapter
 from ..jobs import enqueue
+from ..json_input import storable
 from ..models import Contact, Conversation, InboundEvent, Message, MessageKind, Source, utcnow
 from ..state import ChatsState
 from .channel_sources import read_credentials
@@ -42,6 +43,7 @@ from .messages import (
     find_by_external_id,
 )
 from .outbound import was_sent_by_us
+from .reachability import do_apply_reachability, do_customer_wrote
 from .secrets import SecretUnreadable, decrypt
 from .unit_of_work import after_commit, unit_of_work
 
@@ -109,16 +111,14 @@ def queue_processing(state: ChatsState, event_id: int) -> None:
     after_commit(state.session, lambda: enqueue(state, PROCESS_JOB, event_id, retry=retry))
 
 
-def unprocessed_event_ids(state: ChatsState, limit: int = 1000) -> list[int]:
+def unprocessed_event_ids(
+    state: ChatsState, limit: int = 1000, *, source_id: int | None = None
+) -> list[int]:
     """Events never processed (the worker was down, or Redis lost the job) or that failed."""
-    return list(
-        state.session.scalars(
-            select(InboundEvent.id)
-            .where(InboundEvent.processed_at.is_(None))
-            .order_by(InboundEvent.id)
-            .limit(limit)
-        )
-    )
+    query = select(InboundEvent.id).where(InboundEvent.processed_at.is_(None))
+    if source_id is not None:
+        query = query.where(InboundEvent.source_id == source_id)
+    return list(state.session.scalars(query.order_by(InboundEvent.id).limit(limit)))
 
 
 def _parse(adapter: Channel, credentials: dict[str, Any], body: bytes) -> ParsedWebhook:
@@ -151,7 +151,9 @@ def _with_profiles(
                 found[sender.id] = sender
                 if contact is None or not contact.name:
                     try:
-                        found[sender.id] = profile(state.config.channels, credentials, sender.id)
+                        found[sender.id] = storable(
+                            profile(state.config.channels, credentials, sender.id)
+                        )
                     except Exception as exc:  # a profile is a nicety; the message matters
                         log.info("gincore_chats: no profile for %s: %s", source.kind, exc)
             sender = _merge(sender, found[sender.id])
@@ -188,7 +190,9 @@ def process_event(state: ChatsState, event_id: int) -> None:
             credentials = {}
         body, source_id = event.body, source.id
     try:
-        parsed = _parse(adapter, credentials, body)
+        # Strings made storable: a NUL or a lone surrogate in one field must not lose the
+        # whole delivery (PostgreSQL refuses both).
+        parsed = storable(_parse(adapter, credentials, body))
     except Exception as exc:
         # A body this version cannot read stays stored (raw) for a fixed version to reprocess.
         log.warning("gincore_chats: inbound event %s unreadable: %s", event_id, exc)
@@ -210,10 +214,23 @@ def process_event(state: ChatsState, event_id: int) -> None:
             event.processed_at = utcnow()
             event.attempts += 1
             event.error = None
-            event.summary = (", ".join(labels) or "nothing")[:200]
+            event.summary = summarize(labels)
     except Exception as exc:
         _record_failure(state, event_id, f"{type(exc).__name__}: {exc}")
         raise  # RQ retries the job (PROCESS_RETRY_INTERVALS)
+
+
+#: Longest event summary kept: a batch of 1000 items is told in counts, not listed.
+SUMMARY_LIMIT = 1000
+
+
+def summarize(labels: list[str]) -> str:
+    """``message, message, receipt`` -> ``message x2, receipt`` (first-seen order)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    text = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items()) or "nothing"
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
 
 
 def _record_failure(state: ChatsState, event_id: int, error: str) -> None:
@@ -240,6 +257,8 @@ def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]
         labels.append("edit")
     for receipt in parsed.deliveries:
         labels.append(do_apply_receipt(state, source, receipt))
+    for change in parsed.reachability:
+        labels.append(do_apply_reachability(state, source, change))
     labels.extend(f"ignored:{what}" for what in parsed.ignored)
     return labels
 
@@ -308,6 +327,7 @@ def _message(state: ChatsState, source: Source, item: InboundMessage) -> str:
         return "echo"
     contact = do_upsert_channel_contact(state, source, item.sender)
     conv = _conversation_for(state, source, contact, item.sender.language)
+    do_customer_wrote(state, contact, item.sent_at)
     quoted = (
         find_by_external_id(state, source.id, item.reply_to_external_id)
         if item.reply_to_external_id

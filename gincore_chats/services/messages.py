@@ -30,6 +30,7 @@ from .attachments import do_free_for_message
 from .conversations import touch
 from .events import append_event, publish_inbox_update
 from .notifications import customer_wrote, manager_replied
+from .row_ids import row_id
 from .unit_of_work import after_commit
 
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -153,10 +154,9 @@ def do_send_customer_message(
 def _quotable(state: ChatsState, conv: Conversation, quoted_id: Any, note: bool) -> int | None:
     if quoted_id in (None, ""):
         return None
-    try:
-        qid = int(quoted_id)
-    except (TypeError, ValueError):
-        raise MessageError("quoted_message_id must be a message id.") from None
+    qid = row_id(quoted_id)
+    if qid is None:
+        raise MessageError("quoted_message_id must be a message id.")
     quoted = state.session.get(Message, qid)
     if quoted is None or quoted.conversation_id != conv.id:
         raise MessageError("The quoted message is not in this conversation.")
@@ -396,10 +396,9 @@ def do_edit_customer_message(
 
 
 def message_in(state: ChatsState, conv: Conversation, message_id: Any) -> Message:
-    try:
-        mid = int(message_id)
-    except (TypeError, ValueError):
-        raise MessageError("Invalid message id.") from None
+    mid = row_id(message_id)
+    if mid is None:
+        raise MessageError("No such message in this conversation.")
     message = state.session.get(Message, mid)
     if message is None or message.conversation_id != conv.id:
         raise MessageError("No such message in this conversation.")

@@ -25,14 +25,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..channels.base import Channel, ChannelError, OutboundAttachment, OutboundMessage
-from ..channels.registry import get_adapter
+from ..channels.registry import get_adapter, label
 from ..identity import Manager
 from ..jobs import enqueue
-from ..models import Attachment, Conversation, Message, MessageKind, Source, SourceKind
+from ..models import Attachment, Conversation, Message, MessageKind, Source, SourceKind, utcnow
 from ..permissions import Permission, PermissionDenied
 from ..state import ChatsState
 from .delivery import FAILED, PENDING, SENT, apply_parked, do_set_delivery
 from .messages import MessageError, publish_message_update
+from .reachability import do_set_reachability, not_sent_reason
 from .secrets import SecretUnreadable, decrypt
 from .unit_of_work import after_commit, unit_of_work
 
@@ -70,8 +71,16 @@ def retry_delay(state: ChatsState, exc: ChannelError, attempt: int) -> float:
 
 
 def queue_send(state: ChatsState, conv: Conversation, message: Message) -> None:
-    """Mark a new public reply in a channel conversation pending and send it after commit."""
+    """Mark a new public reply in a channel conversation pending and send it after commit.
+
+    To a customer marked unreachable it is not sent at all: it fails at once with the reason.
+    """
     if message.kind != MessageKind.MANAGER or channel_for(conv.source) is None:
+        return
+    if conv.contact.unreachable_at is not None:
+        message.delivery_status = FAILED
+        message.delivery_error = not_sent_reason(conv.contact)
+        message.delivery_updated_at = utcnow()
         return
     message.delivery_status = PENDING
     message.delivery_error = None
@@ -100,7 +109,12 @@ def edits_reach_customer(source_kind: str) -> bool:
 
 
 def do_retry(state: ChatsState, manager: Manager, conv: Conversation, message: Message) -> Message:
-    """A manager sends a failed reply again."""
+    """A manager sends a failed reply again.
+
+    Asked to, the send is attempted even to a customer marked unreachable (they may have come
+    back without the platform saying so): the mark is lifted, and the platform's answer sets
+    it again if they are still out of reach.
+    """
     if not manager.can(Permission.REPLY):
         raise PermissionDenied("You need the chats.reply permission to write.", Permission.REPLY)
     if (
@@ -109,6 +123,8 @@ def do_retry(state: ChatsState, manager: Manager, conv: Conversation, message: M
         or message.deleted_at is not None
     ):
         raise MessageError("Only a reply that failed to send can be sent again.")
+    if conv.contact.unreachable_at is not None:
+        do_set_reachability(state, conv.contact, True)
     queue_send(state, conv, message)
     publish_message_update(state, conv, message)
     return message
@@ -190,6 +206,10 @@ def deliver(state: ChatsState, message_id: int, attempt: int) -> None:
         if message.deleted_at is not None:
             do_set_delivery(state, conv, message, FAILED, "Deleted before it was sent.")
             return
+        if conv.contact.unreachable_at is not None:
+            # Marked since the reply was queued (a block came in): no call to the platform.
+            do_set_delivery(state, conv, message, FAILED, not_sent_reason(conv.contact))
+            return
         payload: tuple[Channel, dict[str, Any], OutboundMessage] | None = None
         problem: ChannelError | None = None
         if adapter is None:
@@ -240,6 +260,12 @@ def deliver(state: ChatsState, message_id: int, attempt: int) -> None:
             if not problem.permanent:
                 reason = f"{reason} (gave up after {attempt} attempts)"
             do_set_delivery(state, conv, message, FAILED, reason)
+            if problem.unreachable:
+                # The platform says the customer blocked us: later replies are not attempted.
+                refused = (
+                    f"{label(conv.source.kind)} refused a reply: {problem.reason.rstrip('.')}."
+                )
+                do_set_reachability(state, conv.contact, False, refused)
             return
         do_set_delivery(state, conv, message, PENDING, RETRYING + problem.reason)
         _schedule(state, SEND_JOB, message_id, attempt + 1, retry_delay(state, problem, attempt))

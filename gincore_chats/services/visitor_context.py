@@ -14,6 +14,9 @@ from .events import append_event
 from .unit_of_work import after_commit
 
 MAX_PAGES = 50
+#: Longest page or referrer URL kept: the request-line limit of common HTTP servers, which a
+#: page the visitor could open never exceeds.
+MAX_URL = 8192
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -66,14 +69,14 @@ def do_record_context(
         ctx.user_agent = user_agent[:1000]
         for key, value in describe_user_agent(user_agent).items():
             setattr(ctx, key, value)
-    page = _text(reported.get("url"), 2000)
+    page = _text(reported.get("url"), MAX_URL)
     title = _text(reported.get("title"), 500)
     if page and page != ctx.current_page:
         pages = list(ctx.pages or [])
         pages.append({"url": page, "title": title, "at": utcnow().isoformat()})
         ctx.pages = pages[-MAX_PAGES:]
         ctx.current_page, ctx.page_title = page, title
-    ctx.referrer = _text(reported.get("referrer"), 2000) or ctx.referrer
+    ctx.referrer = _text(reported.get("referrer"), MAX_URL) or ctx.referrer
     ctx.language = _text(reported.get("language"), 35) or ctx.language
     offset = _tz_offset(reported.get("tz_offset"))
     if offset is not None:

@@ -323,7 +323,11 @@ def test_unreadable_deliveries_are_kept_and_can_be_processed_again(app, stub):
     from gincore_chats.models import InboundEvent, Message
 
     _, url = stub
-    assert signed_post(url, b"[1, 2, 3]").status_code == 200  # authentic but not understood
+    # Authentic but not a JSON object: no platform sends that, so the sender hears it at once.
+    refused = signed_post(url, b"[1, 2, 3]")
+    assert refused.status_code == 400 and refused.json()["code"] == "not_an_object"
+    unreadable = b'{"messages": "not a list"}'
+    assert signed_post(url, unreadable).status_code == 200  # an object this version cannot read
     assert (
         signed_post(url, {"messages": [{"id": "mid.9", "from": "p", "text": "hi"}]}).status_code
         == 200
@@ -338,10 +342,11 @@ def test_unreadable_deliveries_are_kept_and_can_be_processed_again(app, stub):
     assert count_rows(app, Message) == 1
     with app.app_context():
         events = state.session.scalars(select(InboundEvent).order_by(InboundEvent.id)).all()
+        assert len(events) == 2
         assert events[0].processed_at is None and events[0].error.startswith(
-            "Unreadable: AttributeError"
+            "Unreadable: TypeError"
         )
-        assert events[0].body == b"[1, 2, 3]"
+        assert events[0].body == unreadable
         assert events[1].processed_at is not None and events[1].summary == "message"
         assert "x-hub-signature-256" not in events[1].headers  # secrets are not kept
         state.session.remove()

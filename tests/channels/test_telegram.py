@@ -102,7 +102,25 @@ def test_parse_the_documented_updates():
     edited = {"update_id": 9, "edited_message": {**TEXT["message"], "text": "order #5522"}}
     assert parse(json.dumps(edited).encode()).edits[0].text == "order #5522"
     kicked = {"update_id": 10, "my_chat_member": {"new_chat_member": {"status": "kicked"}}}
-    assert parse(json.dumps(kicked).encode()).ignored == ("my_chat_member:kicked",)
+    assert parse(json.dumps(kicked).encode()).ignored == ("my_chat_member:kicked",)  # no chat
+    blocked = {
+        "update_id": 11,
+        "my_chat_member": {
+            "chat": TEXT["message"]["chat"],
+            "from": TEXT["message"]["from"],
+            "date": 1700000300,
+            "old_chat_member": {"user": {"id": 1, "is_bot": True}, "status": "member"},
+            "new_chat_member": {"user": {"id": 1, "is_bot": True}, "status": "kicked"},
+        },
+    }
+    [change] = parse(json.dumps(blocked).encode()).reachability
+    assert (change.user_id, change.reachable, change.at.timestamp()) == (
+        "987654321",
+        False,
+        1700000300,
+    )
+    blocked["my_chat_member"]["new_chat_member"]["status"] = "member"
+    assert parse(json.dumps(blocked).encode()).reachability[0].reachable is True
 
 
 # -- webhook in --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -140,7 +141,13 @@ def test_receipts_parse_to_delivery_states():
         json.dumps({"event": "failed", "message_token": 1, "user_id": "u", "desc": "boom"}).encode()
     )
     assert (failed.deliveries[0].status, failed.deliveries[0].error) == ("failed", "boom")
-    assert parse(b'{"event":"subscribed","user":{"id":"u"}}').ignored == ("subscribed",)
+    subscribed = parse(b'{"event":"subscribed","timestamp":1457764197627,"user":{"id":"u"}}')
+    assert subscribed.reachability[0].user_id == "u" and subscribed.reachability[0].reachable
+    gone = parse(b'{"event":"unsubscribed","timestamp":1595347885535,"user_id":"u"}')
+    assert (gone.reachability[0].reachable, gone.reachability[0].at.year) == (False, 2020)
+    assert parse(b'{"event":"conversation_started","user":{"id":"u"}}').ignored == (
+        "conversation_started",
+    )
 
 
 def test_signed_message_is_stored_once_and_a_bad_signature_stores_nothing(
@@ -285,6 +292,14 @@ def test_unsubscribed_customer_fails_at_once_and_failed_receipt_is_shown(
     )
     assert len(fake_viber.calls("send_message")) == 1 and pending_jobs(app) == 0
 
+    # Status 6 marks the customer unreachable: the next reply is not even attempted ...
+    held = reply(console, conv_id, "Anyone?")
+    assert held["delivery_status"] == "failed" and held["delivery_error"].startswith("Not sent:")
+    assert len(fake_viber.calls("send_message")) == 1
+    # ... until they write again (which re-subscribes them on Viber).
+    back = {**text_message(5741311803571720000, "I'm back"), "timestamp": int(time.time() * 1000)}
+    assert viber_callback(url, back).status_code == 200
+    run_worker(app)
     second = reply(console, conv_id, "Second try")
     run_worker(app)
     assert state_of(console, conv_id, second["id"])["delivery_status"] == "sent"

@@ -130,3 +130,12 @@ def test_answers_without_an_envelope(status: int, permanent: bool, wait: float |
 def test_retry_after_zero_means_retry_now() -> None:
     error = error_from_response(400, graph_error(4, "limit"), {"Retry-After": "0"})
     assert error.retry_after == 0
+
+
+def test_a_person_who_blocked_the_page_makes_the_customer_unreachable() -> None:
+    blocked = error_from_response(
+        400, graph_error(551, "This person isn't available right now.", subcode=1545041)
+    )
+    assert (blocked.permanent, blocked.unreachable) == (True, True)
+    window = error_from_response(400, load("ms_error_window.json"))
+    assert (window.permanent, window.unreachable) == (True, False)  # they may write again

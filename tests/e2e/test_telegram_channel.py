@@ -7,6 +7,7 @@ Telegram server receives ``sendMessage`` with the text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -73,3 +74,49 @@ def test_telegram_customer_writes_manager_replies_from_the_console(
         "chat_id": 987654321,
         "text": "Hello Anna, I'm checking order #5521 now.",
     }
+
+
+def test_a_customer_who_blocked_the_bot_is_shown_and_replies_say_why(
+    app: Any,
+    channels: Any,  # noqa: F811
+    live_server: LiveServer,
+    chats_url: str,
+    fake_telegram: FakeTelegram,  # noqa: F811
+    open_browser: Callable[[], BrowserSide],
+    manager_id: str,
+) -> None:
+    from ..channels.test_reachability import BLOCKED, member_update, text_update
+
+    source_id, key = make_channel_source(
+        app, "telegram", {"bot_token": TELEGRAM_TOKEN}, [manager_id], name="Acme bot"
+    )
+    secret = stored_credentials(app, source_id)["webhook_secret"]
+    url = webhook_url(live_server, key)
+    now = int(time.time())
+    assert telegram_update(url, text_update("Hi there", now - 60), secret).status_code == 200
+    run_worker(app)
+
+    console = open_console(open_browser(), chats_url, manager_id)
+    row = console_rows(console).first
+    row.click()
+    console.get_by_role("button", name="Join").click()
+    expect(console.get_by_role("button", name="Leave")).to_be_visible()
+
+    assert telegram_update(url, member_update("kicked", now - 30), secret).status_code == 200
+    run_worker(app)
+    # Live, without a reload: the list row, the header and the composer say it.
+    expect(row.locator(".gc-tag-unreachable")).to_have_text("Unreachable")
+    expect(console.locator("#gc-chat-sub .gc-tag-unreachable")).to_contain_text(BLOCKED)
+    hint = console.get_by_role("status").filter(has_text="Replies are not sent")
+    expect(hint).to_contain_text(BLOCKED)
+    console_reply(console, "Are you there?")
+    mine = console_messages(console).locator(".gc-msg-manager").last
+    expect(mine).to_contain_text("Not sent: " + BLOCKED)
+    expect(mine.get_by_role("button", name="Retry")).to_be_visible()
+    assert fake_telegram.calls("sendMessage") == []
+
+    assert telegram_update(url, member_update("member", now - 10), secret).status_code == 200
+    run_worker(app)
+    expect(row.locator(".gc-tag-unreachable")).to_have_count(0)
+    expect(console.locator("#gc-chat-sub .gc-tag-unreachable")).to_have_count(0)
+    expect(hint).to_be_hidden()

@@ -22,6 +22,16 @@ from typing import Any
 from ..base import DeliveryUpdate, InboundMedia, InboundMessage, ParsedWebhook, Sender
 
 MAX_ITEMS = 100
+#: Field limits (characters), documented in docs/channels.rst. Ids stay far below what a
+#: database index entry holds (PostgreSQL: 2704 bytes), and fit Instagram's ~300-character ids
+#: for systems that relay them.
+ID_LIMIT = 500
+NAME_LIMIT = 1000
+LANGUAGE_LIMIT = 35  # RFC 5646 asks implementations to support tags this long
+URL_LIMIT = 2000
+FILENAME_LIMIT = 255
+MIME_LIMIT = 255  # RFC 6838: type and subtype of at most 127 characters each
+PHONE_LIMIT = 64
 MEDIA_KINDS = ("image", "file", "audio", "video")
 STATUSES = ("sent", "delivered", "read", "failed")
 
@@ -60,15 +70,15 @@ def _media(item: Any, where: str) -> InboundMedia:
     kind = item.get("type")
     if kind not in MEDIA_KINDS:
         raise ValueError(f"{where}.type must be one of {', '.join(MEDIA_KINDS)}.")
-    url = _text(item, "url", where, 2000, required=True)
+    url = _text(item, "url", where, URL_LIMIT, required=True)
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"{where}.url must be an http(s) URL.")
     size = item.get("size")
     return InboundMedia(
         kind,
         url,
-        _text(item, "mime_type", where, 100),
-        _text(item, "filename", where, 255),
+        _text(item, "mime_type", where, MIME_LIMIT),
+        _text(item, "filename", where, FILENAME_LIMIT),
         size if isinstance(size, int) and size >= 0 else None,
     )
 
@@ -88,18 +98,18 @@ def _message(item: Any, where: str) -> InboundMessage:
     if not text and not media:
         raise ValueError(f"{where} needs a text or attachments.")
     return InboundMessage(
-        external_id=_text(item, "id", where, 200, required=True),
+        external_id=_text(item, "id", where, ID_LIMIT, required=True),
         sender=Sender(
-            id=_text(sender, "id", who, 200, required=True),
-            name=_text(sender, "name", who, 200),
-            username=_text(sender, "username", who, 200),
-            language=_text(sender, "language", who, 16),
-            avatar_url=_text(sender, "avatar_url", who, 1000),
-            phone=_text(sender, "phone", who, 64),
+            id=_text(sender, "id", who, ID_LIMIT, required=True),
+            name=_text(sender, "name", who, NAME_LIMIT),
+            username=_text(sender, "username", who, NAME_LIMIT),
+            language=_text(sender, "language", who, LANGUAGE_LIMIT),
+            avatar_url=_text(sender, "avatar_url", who, URL_LIMIT),
+            phone=_text(sender, "phone", who, PHONE_LIMIT),
         ),
         text=text,
         media=media,
-        reply_to_external_id=_text(item, "reply_to", where, 200),
+        reply_to_external_id=_text(item, "reply_to", where, ID_LIMIT),
         sent_at=_sent_at(item.get("sent_at"), where),
     )
 
@@ -112,8 +122,8 @@ def _delivery(item: Any, where: str) -> DeliveryUpdate:
         raise ValueError(f"{where}.status must be one of {', '.join(STATUSES)}.")
     return DeliveryUpdate(
         status=status,
-        recipient_id=_text(item, "recipient_id", where, 200) or "",
-        external_id=_text(item, "message_id", where, 200, required=True),
+        recipient_id=_text(item, "recipient_id", where, ID_LIMIT) or "",
+        external_id=_text(item, "message_id", where, ID_LIMIT, required=True),
         error=_text(item, "error", where, 1000),
     )
 

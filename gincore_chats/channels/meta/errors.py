@@ -38,6 +38,8 @@ PERMANENT_CODES = frozenset(
     | set(range(200, 300))
 )
 PERMANENT_SUBCODES = frozenset({2018001, 2018109, 2018278})
+#: "This person isn't receiving messages from you right now": nothing goes out until they write.
+BLOCKED_CODE = 551
 
 WINDOW_WHATSAPP = (
     "More than 24 hours have passed since the customer's last message, so WhatsApp only "
@@ -96,8 +98,15 @@ class GraphError(ChannelError):
         fbtrace_id: str | None = None,
         retry_after: float | None = None,
         permanent: bool = False,
+        unreachable: bool = False,
     ) -> None:
-        super().__init__(reason, code=code, retry_after=retry_after, permanent=permanent)
+        super().__init__(
+            reason,
+            code=code,
+            retry_after=retry_after,
+            permanent=permanent,
+            unreachable=unreachable,
+        )
         self.subcode = subcode
         self.http_status = http_status
         self.fbtrace_id = fbtrace_id
@@ -163,7 +172,8 @@ def error_from_response(
     # An unknown code is retried: the job's retries are bounded, so a wrong guess only
     # delays the failure, whereas a wrong "permanent" would drop a message that could go out.
     reason = f"{friendly} [{meta_text}]" if friendly else meta_text
-    return GraphError(reason, permanent=permanent, **common)
+    # 551: the person blocked the Page or account, or deactivated theirs.
+    return GraphError(reason, permanent=permanent, unreachable=code == BLOCKED_CODE, **common)
 
 
 def _without_envelope(http_status: int, headers: Mapping[str, str]) -> GraphError:

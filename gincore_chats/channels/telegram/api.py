@@ -12,6 +12,9 @@ PLATFORM = "Telegram"
 # error_code values after which the same request cannot succeed (bad request, bad token,
 # blocked by the user, unknown chat, webhook/getUpdates conflict).
 _PERMANENT = {400, 401, 403, 404, 409}
+# 403 descriptions that mean the chat is closed to the bot until the user comes back
+# ("Forbidden: bot was blocked by the user", "... user is deactivated", "... bot was kicked").
+_UNREACHABLE = ("blocked by the user", "user is deactivated", "bot was kicked")
 
 
 class TelegramApi:
@@ -68,4 +71,5 @@ def error_from(body: dict[str, Any], http_status: int) -> ChannelError:
         # The group became a supergroup with a new id; the customer must write again.
         return ChannelError(description, code=code, permanent=True)
     permanent = isinstance(code, int) and code in _PERMANENT
-    return ChannelError(description, code=code, permanent=permanent)
+    unreachable = code == 403 and any(s in description.lower() for s in _UNREACHABLE)
+    return ChannelError(description, code=code, permanent=permanent, unreachable=unreachable)

@@ -10,7 +10,22 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ..base import InboundEdit, InboundMedia, InboundMessage, ParsedWebhook, Sender
+from ..base import (
+    InboundEdit,
+    InboundMedia,
+    InboundMessage,
+    ParsedWebhook,
+    ReachabilityChange,
+    Sender,
+)
+
+#: ``my_chat_member`` statuses after which the bot can write to the chat again ...
+REACHABLE_STATUSES = ("member", "administrator", "creator")
+#: ... and those after which it cannot, with what managers are told.
+UNREACHABLE_STATUSES = {
+    "kicked": "The customer blocked the bot on Telegram.",
+    "left": "The bot was removed from this Telegram chat.",
+}
 
 
 def external_id(chat_id: Any, message_id: Any) -> str:
@@ -35,11 +50,29 @@ def parse_update(raw_body: bytes) -> ParsedWebhook:
         edit = parse_edit(update["edited_message"])
         return ParsedWebhook(edits=(edit,)) if edit else ParsedWebhook(ignored=("edited_media",))
     if isinstance(update.get("my_chat_member"), dict):
+        change = parse_member_change(update["my_chat_member"])
+        if change is not None:
+            return ParsedWebhook(reachability=(change,))
         status = (update["my_chat_member"].get("new_chat_member") or {}).get("status", "")
-        # "kicked": the user blocked the bot; sends will fail with 403 from now on.
         return ParsedWebhook(ignored=(f"my_chat_member:{status}",))
     kinds = [k for k in update if k != "update_id"]
     return ParsedWebhook(ignored=(kinds[0] if kinds else "empty",))
+
+
+def parse_member_change(update: dict[str, Any]) -> ReachabilityChange | None:
+    """The bot's own membership in a chat changed: ``kicked`` is a user blocking the bot (every
+    send fails with 403 from then on), ``member`` that user restarting it."""
+    chat_id = (update.get("chat") or {}).get("id")
+    status = (update.get("new_chat_member") or {}).get("status")
+    if chat_id is None or not isinstance(status, str):
+        return None
+    date = update.get("date")
+    at = datetime.fromtimestamp(date, UTC) if isinstance(date, int | float) else None
+    if status in UNREACHABLE_STATUSES:
+        return ReachabilityChange(str(chat_id), False, UNREACHABLE_STATUSES[status], at)
+    if status in REACHABLE_STATUSES:
+        return ReachabilityChange(str(chat_id), True, None, at)
+    return None  # "restricted" and the like: the bot is still in the chat
 
 
 def sender_of(message: dict[str, Any]) -> Sender:

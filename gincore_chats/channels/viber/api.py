@@ -15,6 +15,8 @@ TOO_MANY_REQUESTS = 12
 #: Statuses worth retrying: 12 tooManyRequests (the per-user hourly limit resets when the user
 #: replies, so back off and try again); everything else cannot succeed unchanged.
 RETRYABLE = {TOO_MANY_REQUESTS}
+#: receiverNotRegistered, receiverNotSubscribed: the user has to write (subscribe) first.
+UNREACHABLE = {5, 6}
 NAMES = {
     1: "invalidUrl",
     2: "invalidAuthToken",
@@ -57,5 +59,8 @@ class ViberApi:
             return body
         message = str(body.get("status_message") or NAMES.get(status or -1, "error"))
         raise ChannelError(
-            f"Viber: {message} (status {status})", code=status, permanent=status not in RETRYABLE
+            f"Viber: {message} (status {status})",
+            code=status,
+            permanent=status not in RETRYABLE,
+            unreachable=status in UNREACHABLE,
         )

@@ -10,10 +10,18 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ..base import DeliveryUpdate, InboundMedia, InboundMessage, ParsedWebhook, Sender
+from ..base import (
+    DeliveryUpdate,
+    InboundMedia,
+    InboundMessage,
+    ParsedWebhook,
+    ReachabilityChange,
+    Sender,
+)
 
 #: Receipt events and the delivery state each means.
 RECEIPTS = {"delivered": "delivered", "seen": "read", "failed": "failed"}
+UNSUBSCRIBED = "The customer unsubscribed from the bot on Viber."
 
 
 def parse_callback(raw_body: bytes) -> ParsedWebhook:
@@ -33,8 +41,25 @@ def parse_callback(raw_body: bytes) -> ParsedWebhook:
             else None,
         )
         return ParsedWebhook(deliveries=(update,))
-    # "webhook" (set_webhook's check), "subscribed", "unsubscribed", "conversation_started".
+    at = _time(data.get("timestamp"))
+    if event == "unsubscribed" and data.get("user_id"):
+        # Sends fail with status 6 from now on, until the user writes or subscribes again.
+        change = ReachabilityChange(str(data["user_id"]), False, UNSUBSCRIBED, at)
+        return ParsedWebhook(reachability=(change,))
+    if event == "subscribed" and isinstance(data.get("user"), dict) and data["user"].get("id"):
+        change = ReachabilityChange(str(data["user"]["id"]), True, None, at)
+        return ParsedWebhook(reachability=(change,))
+    # "webhook" (set_webhook's check), "conversation_started" (not a subscription).
     return ParsedWebhook(ignored=(event,))
+
+
+def _time(timestamp: Any) -> datetime | None:
+    """Viber times are epoch milliseconds."""
+    return (
+        datetime.fromtimestamp(timestamp / 1000, UTC)
+        if isinstance(timestamp, int | float)
+        else None
+    )
 
 
 def sender_of(user: dict[str, Any]) -> Sender:
@@ -75,14 +100,11 @@ def parse_message(data: dict[str, Any]) -> InboundMessage:
         fallback = f"👤 Contact: {contact.get('name', '')}, {contact.get('phone_number', '')}"
     elif kind != "text":
         fallback = f"[unsupported {kind or 'message'}]"
-    timestamp = data.get("timestamp")
     return InboundMessage(
         external_id=str(data["message_token"]),
         sender=sender_of(data["sender"]),
         text=text,
         media=media,
         fallback_text=fallback,
-        sent_at=datetime.fromtimestamp(timestamp / 1000, UTC)
-        if isinstance(timestamp, int | float)
-        else None,
+        sent_at=_time(data.get("timestamp")),
     )

@@ -9,7 +9,7 @@
 
 import {
   $, announce, api, avatar, button, can, config, root, contactName, el, emit, fmtDateTime, fmtWhen,
-  appendLinkified, fileUrl, humanSize, prefs, upload, uuid
+  appendLinkified, fileUrl, humanSize, prefs, srOnly, upload, uuid
 } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
@@ -682,11 +682,21 @@ function updateComposer() {
   else { label.textContent = "Reply"; send.textContent = "Send"; bodyEl.placeholder = "Write a reply…"; }
   var blocked = !editing && cur.mode === "reply" && !joined();
   $("gc-join-hint").hidden = !blocked;
+  // Replies to a customer who blocked the bot fail at once; notes still work.
+  var away = conv().unreachable;
+  var hint = $("gc-unreachable");
+  hint.hidden = !away || cur.mode !== "reply";
+  hint.textContent = away ? unreachableText(away) + " Replies are not sent until they write again; private notes work." : "";
   send.disabled = blocked;
   $("gc-attach").disabled = blocked || editing;
 }
 
 /* ---- header and actions -------------------------------------------------------------------- */
+
+function unreachableText(away) {
+  var since = away.since ? " (since " + fmtDateTime(away.since, null) + ")" : "";
+  return (away.reason || "The customer cannot receive messages.") + since;
+}
 
 function renderHeader() {
   var actions = $("gc-chat-actions");
@@ -697,6 +707,12 @@ function renderHeader() {
   sub.textContent = "";
   sub.appendChild(el("span", "gc-chat-source", c.source_name + (c.source_kind && c.source_kind !== "widget" ? " · " + (KIND_NAMES[c.source_kind] || c.source_kind) : "")));
   sub.appendChild(el("span", "gc-tag " + (c.status === "closed" ? "gc-tag-closed" : "gc-tag-open"), c.status === "closed" ? "Closed" : "Open"));
+  if (c.unreachable) {
+    var away = el("span", "gc-tag gc-tag-unreachable", "Unreachable");
+    away.title = unreachableText(c.unreachable);
+    away.appendChild(srOnly(": " + away.title));
+    sub.appendChild(away);
+  }
   var ids = c.managers || [];
   var inChat = el("span", "gc-chat-people");
   if (ids.length) {
@@ -780,6 +796,11 @@ export function applyEvent(ev) {
   } else if (ev.event === "participants.changed") {
     conv().managers = d.managers || [];
     renderHeader();
+  } else if (ev.event === "contact.reachability") {
+    var was = !!conv().unreachable;
+    conv().unreachable = d.unreachable || null;
+    renderHeader();
+    if (was !== !!conv().unreachable) announce(conv().unreachable ? "The customer can no longer receive replies." : "The customer can receive replies again.");
   } else if (ev.event === "conversation.status") {
     conv().status = d.status;
     renderHeader();

@@ -84,6 +84,11 @@ function fillRow(btn, r) {
   var meta = el("span", "gc-row-meta");
   meta.appendChild(el("span", "gc-row-source", r.source_name || ""));
   if (r.status === "closed") meta.appendChild(el("span", "gc-tag", "Closed"));
+  if (r.unreachable) {
+    var away = el("span", "gc-tag gc-tag-unreachable", "Unreachable");
+    away.title = r.unreachable.reason || "The customer cannot receive messages.";
+    meta.appendChild(away);
+  }
   var faces = profilesFor(r);
   if (faces.length) {
     var box = el("span", "gc-faces");
