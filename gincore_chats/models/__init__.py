@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models. No Flask and no I/O here: services own every write."""
 
+from .api import ApiToken, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .attachment import Attachment
 from .base import Base, metadata, utcnow
 from .contact import Contact, ContactNote
@@ -37,6 +38,7 @@ from .setting import Setting
 from .source import Source, SourceEmployee, SourceKind, WidgetText
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "Base",
     "Contact",
@@ -44,6 +46,7 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "ConversationStatus",
+    "DeliveryStatus",
     "Draft",
     "EntryOrigin",
     "EntryStatus",
@@ -72,6 +75,9 @@ __all__ = [
     "SourceKind",
     "Visibility",
     "VisitorContext",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "WidgetText",
     "metadata",
     "utcnow",
