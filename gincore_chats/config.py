@@ -95,6 +95,23 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_AI_DEADLINE": 60,
     # Per-IP limit on the widget's answer suggestions (one request per pause in typing).
     "CHATS_RATE_LIMIT_SUGGESTIONS": "60/minute",
+    # The REST API (Pro, docs/api.rst): requests per token, and how long a POST's response is
+    # kept for a retry with the same Idempotency-Key (seconds).
+    "CHATS_API_RATE_LIMIT": "600/minute",
+    "CHATS_API_IDEMPOTENCY_TTL": 24 * 3600,
+    # Outgoing webhooks: accept URLs that resolve to private, loopback or link-local addresses
+    # (a receiver on the same network; tests). Off: such URLs are refused when saved and
+    # again at every send.
+    "CHATS_WEBHOOKS_ALLOW_PRIVATE": False,
+    # Seconds one delivery attempt may take; the first retry delay (doubled per attempt, at
+    # most an hour, with jitter) and for how long a delivery is retried (hours).
+    "CHATS_WEBHOOK_TIMEOUT": 10,
+    "CHATS_WEBHOOK_BACKOFF": 30,
+    "CHATS_WEBHOOK_RETRY_HOURS": 25,
+    # An endpoint is disabled (and the admins emailed) once it has failed this many attempts
+    # in a row over at least this many hours without one success.
+    "CHATS_WEBHOOK_DISABLE_FAILURES": 20,
+    "CHATS_WEBHOOK_DISABLE_HOURS": 24,
 }
 
 
@@ -140,6 +157,14 @@ class ChatsConfig:
     ai_timeout: float
     ai_deadline: float
     rate_limit_suggestions: Limit
+    api_rate_limit: Limit
+    api_idempotency_ttl: int
+    webhooks_allow_private: bool
+    webhook_timeout: float
+    webhook_backoff: float
+    webhook_retry_hours: float
+    webhook_disable_failures: int
+    webhook_disable_hours: float
 
     @property
     def ai(self) -> ProviderSettings | None:
@@ -232,6 +257,14 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "ai_timeout": float(app_config["CHATS_AI_TIMEOUT"]),
         "ai_deadline": float(app_config["CHATS_AI_DEADLINE"]),
         "rate_limit_suggestions": parse_limit(app_config["CHATS_RATE_LIMIT_SUGGESTIONS"]),
+        "api_rate_limit": parse_limit(app_config["CHATS_API_RATE_LIMIT"]),
+        "api_idempotency_ttl": int(app_config["CHATS_API_IDEMPOTENCY_TTL"]),
+        "webhooks_allow_private": bool(app_config["CHATS_WEBHOOKS_ALLOW_PRIVATE"]),
+        "webhook_timeout": float(app_config["CHATS_WEBHOOK_TIMEOUT"]),
+        "webhook_backoff": float(app_config["CHATS_WEBHOOK_BACKOFF"]),
+        "webhook_retry_hours": float(app_config["CHATS_WEBHOOK_RETRY_HOURS"]),
+        "webhook_disable_failures": max(1, int(app_config["CHATS_WEBHOOK_DISABLE_FAILURES"])),
+        "webhook_disable_hours": float(app_config["CHATS_WEBHOOK_DISABLE_HOURS"]),
     }
     assert {f.name for f in fields(ChatsConfig)} == set(values)
     return ChatsConfig(**values)

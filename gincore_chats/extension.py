@@ -89,6 +89,7 @@ class Chats:
 
         from .babel import init_babel
         from .blueprints import (
+            api,
             channel_settings,
             console,
             files,
@@ -128,6 +129,7 @@ class Chats:
             knowledge_settings,
             knowledge_console,
             knowledge_widget,
+            api,
         ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)
