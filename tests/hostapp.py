@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, abort, redirect, request
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_sqlalchemy import SQLAlchemy
+from markupsafe import escape
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -90,6 +91,17 @@ def create_app(**config: Any) -> Flask:
     @app.get("/")
     def home() -> str:
         return "host home"
+
+    @app.get("/test-shop/<key>")
+    def test_shop(key: str) -> str:
+        # The widget installed on the host's own site (same origin as the chats), with the
+        # snippet the settings page shows.
+        src = url_for("gincore_chats_widget.loader", _external=True)
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Host shop</title></head><body><h1>Host shop</h1>"
+            f'<script src="{escape(src)}" data-key="{escape(key)}" async></script></body></html>'
+        )
 
     return app
 

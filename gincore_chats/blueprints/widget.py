@@ -1,6 +1,7 @@
 """The visitor's side: the loader script, a CORS JSON API and a WebSocket.
 
-Every request is checked against the source's allowed domains by its ``Origin`` header; there
+Every request is checked against the source's allowed domains by the page's origin
+(``visitor_auth``: the ``Origin`` header, else same-origin Fetch Metadata or the ``Referer``); there
 are no cookies (the visitor's credential is a bearer token bound to one conversation), so CORS
 responses never allow credentials and CSRF does not apply.
 """
@@ -38,7 +39,13 @@ from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from . import visitor_auth
 from .common import api_errors, client_ip, json_body, json_error
-from .visitor_auth import check_origin, preflight_response, with_cors
+from .visitor_auth import (
+    ORIGIN_REQUIRED,
+    check_origin,
+    cors_origin,
+    preflight_response,
+    with_cors,
+)
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "gincore_chats")
 
@@ -110,9 +117,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         # checked, so the preflight answers any Origin.
         if request.method != "OPTIONS" or not request.path.startswith(api_prefix):
             return None
-        origin = request.headers.get("Origin")
-        if not origin:
-            return refuse("Origin required.", 400)
+        origin = cors_origin()
+        if origin is None:
+            return refuse(ORIGIN_REQUIRED, 400)
         return preflight_response(origin, "GET, POST, PATCH, OPTIONS")
 
     def cors_api(view: Any) -> Any:
@@ -120,7 +127,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             response = current_app.make_response(api_errors(view)(*args, **kwargs))
-            origin = request.headers.get("Origin")
+            origin = cors_origin()
             if origin:
                 # Error answers are readable too, so the widget can say why it refused.
                 with_cors(response, origin)
