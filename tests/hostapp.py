@@ -68,7 +68,9 @@ def create_app(**config: Any) -> Flask:
     app.config.update(
         SECRET_KEY="test-secret",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        **config,
+        # No hourly housekeeping job in the test workers' queues: tests count scheduled jobs.
+        # tests/test_visits.py turns it on where it is the subject.
+        **{"CHATS_EMPTY_CONVERSATION_RETENTION": None, **config},
     )
     db.init_app(app)
     login_manager.init_app(app)

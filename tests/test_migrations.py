@@ -758,9 +758,46 @@ def test_each_revision_upgrades_a_database_that_holds_rows(db_url: str) -> None:
                 " VALUES ('m1', 'M', 'online', CURRENT_TIMESTAMP)"
             )
         )
+        # A second conversation the customer wrote in (twice), read by a manager up to one.
+        conn.execute(
+            text(
+                "INSERT INTO chats_conversations (id, source_id, contact_id, status, created_at,"
+                " last_activity_at, last_seq, visitor_nonce)"
+                " VALUES (2, 1, 1, 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 'n')"
+            )
+        )
+        for message_id, kind, at in (
+            (1, "customer", "2026-01-02 10:00:00+00:00"),
+            (2, "manager", "2026-01-02 10:01:00+00:00"),
+            (3, "customer", "2026-01-02 10:02:00+00:00"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO chats_messages (id, conversation_id, source_id, kind, body,"
+                    " created_at) VALUES (:id, 2, 1, :kind, 'x', :at)"
+                ),
+                {"id": message_id, "kind": kind, "at": at},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO chats_read_states (id, conversation_id, manager_id,"
+                " last_read_message_id, marked_unread, updated_at)"
+                " VALUES (1, 2, 'm1', 2, false, CURRENT_TIMESTAMP)"
+            )
+        )
     for revision in revisions[1:]:
         command.upgrade(config, revision.revision)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM chats_conversations")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM chats_conversations")).scalar() == 2
+        rows = conn.execute(
+            text(
+                "SELECT id, first_customer_message_at, staff_last_read_message_id"
+                " FROM chats_conversations ORDER BY id"
+            )
+        ).all()
     engine.dispose()
+    # The visit stays a visit; the conversation is listed from its first customer message.
+    assert rows[0][1] is None and rows[0][2] == 0
+    first = rows[1][1] if isinstance(rows[1][1], str) else rows[1][1].isoformat(sep=" ")
+    assert first.startswith("2026-01-02 10:00:00") and rows[1][2] == 2
     assert library_diff(db_url) == []
