@@ -7,7 +7,8 @@
    the total for the tab title. */
 
 import {
-  $, api, avatar, config, contactName, el, emit, fmtDateTime, fmtWhen, srOnly, timeKey
+  $, api, avatar, config, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen, srOnly,
+  timeKey
 } from "./console-core.js";
 
 var listEl, moreEl, emptyEl, searchEl;
@@ -76,7 +77,7 @@ function fillRow(btn, r) {
   btn.classList.toggle("gc-row-unread", r.unread > 0);
   btn.classList.toggle("gc-row-closed", r.status === "closed");
   var name = contactName(r);
-  btn.appendChild(avatar(name, r.contact && r.contact.avatar_url, "c" + r.id, "gc-avatar-md"));
+  btn.appendChild(customerAvatar(r, "gc-avatar-md"));
   var main = el("span", "gc-row-main");
   var top = el("span", "gc-row-top");
   top.appendChild(el("span", "gc-row-name", name));
