@@ -31,6 +31,7 @@ from ..services import (
     read_state,
     typing_status,
     visitor_context,
+    widget_consent,
     widget_texts,
 )
 from ..services.events import events_after
@@ -58,7 +59,7 @@ def visitor_locale(language: str | None) -> Any:
 
 def visitor_may_send(state: ChatsState, conv: Conversation) -> Any:
     """None, or the answer refusing a new visitor message (text or file): consent, rate limit."""
-    if (conv.source.settings or {}).get("consent_required") and conv.contact.consent_at is None:
+    if widget_consent.consent_required(conv.source) and conv.contact.consent_at is None:
         texts = widget_texts.texts_for(state, conv.source, conv.language or "en")
         return json_error(400, texts["consent_required"], code="consent_required")
     with visitor_locale(conv.language):
@@ -104,10 +105,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             "typing_preview": typing_status.preview_enabled(state, source),
             "language": language,
             "texts": widget_texts.texts_for(state, source, language),
-            "consent": {
-                "required": bool((source.settings or {}).get("consent_required")),
-                "privacy_url": (source.settings or {}).get("privacy_url") or None,
-            },
+            "consent": widget_consent.consent_options(source),
+            # The furthest any manager has read: the visitor's messages up to it show "seen".
+            "team_read_upto": conv.staff_last_read_message_id,
         }
 
     @bp.before_request
