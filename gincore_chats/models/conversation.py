@@ -25,9 +25,18 @@ class Conversation(Base):
         # The console list is ordered by last activity and paged by keyset (activity, id).
         Index("ix_chats_conversations_source_activity", "source_id", "last_activity_at", "id"),
         # The default list shows conversations the customer wrote in; the visits filter and the
-        # clean-up of empty ones read the others. Partial, so each walks only its own rows.
+        # clean-up of empty ones read the others. Partial, so each walks only its own rows:
+        # all sources (admins), or by source (managers of some), newest first.
         Index(
             "ix_chats_conversations_listed_activity",
+            "last_activity_at",
+            "id",
+            postgresql_where=text("first_customer_message_at IS NOT NULL"),
+            sqlite_where=text("first_customer_message_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_chats_conversations_listed_source_activity",
+            "source_id",
             "last_activity_at",
             "id",
             postgresql_where=text("first_customer_message_at IS NOT NULL"),

@@ -59,10 +59,18 @@ def upgrade() -> None:
             postgresql_where=sa.text("first_customer_message_at IS NOT NULL"),
             sqlite_where=sa.text("first_customer_message_at IS NOT NULL"),
         )
+        batch_op.create_index(
+            batch_op.f("ix_chats_conversations_listed_source_activity"),
+            ["source_id", "last_activity_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("first_customer_message_at IS NOT NULL"),
+            sqlite_where=sa.text("first_customer_message_at IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("chats_conversations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_chats_conversations_listed_source_activity"))
         batch_op.drop_index(batch_op.f("ix_chats_conversations_listed_activity"))
         batch_op.drop_index(batch_op.f("ix_chats_conversations_empty_activity"))
         batch_op.drop_column("first_customer_message_at")
