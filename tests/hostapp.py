@@ -90,6 +90,14 @@ def create_app(**config: Any) -> Flask:
         logout_user()
         return "ok"
 
+    @app.post("/test-logout-form")
+    def test_logout_form() -> Any:
+        # A host whose logout wants a POST with its own CSRF field (@chats.logout_form_loader).
+        if request.form.get("host_csrf") != "host-token":
+            abort(400)
+        logout_user()
+        return "logged out"
+
     @app.get("/")
     def home() -> str:
         return "host home"
