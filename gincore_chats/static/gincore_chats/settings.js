@@ -8,6 +8,11 @@
 (function () {
   "use strict";
   var dialog = document.getElementById("gc-confirm");
+  // On a phone the navigation is a scrolling row: keep the current page's item in view.
+  var current = document.querySelector(".gc-side a[aria-current=page]");
+  if (current && current.parentNode.closest(".gc-side").scrollWidth > innerWidth) {
+    current.scrollIntoView({ block: "nearest", inline: "center" });
+  }
 
   function wanted(button) {
     var rule = button.dataset.confirmWhen;
