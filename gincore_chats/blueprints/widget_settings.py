@@ -30,8 +30,11 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
         "Greeting",
         "The team's first line in the chat while an assigned manager is online.",
     ),
-    "offline": ("Away text", "The team's first line when no assigned manager is online."),
-    "business_hours": ("Business hours", "After the away text."),
+    "offline": ("Away text", "Under the title when no assigned manager is online."),
+    "business_hours": (
+        "Business hours",
+        "The team's first line in the chat when no assigned manager is online.",
+    ),
     "placeholder": ("Message placeholder", "In the empty message box."),
     "send": ("Send button", ""),
     "open": (
