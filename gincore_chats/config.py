@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any
 
 from .ai.client import ProviderSettings
@@ -95,6 +96,16 @@ DEFAULTS: dict[str, Any] = {
     "CHATS_AI_DEADLINE": 60,
     # Per-IP limit on the widget's answer suggestions (one request per pause in typing).
     "CHATS_RATE_LIMIT_SUGGESTIONS": "60/minute",
+    # Conversations the customer never wrote in (the widget opened, nothing sent: a visit) are
+    # deleted this many seconds after the visitor was last seen; None or 0 keeps them. The
+    # worker checks every hour; `flask chats delete-empty-conversations` does it on demand.
+    "CHATS_EMPTY_CONVERSATION_RETENTION": 7 * 24 * 3600,
+    # The console header's links: back to the host's site, and log out (a URL, or an endpoint
+    # name for url_for such as "auth.logout"); None hides a link. The logout link is a plain
+    # GET; see docs/configuration.rst for hosts whose logout needs a POST.
+    "CHATS_HOME_URL": "/",
+    "CHATS_HOME_LABEL": None,
+    "CHATS_LOGOUT_URL": None,
 }
 
 
@@ -155,6 +166,11 @@ class ChatsConfig:
             deadline=self.ai_deadline,
         )
 
+    empty_conversation_retention: timedelta | None
+    home_url: str | None
+    home_label: str | None
+    logout_url: str | None
+
     @property
     def is_pro(self) -> bool:
         return self.plan == "pro"
@@ -170,6 +186,16 @@ class ChatsConfig:
             viber_api_base=self.viber_api_base,
             timeout=self.channel_timeout,
         )
+
+
+def _seconds(value: Any) -> timedelta | None:
+    """A duration from seconds (or a timedelta); None or 0 is "never"."""
+    if not value:
+        return None
+    duration = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+    if duration.total_seconds() < 0:
+        raise ValueError(f"A duration cannot be negative: {value!r}")
+    return duration or None
 
 
 def load_config(app_config: dict[str, Any]) -> ChatsConfig:
@@ -232,6 +258,10 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "ai_timeout": float(app_config["CHATS_AI_TIMEOUT"]),
         "ai_deadline": float(app_config["CHATS_AI_DEADLINE"]),
         "rate_limit_suggestions": parse_limit(app_config["CHATS_RATE_LIMIT_SUGGESTIONS"]),
+        "empty_conversation_retention": _seconds(app_config["CHATS_EMPTY_CONVERSATION_RETENTION"]),
+        "home_url": app_config["CHATS_HOME_URL"] or None,
+        "home_label": app_config["CHATS_HOME_LABEL"] or None,
+        "logout_url": app_config["CHATS_LOGOUT_URL"] or None,
     }
     assert {f.name for f in fields(ChatsConfig)} == set(values)
     return ChatsConfig(**values)
