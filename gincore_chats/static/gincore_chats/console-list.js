@@ -18,6 +18,8 @@ var announced = new Set();   // conversations announced as new chats
 export var people = new Map(); // manager id -> {id, name, avatar_url}
 var filter = "all", query = "", nextCursor = null, boundary = null;
 var loadSeq = 0, loading = null, current = null, openHandler = null;
+// Whether the "Load more" button is scrolled into view (kept by the IntersectionObserver).
+var moreInView = false;
 var pageStart = Date.now();
 var BASE_TITLE = document.title;
 
@@ -173,6 +175,10 @@ function mergeRow(r, old) {
   return merged;
 }
 
+function loadMore() {
+  if (!loading) load(true).catch(function (e) { emit("error", e); });
+}
+
 export function load(append) {
   var seq = ++loadSeq;
   var qs = "?filter=" + encodeURIComponent(filter);
@@ -198,6 +204,9 @@ export function load(append) {
     render();
     queueUnread();  // refresh the total for the title
     emit("list-loaded", { count: rows.size });
+    // The observer fires once when the button comes into view; if that happened while this
+    // load was running, the end of the list is still showing and the next page is due now.
+    if (moreInView && nextCursor) loadMore();
   }, function (e) {
     if (seq === loadSeq) loading = null;
     throw e;
@@ -348,13 +357,12 @@ export function init(options) {
   });
   $("gc-search-form").addEventListener("submit", function (e) { e.preventDefault(); });
 
-  moreEl.addEventListener("click", function () { if (!loading) load(true).catch(function (e) { emit("error", e); }); });
+  moreEl.addEventListener("click", loadMore);
   if ("IntersectionObserver" in window) {
     // Scrolling to the end of the list loads the next page (the button stays for keyboards).
     new IntersectionObserver(function (entries) {
-      if (entries.some(function (x) { return x.isIntersecting; }) && nextCursor && !loading) {
-        load(true).catch(function (e) { emit("error", e); });
-      }
+      moreInView = entries[entries.length - 1].isIntersecting;
+      if (moreInView && nextCursor) loadMore();
     }, { root: listEl.parentElement }).observe(moreEl);
   }
 }
