@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import chats, db
 from .models import User
 
 bp = Blueprint("auth", __name__)
@@ -64,6 +64,12 @@ def safe_next(target: str | None) -> str | None:
 @bp.app_context_processor
 def inject_csrf() -> dict[str, Any]:
     return {"csrf_token": csrf_token}
+
+
+@chats.logout_form_loader
+def logout_form() -> dict[str, str]:
+    # The chat console's "Log out" posts to our logout view (CHATS_LOGOUT_URL) with our token.
+    return {"csrf_token": csrf_token()}
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -72,6 +72,10 @@ def config_from_environment(environ: Mapping[str, str], instance_path: str) -> d
         "CHATS_REDIS_URL": (environ.get("CHATS_REDIS_URL") or "").strip() or None,
         "DEMO_PORT": port(environ),
         "DEMO_HOST": (environ.get("HOST") or "").strip() or DEFAULT_HOST,
+        # The chat console's header: back to the shop's home page, and our logout view.
+        "CHATS_HOME_URL": "demo.home",
+        "CHATS_HOME_LABEL": "Teapot & Co",
+        "CHATS_LOGOUT_URL": "auth.logout",
     }
     if environ.get("SECRET_KEY"):
         config["SECRET_KEY"] = environ["SECRET_KEY"]

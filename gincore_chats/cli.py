@@ -21,13 +21,16 @@ def worker(burst: bool, simple: bool) -> None:
     """Run an RQ worker with the scheduler on the library's queue."""
     from rq import SimpleWorker, Worker
 
-    from .jobs import set_worker_app
+    from .jobs import cleanup, set_worker_app
 
     state = get_state()
     set_worker_app(current_app._get_current_object())  # type: ignore[attr-defined]
     cls = SimpleWorker if simple else Worker
     w = cls([state.queue], connection=state.redis, serializer=state.queue.serializer)
     click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({cls.__name__})")
+    if not burst:
+        # Housekeeping that repeats by itself once started (a burst only drains the queue).
+        cleanup.schedule(state)
     w.work(with_scheduler=True, burst=burst)
 
 
@@ -98,6 +101,42 @@ def vapid_keys(subject: str | None, replace: bool) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created push keys (contact {keys.subject}); public key:")
     click.echo(keys.public_key)
+
+
+@chats_cli.command("delete-empty-conversations")
+@click.option(
+    "--older-than",
+    type=float,
+    default=None,
+    metavar="HOURS",
+    help="Visitor last seen at least this long ago (default: CHATS_EMPTY_CONVERSATION_RETENTION).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@with_appcontext
+def delete_empty_conversations(older_than: float | None, dry_run: bool) -> None:
+    """Delete conversations the customer never wrote in (visits), as the worker does hourly."""
+    from datetime import timedelta
+
+    from .services import retention
+
+    state = get_state()
+    if older_than is not None:
+        if older_than < 0:
+            raise click.BadParameter("must be 0 or more hours", param_hint="--older-than")
+        age = timedelta(hours=older_than)
+    elif state.config.empty_conversation_retention is not None:
+        age = state.config.empty_conversation_retention
+    else:
+        raise click.ClickException(
+            "CHATS_EMPTY_CONVERSATION_RETENTION is off; pass --older-than HOURS to delete anyway."
+        )
+    hours = age.total_seconds() / 3600
+    if dry_run:
+        count = retention.count_empty(state, age)
+        click.echo(f"{count} empty conversations older than {hours:g} hours would be deleted.")
+        return
+    removed = retention.delete_empty_conversations(state, age)
+    click.echo(f"Deleted {removed} empty conversations older than {hours:g} hours.")
 
 
 # -- messenger channels ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any
 
 from .ai.client import ProviderSettings
@@ -112,6 +113,16 @@ DEFAULTS: dict[str, Any] = {
     # in a row over at least this many hours without one success.
     "CHATS_WEBHOOK_DISABLE_FAILURES": 20,
     "CHATS_WEBHOOK_DISABLE_HOURS": 24,
+    # Conversations the customer never wrote in (the widget opened, nothing sent: a visit) are
+    # deleted this many seconds after the visitor was last seen; None or 0 keeps them. The
+    # worker checks every hour; `flask chats delete-empty-conversations` does it on demand.
+    "CHATS_EMPTY_CONVERSATION_RETENTION": 7 * 24 * 3600,
+    # The console header's links: back to the host's site, and log out (a URL, or an endpoint
+    # name for url_for such as "auth.logout"); None hides a link. The logout link is a plain
+    # GET; see docs/configuration.rst for hosts whose logout needs a POST.
+    "CHATS_HOME_URL": "/",
+    "CHATS_HOME_LABEL": None,
+    "CHATS_LOGOUT_URL": None,
 }
 
 
@@ -180,6 +191,11 @@ class ChatsConfig:
             deadline=self.ai_deadline,
         )
 
+    empty_conversation_retention: timedelta | None
+    home_url: str | None
+    home_label: str | None
+    logout_url: str | None
+
     @property
     def is_pro(self) -> bool:
         return self.plan == "pro"
@@ -195,6 +211,16 @@ class ChatsConfig:
             viber_api_base=self.viber_api_base,
             timeout=self.channel_timeout,
         )
+
+
+def _seconds(value: Any) -> timedelta | None:
+    """A duration from seconds (or a timedelta); None or 0 is "never"."""
+    if not value:
+        return None
+    duration = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+    if duration.total_seconds() < 0:
+        raise ValueError(f"A duration cannot be negative: {value!r}")
+    return duration or None
 
 
 def load_config(app_config: dict[str, Any]) -> ChatsConfig:
@@ -265,6 +291,10 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "webhook_retry_hours": float(app_config["CHATS_WEBHOOK_RETRY_HOURS"]),
         "webhook_disable_failures": max(1, int(app_config["CHATS_WEBHOOK_DISABLE_FAILURES"])),
         "webhook_disable_hours": float(app_config["CHATS_WEBHOOK_DISABLE_HOURS"]),
+        "empty_conversation_retention": _seconds(app_config["CHATS_EMPTY_CONVERSATION_RETENTION"]),
+        "home_url": app_config["CHATS_HOME_URL"] or None,
+        "home_label": app_config["CHATS_HOME_LABEL"] or None,
+        "logout_url": app_config["CHATS_LOGOUT_URL"] or None,
     }
     assert {f.name for f in fields(ChatsConfig)} == set(values)
     return ChatsConfig(**values)

@@ -13,6 +13,7 @@ from .identity import IdentityHooks
 from .state import EXTENSION_KEY, ChatsState
 
 F = Callable[..., Any]
+LogoutForm = Callable[[], dict[str, str]]
 
 
 class Chats:
@@ -56,6 +57,15 @@ class Chats:
     def candidates_loader(self, func: Callable[[], Iterable[Any]]) -> Callable[[], Iterable[Any]]:
         """``func() -> iterable of users``: whom an admin can assign to a source."""
         self.hooks.candidates = func
+        return func
+
+    def logout_form_loader(
+        self, func: Callable[[], dict[str, str]]
+    ) -> Callable[[], dict[str, str]]:
+        """``func() -> {name: value}``: the console header logs out with a POST form to
+        ``CHATS_LOGOUT_URL`` carrying these hidden fields (e.g. your CSRF token), instead of a
+        plain link."""
+        self.hooks.logout_form = func
         return func
 
     # -- setup --------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class IdentityHooks:
     permissions: UserHook = default_permissions
     #: Returns the host users an admin may assign to sources; None lists known managers.
     candidates: Callable[[], Iterable[Any]] | None = None
+    #: Hidden fields of a POST logout form (the host's CSRF token); None: logout is a link.
+    logout_form: Callable[[], dict[str, str]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -158,4 +158,6 @@ def conversation_summary(conv: Conversation) -> dict[str, Any]:
         "last_seq": conv.last_seq,
         "managers": conv.active_manager_ids,
         "created_at": iso(conv.created_at),
+        # None: a visit (the customer has not written); the console lists it under "Visits".
+        "first_customer_message_at": iso(conv.first_customer_message_at),
     }

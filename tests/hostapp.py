@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, abort, redirect, request
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_sqlalchemy import SQLAlchemy
+from markupsafe import escape
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -67,7 +68,9 @@ def create_app(**config: Any) -> Flask:
     app.config.update(
         SECRET_KEY="test-secret",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        **config,
+        # No hourly housekeeping job in the test workers' queues: tests count scheduled jobs.
+        # tests/test_visits.py turns it on where it is the subject.
+        **{"CHATS_EMPTY_CONVERSATION_RETENTION": None, **config},
     )
     db.init_app(app)
     login_manager.init_app(app)
@@ -87,9 +90,28 @@ def create_app(**config: Any) -> Flask:
         logout_user()
         return "ok"
 
+    @app.post("/test-logout-form")
+    def test_logout_form() -> Any:
+        # A host whose logout wants a POST with its own CSRF field (@chats.logout_form_loader).
+        if request.form.get("host_csrf") != "host-token":
+            abort(400)
+        logout_user()
+        return "logged out"
+
     @app.get("/")
     def home() -> str:
         return "host home"
+
+    @app.get("/test-shop/<key>")
+    def test_shop(key: str) -> str:
+        # The widget installed on the host's own site (same origin as the chats), with the
+        # snippet the settings page shows.
+        src = url_for("gincore_chats_widget.loader", _external=True)
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Host shop</title></head><body><h1>Host shop</h1>"
+            f'<script src="{escape(src)}" data-key="{escape(key)}" async></script></body></html>'
+        )
 
     return app
 

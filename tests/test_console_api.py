@@ -208,17 +208,25 @@ def test_login_and_csrf_are_required(live_server, manager_id, chat):
 
 def test_list_is_keyset_paginated(app, live_server, manager_id):
     _, key = create_source(app, ["shop.example.com"], [manager_id])
-    ids = [Visitor(live_server, key).open().json()["conversation_id"] for _ in range(5)]
+    visitors = [Visitor(live_server, key) for _ in range(5)]
+    ids = [v.open().json()["conversation_id"] for v in visitors]
     console = Console(live_server, manager_id)
-    seen, cursor = [], None
-    while True:
-        q = "/conversations?limit=2" + (f"&cursor={cursor}" if cursor else "")
-        page = console.api("GET", q).json()
-        seen += [c["id"] for c in page["conversations"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    assert seen == list(reversed(ids))
+
+    def pages(filter_: str) -> list[int]:
+        seen, cursor = [], None
+        while True:
+            q = f"/conversations?filter={filter_}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+            page = console.api("GET", q).json()
+            seen += [c["id"] for c in page["conversations"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    # Nobody wrote yet: five visits, no work.
+    assert pages("visits") == list(reversed(ids)) and pages("all") == []
+    for visitor in visitors:
+        assert visitor.send("Hello").status_code == 201
+    assert pages("all") == list(reversed(ids)) and pages("visits") == []
     assert console.api("GET", "/conversations?cursor=garbage").status_code == 400
 
 

@@ -52,8 +52,14 @@ def test_unread_counts_read_and_mark_unread(live_server, manager_id, two_chats):
     alice, _, a, b = two_chats
     console = Console(live_server, manager_id)
     rows = {c["id"]: c for c in console.api("GET", "/conversations").json()["conversations"]}
-    assert rows[a]["unread"] == 1 and rows[b]["unread"] == 0
+    # Bob only opened the chat: a visit, not listed and never unread.
+    assert rows[a]["unread"] == 1 and b not in rows
+    assert ids(console, "?filter=visits") == [b]
     assert ids(console, "?filter=unread") == [a]
+    console.api("POST", f"/conversations/{b}/unread")
+    assert ids(console, "?filter=unread") == [a]
+    assert console.api("GET", "/unread?ids=").json()["conversations"] == 1
+    console.api("POST", f"/conversations/{b}/read")
 
     alice.send("second")
     assert console.api("GET", f"/conversations/{a}").json()["unread"] == 2
@@ -71,7 +77,8 @@ def test_unread_counts_read_and_mark_unread(live_server, manager_id, two_chats):
 
 
 def test_mine_unassigned_closed_filters_and_search(live_server, manager_id, two_chats):
-    _, _, a, b = two_chats
+    _, bob, a, b = two_chats
+    bob.send("and one from bob")
     console = Console(live_server, manager_id)
     console.api("POST", f"/conversations/{a}/join")
     assert ids(console, "?filter=mine") == [a]

@@ -250,7 +250,9 @@ def test_admin_sees_storage_usage_in_settings(app, live_server, chat, config):
     upload_console(console, conv_id, "a.txt", b"a" * 1048576)
     admin = Console(live_server, make_admin(app))
     page = admin.http.get(f"{live_server.url}/chats/settings").text
-    assert "1.0 MB used of 10.0 MB (10.0 %)" in page
+    # Human-readable, as a file manager says it.
+    assert "<strong>1 MB</strong> used of 10 MB (10 %)" in page
+    assert 'max="10485760" value="1048576"' in page  # the meter
 
 
 def test_markup_stays_refused_even_if_configured(app, live_server, chat, config):

@@ -279,7 +279,7 @@ def test_wheel_ships_the_migrations_and_they_run(tmp_path: Path) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(path.read_bytes())
     out = tmp_path / "wheel"
-    subprocess.run(
+    build = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -294,11 +294,24 @@ def test_wheel_ships_the_migrations_and_they_run(tmp_path: Path) -> None:
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
+    # Package data declared the supported way: no "Package would be ignored" screens (one per
+    # data folder) on every install.
+    assert "would be ignored" not in build.stdout + build.stderr, build.stderr[-2000:]
     (wheel,) = out.glob("gincore_chats-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         zf.extractall(tmp_path / "site")
+    # Every template, static file and catalog is in the wheel.
+    for folder in ("templates", "static", "translations"):
+        tree = ROOT / "gincore_chats" / folder
+        wanted = {
+            f"gincore_chats/{p.relative_to(ROOT / 'gincore_chats').as_posix()}"
+            for p in tree.rglob("*")
+            if p.is_file() and p.suffix != ".pot"
+        }
+        assert wanted and wanted <= names, sorted(wanted - names)
     prefix = "gincore_chats/migrations/versions/"
     shipped = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
     assert shipped == {p.name for p in Path(VERSIONS_DIR).glob("*.py")}
@@ -751,9 +764,46 @@ def test_each_revision_upgrades_a_database_that_holds_rows(db_url: str) -> None:
                 " VALUES ('m1', 'M', 'online', CURRENT_TIMESTAMP)"
             )
         )
+        # A second conversation the customer wrote in (twice), read by a manager up to one.
+        conn.execute(
+            text(
+                "INSERT INTO chats_conversations (id, source_id, contact_id, status, created_at,"
+                " last_activity_at, last_seq, visitor_nonce)"
+                " VALUES (2, 1, 1, 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 'n')"
+            )
+        )
+        for message_id, kind, at in (
+            (1, "customer", "2026-01-02 10:00:00+00:00"),
+            (2, "manager", "2026-01-02 10:01:00+00:00"),
+            (3, "customer", "2026-01-02 10:02:00+00:00"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO chats_messages (id, conversation_id, source_id, kind, body,"
+                    " created_at) VALUES (:id, 2, 1, :kind, 'x', :at)"
+                ),
+                {"id": message_id, "kind": kind, "at": at},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO chats_read_states (id, conversation_id, manager_id,"
+                " last_read_message_id, marked_unread, updated_at)"
+                " VALUES (1, 2, 'm1', 2, false, CURRENT_TIMESTAMP)"
+            )
+        )
     for revision in revisions[1:]:
         command.upgrade(config, revision.revision)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM chats_conversations")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM chats_conversations")).scalar() == 2
+        rows = conn.execute(
+            text(
+                "SELECT id, first_customer_message_at, staff_last_read_message_id"
+                " FROM chats_conversations ORDER BY id"
+            )
+        ).all()
     engine.dispose()
+    # The visit stays a visit; the conversation is listed from its first customer message.
+    assert rows[0][1] is None and rows[0][2] == 0
+    first = rows[1][1] if isinstance(rows[1][1], str) else rows[1][1].isoformat(sep=" ")
+    assert first.startswith("2026-01-02 10:00:00") and rows[1][2] == 2
     assert library_diff(db_url) == []

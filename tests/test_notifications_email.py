@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -212,6 +213,11 @@ def result_of(job: Any, timeout: float = 15.0) -> Any:
         assert time.monotonic() < deadline, f"job {job.id} is {job.get_status()}"
         time.sleep(0.05)
     return job.return_value()
+
+
+def page_text(html: str) -> str:
+    """What a reader sees of a page: the text without tags, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" :", ":").replace(" .", ".")
 
 
 def scheduled_ids(app: Any) -> list[str]:
@@ -446,13 +452,13 @@ def test_nothing_goes_to_customers_without_email_or_mailbox(app, live_server, wo
     # The settings say why the scenario is inactive.
     admin_id = make_staff(app, "Ada", "chats.view,chats.admin", email="ada@shop.example")
     admin = Console(live_server, admin_id)
-    page = admin.http.get(f"{live_server.url}/chats/settings/sources/{source_id}").text
-    assert "Inactive. Corporate email is switched off." in page
-    assert "Inactive. Off: no timeout is set." in page  # employee emails
+    page = page_text(admin.http.get(f"{live_server.url}/chats/settings/sources/{source_id}").text)
+    assert "Inactive: Customer emails. Corporate email is switched off." in page
+    assert "Inactive: Employee emails. No timeout is set." in page
 
     configure(app, port, source_id, customer=1, active=True)
-    page = admin.http.get(f"{live_server.url}/chats/settings/sources/{source_id}").text
-    assert "Active, for customers whose email is known" in page
+    page = page_text(admin.http.get(f"{live_server.url}/chats/settings/sources/{source_id}").text)
+    assert "Active: Customer emails. For customers whose email is known" in page
 
 
 def test_settings_page_sends_a_test_email_and_reports_smtp_errors(app, live_server, smtp):
@@ -473,8 +479,9 @@ def test_settings_page_sends_a_test_email_and_reports_smtp_errors(app, live_serv
         "from_name": "Example Shop",
     }
     r = admin.http.post(f"{settings}/mailbox", data=form)
-    assert (
-        r.status_code == 200 and "Active: notification emails are sent through 127.0.0.1" in r.text
+    assert r.status_code == 200
+    assert "Active: Corporate email. Sent through 127.0.0.1 as support@shop.example." in page_text(
+        r.text
     )
     assert SMTP_PASSWORD not in r.text  # never echoed back
 

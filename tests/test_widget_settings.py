@@ -56,7 +56,7 @@ def test_languages_are_listed_with_the_catalog_ones(shop):
     page = admin.http.get(base).text
     for name, tag in [("English", "en"), ("Ukrainian", "uk"), ("Portuguese (Brazil)", "pt-br")]:
         assert f'/widget/texts/{tag}">{name}</a>' in page
-    assert "Require consent before the visitor can send a message" in page
+    assert "Required before the first message" in page
 
 
 def test_an_override_wins_over_the_catalog_and_an_empty_text_restores_it(app, shop, live_server):
@@ -122,14 +122,20 @@ def test_consent_options_are_enforced_and_the_shown_text_recorded(app, live_serv
     _source_id, key, admin, base, token = shop
     r = admin.http.post(
         f"{base}/consent",
-        data={"csrf_token": token, "consent_required": "on", "privacy_url": "ftp://x"},
+        data={"csrf_token": token, "consent_mode": "required", "privacy_url": "ftp://x"},
     )
     assert r.status_code == 400 and "must be a full http:// or https:// address" in r.text
+    # What was chosen stays chosen on the refused form.
+    assert 'value="required" checked' in r.text
+    r = admin.http.post(
+        f"{base}/consent", data={"csrf_token": token, "consent_mode": "maybe", "privacy_url": ""}
+    )
+    assert r.status_code == 400 and "Choose one of the consent options" in r.text
     r = admin.http.post(
         f"{base}/consent",
         data={
             "csrf_token": token,
-            "consent_required": "on",
+            "consent_mode": "required",
             "privacy_url": "https://shop.example.com/privacy",
         },
     )
@@ -137,7 +143,11 @@ def test_consent_options_are_enforced_and_the_shown_text_recorded(app, live_serv
 
     visitor = Visitor(live_server, key)
     data = visitor.open(languages=["pl-PL"]).json()
-    assert data["consent"] == {"required": True, "privacy_url": "https://shop.example.com/privacy"}
+    assert data["consent"] == {
+        "mode": "required",
+        "required": True,
+        "privacy_url": "https://shop.example.com/privacy",
+    }
     assert data["contact"]["consent"] is False
     r = visitor.send("Dzień dobry")
     assert r.status_code == 400 and r.json()["code"] == "consent_required"
@@ -151,11 +161,30 @@ def test_consent_options_are_enforced_and_the_shown_text_recorded(app, live_serv
     assert detail["contact"]["consent_text"] == catalog(app, "consent", "pl")
     assert detail["contact"]["consent_at"]
 
-    # Switched off again: a new visitor may write at once.
-    admin.http.post(f"{base}/consent", data={"csrf_token": token, "privacy_url": ""})
+    # A notice only: said, not asked; a new visitor may write at once.
+    admin.http.post(
+        f"{base}/consent", data={"csrf_token": token, "consent_mode": "notice", "privacy_url": ""}
+    )
     other = Visitor(live_server, key)
-    assert other.open().json()["consent"] == {"required": False, "privacy_url": None}
+    assert other.open().json()["consent"] == {
+        "mode": "notice",
+        "required": False,
+        "privacy_url": None,
+    }
     assert other.send("Hi").status_code == 201
+
+
+def test_sources_saved_before_the_modes_keep_their_consent(app, live_server, shop):
+    """``consent_required: true`` from an older release still gates; without it, nothing."""
+    from .e2e.widget_support import set_source_settings
+
+    source_id, key, _admin, _base, _token = shop
+    set_source_settings(app, source_id, consent_required=True)
+    visitor = Visitor(live_server, key)
+    assert visitor.open().json()["consent"]["mode"] == "required"
+    assert visitor.send("Hi").status_code == 400
+    set_source_settings(app, source_id, consent_required=False)
+    assert Visitor(live_server, key).open().json()["consent"]["mode"] == "off"
 
 
 def test_rate_limit_messages_are_in_the_visitors_language(

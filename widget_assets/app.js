@@ -11,8 +11,8 @@
   // Only for a panel that has to say why the chat did not start (nothing came from the server).
   var T = { title: "Chat with us", close: "Close chat" };
   var CSS_VERSION = "dev";
-  var cfg, root, wrap, panel, log, box, statusEl, typingEl, hintEl, teamEl, extraEl, consentEl, consentBox;
-  var data, token, ws, stopped, tracked, cssReady, starting, wantOpen, isOpen, lastUrl;
+  var cfg, root, wrap, panel, log, box, statusEl, typingEl, hintEl, teamEl, greetEl, extraEl, consentEl, consentBox, more;
+  var data, token, ws, stopped, tracked, cssReady, starting, wantOpen, isOpen, lastUrl, askedEmail, teamRead = 0;
   var floor = 0, seen = {}, delay = 500, retryTimer, syncTimer, lastFrame = 0, beats = 0;
   var shown = {}, typers = {}, typing = 0, typingSentAt = 0, idleTimer, previewTimer, seenSent = 0, seenTimer, teamAt = 0;
   var thumbs = {}, drags = 0, kbEl, kbTimer, kbAsked = "";
@@ -28,6 +28,12 @@
   function noop() {}
   function when(iso) {
     try { return new Date(iso).toLocaleString(data.language); } catch (e) { return new Date(iso).toLocaleString(); }
+  }
+  function clock(iso) {
+    // The visitor's local time; messages of another day say the day too.
+    var t = new Date(iso), o = { hour: "numeric", minute: "2-digit" };
+    if (t.toDateString() !== new Date().toDateString()) { o.day = "numeric"; o.month = "short"; }
+    try { return t.toLocaleString(data.language, o); } catch (e) { return t.toLocaleString(undefined, o); }
   }
   function storeKey() { return "gincore-chats:" + cfg.key; }
   function stored() { try { return w.localStorage.getItem(storeKey()); } catch (e) { return null; } }
@@ -115,6 +121,7 @@
     T = res.texts;
     floor = 0;
     seen = {};
+    teamRead = res.team_read_upto || 0;
     build();
     renderTeam();
     res.messages.forEach(upsert);
@@ -144,6 +151,12 @@
     head.appendChild(teamEl = el("ul", "gc-team"));
     panel.appendChild(head);
     log = attrs(el("ol", "gc-log"), { "aria-label": T.title, "aria-live": "polite", "aria-relevant": "additions" });
+    if (data) {
+      // The team's first line, in the per-language words (messages are placed after id 0).
+      greetEl = el("li", "gc-greet");
+      greetEl.dataset.id = "0";
+      log.appendChild(greetEl);
+    }
     panel.appendChild(log);
     panel.appendChild(typingEl = el("p", "gc-typing"));
     panel.appendChild(statusEl = attrs(el("p", "gc-status"), { role: "status" }));
@@ -172,7 +185,8 @@
   function buildForms() {
     // Name and email (a reply can reach the visitor after they leave), and the consent.
     extraEl = el("div", "gc-extra");
-    var more = el("details"), contact = el("form", "gc-contact");
+    var contact = el("form", "gc-contact");
+    more = el("details");
     more.appendChild(el("summary", null, T.name_label + " · " + T.email_label));
     var name = field(contact, "gc-name", T.name_label, { autocomplete: "name", maxlength: 200 });
     var email = field(contact, "gc-email", T.email_label, { type: "email", autocomplete: "email", maxlength: 320 });
@@ -189,18 +203,23 @@
       }, function (e) { setStatus(e.message); });
     };
     more.appendChild(contact);
-    // Open by itself when nobody is online: the email is how the answer will reach them.
-    more.open = !data.managers.length && !data.contact.email;
+    // Closed until the visitor's first message; then it opens once if their email is unknown
+    // (how a reply reaches them after they leave), whoever is online.
     extraEl.appendChild(more);
 
+    // Consent: nothing, an informational notice, or a checkbox that gates the first message.
+    var mode = data.consent.mode || (data.consent.required ? "required" : "off");
     consentEl = el("p", "gc-consent");
     consentBox = attrs(el("input"), { type: "checkbox", id: "gc-consent" });
-    consentEl.appendChild(consentBox);
-    consentEl.appendChild(attrs(el("label", null, T.consent), { "for": "gc-consent" }));
+    if (mode === "required") {
+      consentEl.appendChild(consentBox);
+      consentEl.appendChild(attrs(el("label", null, T.consent), { "for": "gc-consent" }));
+    } else consentEl.appendChild(el("span", null, T.consent_notice));
     var url = data.consent.privacy_url;
     if (url && /^https?:\/\//i.test(url)) {
       consentEl.appendChild(attrs(el("a", null, T.privacy_policy), { href: url, target: "_blank", rel: "noopener noreferrer" }));
     }
+    consentEl.dataset.mode = mode;
     consentBox.onchange = function () {
       if (!consentBox.checked) return;
       consentBox.disabled = true;
@@ -237,7 +256,9 @@
       var c = e.clipboardData;
       if (c && c.files.length && !c.getData("text/plain")) { e.preventDefault(); sendFiles(c.files); }
     };
-    form.appendChild(attrs(el("button", "gc-btn", T.send), { type: "submit" }));
+    var go = attrs(el("button", "gc-btn gc-send"), { type: "submit", "aria-label": T.send, title: T.send });
+    go.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>';
+    form.appendChild(go);
     form.onsubmit = function (e) { e.preventDefault(); submit(); };
     box.onkeydown = function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
@@ -284,7 +305,8 @@
   }
   function showConsent() {
     // Once given, the consent is on record (with the text shown): the box is not asked again.
-    consentEl.hidden = !!data.contact.consent;
+    var mode = consentEl.dataset.mode;
+    consentEl.hidden = mode === "off" || mode === "required" && !!data.contact.consent;
   }
   function grow() {
     box.style.height = "auto";
@@ -313,7 +335,9 @@
 
   function renderTeam() {
     var managers = data.managers || [];
-    hintEl.textContent = managers.length ? T.greeting_online : T.offline + " " + T.business_hours;
+    hintEl.textContent = managers.length ? "" : T.offline;
+    greetEl.textContent = "";
+    greetEl.appendChild(el("div", "gc-m", managers.length ? T.greeting_online : T.business_hours));
     teamEl.textContent = "";
     managers.slice(0, 3).forEach(function (m) {
       var li = el("li");
@@ -349,7 +373,6 @@
       li.appendChild(sig);
     }
     var bubble = attrs(el("div", "gc-m"), { dir: "auto" });
-    if (m.created_at) bubble.title = when(m.created_at);
     var q = !m.deleted && m.quoted;
     if (q) bubble.appendChild(el("p", "gc-q", (q.kind === "customer" ? T.you : q.author_name || "") + ": " + (q.deleted ? T.deleted : q.body)));
     if (m.deleted) bubble.appendChild(el("span", "gc-del", T.deleted));
@@ -359,7 +382,30 @@
     }
     if (m.edited_at && !m.deleted) bubble.appendChild(el("span", "gc-ed", " · " + T.edited));
     li.appendChild(bubble);
+    li.appendChild(meta(m));
     return li;
+  }
+  function meta(m) {
+    // The local time, and for the visitor's own messages: sending, sent, or seen by the team.
+    var p = el("p", "gc-meta");
+    if (m.created_at) p.appendChild(attrs(el("time", null, clock(m.created_at)), { datetime: m.created_at, title: when(m.created_at) }));
+    if (m.kind === "customer") p.appendChild(tick(m));
+    return p;
+  }
+  function tick(m) {
+    var k = !m.created_at ? "sending" : m.id <= teamRead ? "seen" : "sent";
+    var n = attrs(el("span", "gc-tick gc-" + k), { title: T[k] });
+    n.appendChild(el("span", k === "sending" ? null : "gc-sr", T[k]));
+    return n;
+  }
+  function readUpto(upto) {
+    // The team read further: the visitor's messages up to there are seen.
+    if (!(upto > teamRead)) return;
+    teamRead = upto;
+    log.querySelectorAll(".gc-mine .gc-sent").forEach(function (n) {
+      var li = n.closest("li"), m = shown[li.dataset.id];
+      if (m && m.id <= upto) n.parentNode.replaceChild(tick(m), n);
+    });
   }
   function attachment(f) {
     // Files need the visitor's token: fetched with it and shown or saved from blob: URLs.
@@ -485,6 +531,7 @@
     call("POST", "/messages", { body: body, client_id: cid }).then(function (res) {
       clearStatus(T.retrying);
       upsert(res.message);
+      askEmail(res.message);
     }, function (e) {
       if (!e.status || e.status >= 500 && attempt < 5) {
         // The network, or the server for a moment: the same client id makes a retry safe.
@@ -555,7 +602,7 @@
     x.onload = function () {
       var res = {};
       try { res = JSON.parse(x.responseText); } catch (e) { /* not JSON: a proxy's error page */ }
-      if (x.status < 300 && res.message) return upsert(res.message);
+      if (x.status < 300 && res.message) return upsert(res.message), askEmail(res.message);
       failed(x.status, res);
     };
     x.onerror = function () { failed(0, {}); };
@@ -583,6 +630,12 @@
         consentBox.focus();
       }
     }
+  }
+  function askEmail(m) {
+    // After the visitor's first message, once: the contact form opens if no email is known.
+    if (askedEmail || data.contact.email) return;
+    for (var id in shown) if (shown[id].kind === "customer" && +id !== m.id) return;
+    askedEmail = more.open = true;
   }
   function action(text, then) {
     var b = attrs(el("button", "gc-act", text), { type: "button" });
@@ -671,6 +724,7 @@
     if (!accept(ev.seq)) return;
     var m = ev.data && ev.data.message;
     if (ev.event === "message.created" || ev.event === "message.updated") upsert(m);
+    else if (ev.event === "conversation.read") readUpto(ev.data.upto);
     // A gap: an event still in transit, or one this visitor may not see. Ask from the floor.
     for (var k in seen) {
       if (!syncTimer) syncTimer = setTimeout(function () { syncTimer = null; sync(); }, 300);

@@ -21,8 +21,10 @@
   host.id = "gincore-chats";
   host.style.cssText = "position:fixed;z-index:2147483000;right:20px;bottom:20px";
   var root = host.attachShadow({ mode: "open" });
-  root.innerHTML = "<style>[part=launcher]{all:initial;cursor:pointer;display:flex;align-items:center;justify-content:center;width:56px;height:56px;border-radius:50%;background:#2457d6;color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.25)}[part=launcher]:focus-visible{outline:3px solid #ffbf47;outline-offset:3px}[part=launcher] svg{width:28px;height:28px;fill:currentColor}</style>" +
-    '<button type="button" part="launcher" aria-expanded="false"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>';
+  // While the chat is open the launcher is its close button (app.js sets aria-expanded and the
+  // name): the speech bubble turns into a cross.
+  root.innerHTML = "<style>[part=launcher]{all:initial;cursor:pointer;display:flex;align-items:center;justify-content:center;width:58px;height:58px;border-radius:50%;background:#2457d6;color:#fff;box-shadow:0 6px 18px rgba(16,24,40,.3);transition:transform .15s}[part=launcher]:hover{transform:scale(1.06)}[part=launcher]:focus-visible{outline:3px solid #ffbf47;outline-offset:3px}[part=launcher] svg{width:28px;height:28px;fill:currentColor}[aria-expanded=true] .o,[aria-expanded=false] .x{display:none}</style>" +
+    '<button type="button" part="launcher" aria-expanded="false"><svg class="o" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg><svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4l5.6 5.6L5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6z"/></svg></button>';
   var btn = root.querySelector("button"), loading = 0, wanted = 0;
   btn.setAttribute("aria-label", label);
   function load(open) {

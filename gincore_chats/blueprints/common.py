@@ -7,12 +7,12 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..identity import Manager, describe
+from ..origins import parse_origin
 from ..permissions import PermissionDenied
 from ..rate_limit import RateLimited
 from ..services.contacts import ContactError
@@ -67,11 +67,13 @@ def csrf_valid() -> bool:
 
 def same_origin(state: ChatsState, origin: str | None) -> bool:
     """Is this Origin the app itself (or a configured console origin)?"""
-    if not origin:
+    parsed = parse_origin(origin)
+    if parsed is None:
         return False
-    if origin in state.config.console_origins:
+    if str(parsed) in {str(parse_origin(o)) for o in state.config.console_origins}:
         return True
-    return urlsplit(origin).netloc.lower() == request.host.lower()
+    # Host and port: the scheme Flask sees behind a TLS proxy may differ from the page's.
+    return parsed.netloc == request.host.lower()
 
 
 def api_errors(view: F) -> F:

@@ -24,7 +24,13 @@ from ..services import attachments, conversations, messages
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import api_errors, csrf_valid, current_manager, json_error
-from .visitor_auth import preflight_response, visitor_conversation, with_cors
+from .visitor_auth import (
+    ORIGIN_REQUIRED,
+    cors_origin,
+    preflight_response,
+    visitor_conversation,
+    with_cors,
+)
 
 _SLACK = 64 * 1024  # multipart framing and the text fields around the file
 
@@ -159,15 +165,15 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def widget_preflight() -> Any:
         if request.method != "OPTIONS" or "/widget/api/" not in request.path:
             return None
-        origin = request.headers.get("Origin")
-        if not origin:
-            return json_error(400, "Origin required.")
+        origin = cors_origin()
+        if origin is None:
+            return json_error(400, ORIGIN_REQUIRED)
         return preflight_response(origin, "GET, POST, OPTIONS")
 
     def cors(view: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             response = current_app.make_response(api_errors(view)(*args, **kwargs))
-            origin = request.headers.get("Origin")
+            origin = cors_origin()
             return with_cors(response, origin) if origin else response
 
         wrapper.__name__ = view.__name__

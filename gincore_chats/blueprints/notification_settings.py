@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..models import Source, SourceKind
-from ..services import mailbox, unread_alerts, web_push
+from ..services import mailbox, sources, unread_alerts, web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import (
@@ -49,7 +49,7 @@ def source_status(state: ChatsState, source: Source) -> dict[str, Any]:
         if name == "customer" and source.kind != SourceKind.WIDGET:
             reason = "Only website widget sources report what the customer has seen."
         elif wait is None:
-            reason = "Off: no timeout is set."
+            reason = "No timeout is set."
         elif box.inactive_reason:
             reason = box.inactive_reason
         elif name == "employee" and not source.employee_ids:
@@ -79,6 +79,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             keys=web_push.load_keys(state),
             default_test_to=admin.email if admin else "",
             default_subject=_default_subject(state),
+            sources=sources.list_sources(state),
             **context,
         ), status
 

@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..channels.registry import LABELS
 from ..models import Source, SourceKind
 from ..services import attachments, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
+from . import settings_ui
 from .common import (
     csrf_token,
     guard_admin_pages,
@@ -20,6 +22,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_settings", __name__, template_folder="../templates")
 
     guard_admin_pages(bp, state)
+    settings_ui.register(bp, state)
 
     def snippet(source: Source) -> str:
         src = url_for("gincore_chats_widget.loader", _external=True)
@@ -28,16 +31,20 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     def render(template: str, **context: Any) -> str:
         return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
 
-    @bp.get("/settings")
-    def index() -> Any:
+    def index_page(errors: dict[str, str], form: dict[str, str]) -> str:
         return render(
             "settings_index.html",
             sources=sources.list_sources(state),
-            errors={},
-            form={},
+            kind_labels={SourceKind.WIDGET: "Website widget", **LABELS},
+            errors=errors,
+            form=form,
             storage=attachments.usage(state),
             failures=inbound_failures.failures_by_source(state),
         )
+
+    @bp.get("/settings")
+    def index() -> Any:
+        return index_page({}, {})
 
     @bp.post("/settings/sources")
     def create_source() -> Any:
@@ -46,12 +53,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             with unit_of_work(state.session):
                 source = sources.do_create_widget_source(state, form["name"], form["domains"])
         except sources.SourceError as exc:
-            return render(
-                "settings_index.html",
-                sources=sources.list_sources(state),
-                errors={"form": str(exc)},
-                form=form,
-            ), 400
+            return index_page({"form": str(exc)}, form), 400
         flash(f"Source “{source.name}” created. Paste the snippet below into your site.")
         return redirect(url_for(".edit_source", source_id=source.id))
 

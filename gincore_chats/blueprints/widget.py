@@ -1,6 +1,7 @@
 """The visitor's side: the loader script, a CORS JSON API and a WebSocket.
 
-Every request is checked against the source's allowed domains by its ``Origin`` header; there
+Every request is checked against the source's allowed domains by the page's origin
+(``visitor_auth``: the ``Origin`` header, else same-origin Fetch Metadata or the ``Referer``); there
 are no cookies (the visitor's credential is a bearer token bound to one conversation), so CORS
 responses never allow credentials and CSRF does not apply.
 """
@@ -31,6 +32,7 @@ from ..services import (
     read_state,
     typing_status,
     visitor_context,
+    widget_consent,
     widget_texts,
 )
 from ..services.events import events_after
@@ -40,7 +42,13 @@ from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from . import visitor_auth
 from .common import api_errors, client_ip, json_body, json_error
-from .visitor_auth import check_origin, preflight_response, with_cors
+from .visitor_auth import (
+    ORIGIN_REQUIRED,
+    check_origin,
+    cors_origin,
+    preflight_response,
+    with_cors,
+)
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "gincore_chats")
 
@@ -53,7 +61,7 @@ def visitor_locale(language: str | None) -> Any:
 
 def visitor_may_send(state: ChatsState, conv: Conversation) -> Any:
     """None, or the answer refusing a new visitor message (text or file): consent, rate limit."""
-    if (conv.source.settings or {}).get("consent_required") and conv.contact.consent_at is None:
+    if widget_consent.consent_required(conv.source) and conv.contact.consent_at is None:
         texts = widget_texts.texts_for(state, conv.source, conv.language or "en")
         return json_error(400, texts["consent_required"], code="consent_required")
     with visitor_locale(conv.language):
@@ -101,10 +109,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             "texts": widget_texts.texts_for(state, source, language),
             # The widget asks for answer suggestions while the visitor types only when on.
             "kb_suggestions": kb_suggestions_enabled(source),
-            "consent": {
-                "required": bool((source.settings or {}).get("consent_required")),
-                "privacy_url": (source.settings or {}).get("privacy_url") or None,
-            },
+            "consent": widget_consent.consent_options(source),
+            # The furthest any manager has read: the visitor's messages up to it show "seen".
+            "team_read_upto": conv.staff_last_read_message_id,
         }
 
     @bp.before_request
@@ -114,9 +121,9 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         # checked, so the preflight answers any Origin.
         if request.method != "OPTIONS" or not request.path.startswith(api_prefix):
             return None
-        origin = request.headers.get("Origin")
-        if not origin:
-            return refuse("Origin required.", 400)
+        origin = cors_origin()
+        if origin is None:
+            return refuse(ORIGIN_REQUIRED, 400)
         return preflight_response(origin, "GET, POST, PATCH, OPTIONS")
 
     def cors_api(view: Any) -> Any:
@@ -124,7 +131,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             response = current_app.make_response(api_errors(view)(*args, **kwargs))
-            origin = request.headers.get("Origin")
+            origin = cors_origin()
             if origin:
                 # Error answers are readable too, so the widget can say why it refused.
                 with_cors(response, origin)

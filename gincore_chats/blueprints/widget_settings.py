@@ -26,9 +26,15 @@ from .common import (
 #: What each text is, where the widget shows it (the admin page's help lines).
 TEXT_HELP: dict[str, tuple[str, str]] = {
     "title": ("Title", "The panel's heading, and the chat's name for screen readers."),
-    "greeting_online": ("Greeting", "Under the title while an assigned manager is online."),
+    "greeting_online": (
+        "Greeting",
+        "The team's first line in the chat while an assigned manager is online.",
+    ),
     "offline": ("Away text", "Under the title when no assigned manager is online."),
-    "business_hours": ("Business hours", "After the away text."),
+    "business_hours": (
+        "Business hours",
+        "The team's first line in the chat when no assigned manager is online.",
+    ),
     "placeholder": ("Message placeholder", "In the empty message box."),
     "send": ("Send button", ""),
     "open": (
@@ -44,13 +50,21 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
     "contact_saved": ("Contact saved", "Shown after the visitor saved an email."),
     "consent": (
         "Consent checkbox",
-        "Recorded word for word, with the time, when the visitor ticks it.",
+        "When consent is required. Recorded word for word, with the time, when the visitor "
+        "ticks it.",
+    ),
+    "consent_notice": (
+        "Consent notice",
+        "When consent is a notice: shown above the message box, nothing to tick.",
     ),
     "privacy_policy": ("Privacy policy link", "Shown when a privacy policy address is set."),
     "consent_required": (
         "Consent required",
         "Shown when a visitor sends before agreeing (when consent is required).",
     ),
+    "sending": ("Sending mark", "Under the visitor's message until the server has it."),
+    "sent": ("Sent mark", "Under the visitor's message once stored."),
+    "seen": ("Seen mark", "Under the visitor's message once a manager has read it."),
     "joined": ("Manager joined", "{name} is the manager's name."),
     "left": ("Manager left", "{name} is the manager's name."),
     "typing": ("Manager typing", "{name} is the manager's name."),
@@ -77,7 +91,14 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
     ),
 }
 #: Texts long enough for a text area.
-LONG_TEXTS = {"greeting_online", "offline", "business_hours", "contact_saved", "consent"}
+LONG_TEXTS = {
+    "greeting_online",
+    "offline",
+    "business_hours",
+    "contact_saved",
+    "consent",
+    "consent_notice",
+}
 
 
 def language_name(tag: str) -> str:
@@ -138,16 +159,14 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     @bp.post("/settings/sources/<int:source_id>/widget/consent")
     def save_consent(source_id: int) -> Any:
         source = load(source_id)
-        required = request.form.get("consent_required") == "on"
+        mode = request.form.get("consent_mode", "")
         url = request.form.get("privacy_url", "")
         try:
             with unit_of_work(state.session):
-                widget_consent.do_set_consent_options(
-                    state, source, required=required, privacy_url=url
-                )
+                widget_consent.do_set_consent_options(state, source, mode=mode, privacy_url=url)
         except widget_consent.ConsentOptionsError as exc:
             state.session.rollback()
-            form = {"consent_required": required, "privacy_url": url}
+            form = {"consent_mode": mode, "privacy_url": url}
             return index_page(load(source_id), {"consent": str(exc)}, form), 400
         flash("Consent options saved.")
         return redirect(url_for(".index", source_id=source_id))

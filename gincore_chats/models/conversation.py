@@ -24,6 +24,31 @@ class Conversation(Base):
     __table_args__ = (
         # The console list is ordered by last activity and paged by keyset (activity, id).
         Index("ix_chats_conversations_source_activity", "source_id", "last_activity_at", "id"),
+        # The default list shows conversations the customer wrote in; the visits filter and the
+        # clean-up of empty ones read the others. Partial, so each walks only its own rows:
+        # all sources (admins), or by source (managers of some), newest first.
+        Index(
+            "ix_chats_conversations_listed_activity",
+            "last_activity_at",
+            "id",
+            postgresql_where=text("first_customer_message_at IS NOT NULL"),
+            sqlite_where=text("first_customer_message_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_chats_conversations_listed_source_activity",
+            "source_id",
+            "last_activity_at",
+            "id",
+            postgresql_where=text("first_customer_message_at IS NOT NULL"),
+            sqlite_where=text("first_customer_message_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_chats_conversations_empty_activity",
+            "last_activity_at",
+            "id",
+            postgresql_where=text("first_customer_message_at IS NULL"),
+            sqlite_where=text("first_customer_message_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -43,6 +68,13 @@ class Conversation(Base):
     customer_last_read_message_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), default=0, server_default=text("0")
     )
+    # The newest message any manager has read: the widget marks the visitor's messages "seen".
+    staff_last_read_message_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0, server_default=text("0")
+    )
+    # When the customer first wrote; None while the conversation is only a visit (the widget
+    # opened, nothing sent): hidden from the console's default list and cleaned up later.
+    first_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship(lazy="joined")

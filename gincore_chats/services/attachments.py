@@ -112,16 +112,20 @@ def _spool(stream: BinaryIO, limit: int) -> BinaryIO:
 
 
 def too_large(limit: int) -> UploadTooLarge:
-    return UploadTooLarge(f"The file is too large (the limit is {_human(limit)}).")
+    return UploadTooLarge(f"The file is too large (the limit is {human_size(limit)}).")
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
+    """1024-based, as file managers show it: "0 bytes", "950 KB", "12.3 MB", "1 GB"."""
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+            break
         value /= 1024
-    return f"{size} bytes"
+    if unit == "bytes":
+        return f"{size} byte" if size == 1 else f"{size} bytes"
+    text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    return f"{text.removesuffix('.0')} {unit}"
 
 
 def _thumbnail(state: ChatsState, data: BinaryIO) -> tuple[int, int, bytes]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..identity import Manager
 from ..json_input import storable_text
@@ -123,7 +123,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValueError("Invalid cursor.") from exc
 
 
-FILTERS = ("all", "unread", "mine", "unassigned", "closed")
+FILTERS = ("all", "unread", "mine", "unassigned", "closed", "visits")
+
+
+def is_listed() -> ColumnElement[bool]:
+    """The customer has written: the conversation is work, shown in the default list."""
+    return Conversation.first_customer_message_at.is_not(None)
 
 
 def _escape_like(text: str) -> str:
@@ -142,9 +147,11 @@ def list_for_manager(
     """Newest activity first, paged by keyset (last_activity_at, id): fast at any depth.
 
     Filters: ``all`` open conversations, ``unread`` by this manager, ``mine`` (the manager is
-    in them), ``unassigned`` (no manager in them), ``closed``. ``q`` searches the customer's
-    name, and their email and phone only for managers who may see them (``customers.view``):
-    otherwise a hit would confirm an address the manager cannot read.
+    in them), ``unassigned`` (no manager in them), ``closed``: each only those the customer
+    wrote in, except ``mine`` (a manager who joined a visit sees it there); ``visits`` the open
+    ones the customer has not written in yet (the widget opened, nothing sent). ``q`` searches
+    the customer's name, and their email and phone only for managers who may see them
+    (``customers.view``): otherwise a hit would confirm an address the manager cannot read.
     """
     if not (manager.can(Permission.VIEW) or manager.is_admin):
         raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
@@ -159,6 +166,10 @@ def list_for_manager(
         query = query.where(Conversation.source_id.in_(visible))
     status = ConversationStatus.CLOSED if filter_ == "closed" else ConversationStatus.OPEN
     query = query.where(Conversation.status == status)
+    if filter_ == "visits":
+        query = query.where(~is_listed())
+    elif filter_ != "mine":
+        query = query.where(is_listed())
     active = (
         select(Participant.id)
         .where(Participant.conversation_id == Conversation.id, Participant.left_at.is_(None))
@@ -201,13 +212,15 @@ UNREAD_COUNT_CAP = 100
 def count_unread(state: ChatsState, manager: Manager, cap: int = UNREAD_COUNT_CAP) -> int:
     """Open conversations the manager can see and has unread, counted up to ``cap``.
 
+    Visits (no customer message) never count, even one a manager marked as unread.
+
     The cap keeps the count cheap at any inbox size: the scan stops at the ``cap``-th hit.
     """
     visible = visible_source_ids(state, manager)
     if visible is not None and not visible:
         return 0
     query = select(Conversation.id).where(
-        Conversation.status == ConversationStatus.OPEN, unread_clause(manager.id)
+        Conversation.status == ConversationStatus.OPEN, is_listed(), unread_clause(manager.id)
     )
     if visible is not None:
         query = query.where(Conversation.source_id.in_(visible))

@@ -96,7 +96,14 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     # is read now is the newest state; columns loaded earlier may predate a concurrent change.
     session.flush()
     session.refresh(
-        conversation, ["status", "last_activity_at", "last_message_preview", "last_seq"]
+        conversation,
+        [
+            "status",
+            "last_activity_at",
+            "last_message_preview",
+            "last_seq",
+            "first_customer_message_at",
+        ],
     )
     session.refresh(
         conversation.contact,

@@ -120,6 +120,12 @@ def _link_attachments(
     return "📎 " + ", ".join(a.filename for a in attachments)
 
 
+def first_customer_message(conv: Conversation, message: Message) -> None:
+    # From now on the conversation is work for the managers, not a visit (console list, unread).
+    if conv.first_customer_message_at is None:
+        conv.first_customer_message_at = message.created_at
+
+
 def do_send_customer_message(
     state: ChatsState,
     conv: Conversation,
@@ -144,6 +150,7 @@ def do_send_customer_message(
         if conv.status == ConversationStatus.CLOSED:
             # A customer writing again reopens the conversation, as every inbox does.
             conv.status = ConversationStatus.OPEN
+        first_customer_message(conv, message)
         touch(conv, text or files)
         _published(state, conv, message, "message.created")
         publish_inbox_update(state, conv)
@@ -345,6 +352,7 @@ def do_receive_channel_message(
         if conv.status == ConversationStatus.CLOSED:
             # As in the widget: a customer writing again reopens the conversation.
             conv.status = ConversationStatus.OPEN
+        first_customer_message(conv, message)
         touch(conv, text)
         _published(state, conv, message, "message.created")
         publish_inbox_update(state, conv)

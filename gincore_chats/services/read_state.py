@@ -8,6 +8,7 @@ from sqlalchemy.sql import ColumnElement
 from ..identity import Manager
 from ..models import Conversation, Message, MessageKind, ReadState, utcnow
 from ..state import ChatsState
+from .events import append_event
 from .notifications import customer_read, manager_read
 from .unit_of_work import after_commit
 
@@ -53,6 +54,10 @@ def do_mark_read(
     row.last_read_message_id = max(row.last_read_message_id, target)
     row.marked_unread = False
     row.updated_at = utcnow()
+    if target > (conv.staff_last_read_message_id or 0):
+        # The team has now seen further: the visitor's widget marks their messages "seen".
+        conv.staff_last_read_message_id = target
+        append_event(state, conv, "conversation.read", {"upto": target})
     if changed:
         state.session.flush()
         _notify(state, manager.id, conv.id, unread_counts(state, manager.id, [conv.id])[conv.id])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..identity import Manager
 from ..models import Source, SourceEmployee, SourceKind
+from ..origins import Origin, parse_origin
 from ..permissions import Permission, PermissionDenied
 from ..state import ChatsState
 
@@ -40,23 +41,23 @@ def normalize_domains(raw: Iterable[str] | str) -> list[str]:
     return result
 
 
-def origin_allowed(source: Source, origin: str | None) -> bool:
-    """Does the browser Origin header belong to one of the source's allowed domains?"""
-    if not origin or origin == "null":
+def origin_allowed(source: Source, origin: str | Origin | None) -> bool:
+    """Is this page origin one of the source's allowed domains?
+
+    Only a serialised origin (``scheme://host[:port]``, RFC 6454) can match: ``null``, or a
+    value with a path, query or user info, is refused whatever the domains say.
+    """
+    parsed = origin if isinstance(origin, Origin) else parse_origin(origin)
+    if parsed is None:
         return False
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
-    host = parts.hostname.lower()
-    host_port = f"{host}:{parts.port}" if parts.port else host
     for allowed in source.allowed_domains or ():
         # A port in the rule must match exactly; a rule without one matches any port.
-        candidates = {host_port} if ":" in allowed.split("*.")[-1] else {host}
+        candidate = parsed.netloc if ":" in allowed.split("*.")[-1] else parsed.host
         if allowed.startswith("*."):
             base = allowed[2:]
-            if any(c == base or c.endswith("." + base) for c in candidates):
+            if candidate == base or candidate.endswith("." + base):
                 return True
-        elif allowed in candidates:
+        elif allowed == candidate:
             return True
     return False
 

@@ -1,7 +1,7 @@
 """REST API tokens; outgoing webhooks (endpoints, events, deliveries)
 
 Revision ID: 71dcd1ee4db1
-Revises: 21c1570df531
+Revises: 50ded137af61
 Create Date: 2026-12-03 12:04:05.911132
 
 A revision of the gincore_chats branch. It uses plain SQLAlchemy types and never imports
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "71dcd1ee4db1"
-down_revision: str | None = "21c1570df531"
+down_revision: str | None = "50ded137af61"
 branch_labels: tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 

@@ -484,8 +484,7 @@ def test_admin_creates_a_telegram_source_and_connects_it(
     admin = Console(live_server, admin_id)
     page = admin.http.get(f"{live_server.url}/chats/settings")
     assert (
-        "New messenger channel" in page.text
-        and "/chats/settings/channels/new/telegram" in page.text
+        "Connect a messenger" in page.text and "/chats/settings/channels/new/telegram" in page.text
     )
     token = form_token(page.text)
     new = f"{live_server.url}/chats/settings/channels/new/telegram"
@@ -510,7 +509,7 @@ def test_admin_creates_a_telegram_source_and_connects_it(
         raw = app.extensions["gincore_chats"].session.get(Source, source_id).credentials_encrypted
         app.extensions["gincore_chats"].session.remove()
     assert TELEGRAM_TOKEN not in raw  # encrypted at rest
-    hook = re.search(r'id="webhook-url" readonly size="80" value="([^"]+)"', r.text).group(1)
+    hook = re.search(r'id="webhook-url"[^>]* value="([^"]+)"', r.text).group(1)
     assert hook.startswith(f"{live_server.url}/chats/webhooks/")
 
     r = admin.http.post(f"{source_url}/connect", data={"csrf_token": token})

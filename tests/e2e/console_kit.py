@@ -112,6 +112,24 @@ def open_conversations(
     return ids
 
 
+def mark_read(app: Any, manager_id: str, conversation_ids: list[int]) -> None:
+    """The manager has read these conversations (what opening each in the console does)."""
+    from gincore_chats.identity import describe
+    from gincore_chats.models import Conversation
+    from gincore_chats.services import read_state
+    from gincore_chats.services.unit_of_work import unit_of_work
+
+    from .. import hostapp
+
+    with app.test_request_context():
+        state = state_of(app)
+        manager = describe(hostapp.db.session.get(hostapp.Staff, manager_id), state.hooks)
+        with unit_of_work(state.session):
+            for conv_id in conversation_ids:
+                read_state.do_mark_read(state, manager, state.session.get(Conversation, conv_id))
+        state.session.remove()
+
+
 # -- managers in the console ---------------------------------------------------------------------
 
 

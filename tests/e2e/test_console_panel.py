@@ -159,7 +159,7 @@ def test_the_console_shows_only_what_the_permissions_allow(
     [conv] = open_conversations(
         app, source_id, [{"name": "Pat Private", "email": "pat@example.com"}], "hello"
     )
-    open_conversations(app, source_id, [{"name": "Other"}])
+    open_conversations(app, source_id, [{"name": "Other"}], "hi")
     mia = open_console(open_browser(), chats_url, manager_id, f"?c={conv}")
     join(mia)
     send_reply(mia, "Hello Pat")

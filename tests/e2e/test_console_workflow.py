@@ -20,6 +20,7 @@ from .console_kit import (  # noqa: F401  (quiet_server: a fixture)
     composer,
     conversation_ids,
     join,
+    mark_read,
     message,
     messages,
     open_chat,
@@ -53,9 +54,13 @@ def test_two_managers_join_reply_hand_over_and_leave(
     visitor = start_widget(open_browser, shop, chats_url, key)
     [conv_id] = conversation_ids(app)
     name = f"Visitor #{conv_id}"
-    # A new conversation shows up live in both consoles, then its preview and unread badge.
+    # Opening the widget is a visit (under Visits, live); the first message brings the
+    # conversation into both consoles' lists, with its preview and unread badge.
     for page in (mia, colin):
-        expect(row(page, name)).to_contain_text("New conversation")
+        page.get_by_role("button", name="Visits", exact=True).click()
+        expect(row(page, name)).to_contain_text("Visit · no message yet")
+        page.get_by_role("button", name="All", exact=True).click()
+        expect(row(page, name)).to_have_count(0)
     widget_send(visitor.page, "Hi, is anyone there?")
     for page in (mia, colin):
         expect(row(page, name)).to_contain_text("Hi, is anyone there?")
@@ -142,13 +147,21 @@ def test_filters_search_and_keyset_pages(
     app: Any, chats_url: str, open_browser: Callable[[], BrowserSide], manager_id: str
 ) -> None:
     source_id, _ = create_source(app, ["shop.example.com"], [manager_id])
-    # 55 quiet conversations (more than one page of 50), then three that matter.
-    open_conversations(app, source_id, [{"name": f"Quiet {i:02d}"} for i in range(55)])
+    # 55 quiet conversations (more than one page of 50), then three that matter; all but
+    # Alice's already read.
+    quiet = open_conversations(
+        app, source_id, [{"name": f"Quiet {i:02d}"} for i in range(55)], "thanks"
+    )
     [alice] = open_conversations(
         app, source_id, [{"name": "Alice Smith", "email": "alice@example.com"}], "question?"
     )
-    [bob] = open_conversations(app, source_id, [{"name": "Bob Brown", "phone": "+380 44 123"}])
-    [carol] = open_conversations(app, source_id, [{"name": "Carol Closed"}])
+    [bob] = open_conversations(
+        app, source_id, [{"name": "Bob Brown", "phone": "+380 44 123"}], "hello"
+    )
+    [carol] = open_conversations(app, source_id, [{"name": "Carol Closed"}], "bye")
+    mark_read(app, manager_id, [*quiet, bob, carol])
+    # A visit (the widget opened, nothing written) is in none of the lists but Visits.
+    [visit] = open_conversations(app, source_id, [{"name": "Vic Visit"}])
 
     page = open_console(open_browser(), chats_url, manager_id)
     expect(rows(page)).to_have_count(50)
@@ -178,7 +191,10 @@ def test_filters_search_and_keyset_pages(
     show("Unassigned")
     expect(rows(page)).to_have_count(50)
     expect(row(page, "Bob Brown")).to_have_count(0)
+    show("Visits")
+    expect(rows(page)).to_have_text([re.compile("Vic Visit")])
     show("All")
+    expect(row(page, "Vic Visit")).to_have_count(0)
 
     search = page.get_by_role("searchbox", name="Search by name, email or phone")
     for text, expected in (
@@ -193,7 +209,7 @@ def test_filters_search_and_keyset_pages(
     expect(page.get_by_text("No conversations match")).to_be_visible()
     search.press("Escape")
     expect(rows(page)).to_have_count(50)
-    assert {alice, bob, carol} <= set(conversation_ids(app))
+    assert {alice, bob, carol, visit} <= set(conversation_ids(app))
 
 
 def test_sound_switch_persists_and_sounds_for_new_conversations(
@@ -218,9 +234,15 @@ def test_sound_switch_persists_and_sounds_for_new_conversations(
         " document.addEventListener('gincore-chats:sound', () => window.__beeps++); }"
     )
     visitor = start_widget(open_browser, shop, chats_url, key)
+    # The visitor opened the chat: a visit, heard live under Visits, but no sound.
+    page.get_by_role("button", name="Visits", exact=True).click()
+    expect(rows(page)).to_have_count(1)
+    page.get_by_role("button", name="All", exact=True).click()
+    assert page.evaluate("() => window.__beeps") == 0
+    # The first message is the new chat: in the list, with a sound.
+    widget_send(visitor.page, "ding?")
     expect(rows(page)).to_have_count(1)
     page.wait_for_function("() => window.__beeps >= 1")
-    widget_send(visitor.page, "ding?")
     expect(rows(page).first.locator(".gc-unread")).to_have_count(1)
     sound.click()
     expect(sound).to_have_attribute("aria-pressed", "false")

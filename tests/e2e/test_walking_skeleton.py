@@ -125,11 +125,14 @@ def test_visitor_and_manager_chat_live_and_history_survives_reload(
     # The launcher now closes the chat (its name and state say so).
     expect(shop_page.get_by_role("button", name="Close chat", expanded=True)).to_be_visible()
 
-    # The conversation shows up in the open console without a reload.
+    # The conversation shows up in the open console without a reload: as a visit until the
+    # visitor writes (nobody has asked anything yet), under Visits.
+    console.get_by_role("button", name="Visits", exact=True).click()
     expect(console_rows(console)).to_have_count(1)
     [conv_id] = conversation_ids(app)
     row = console_rows(console).first
     expect(row).to_contain_text(f"Visitor #{conv_id}")
+    expect(row).to_contain_text("Visit · no message yet")
 
     # Opening the chat stored the visitor's token (and nothing else); still no cookie anywhere.
     assert page_storage(shop_page)["keys"] == [f"gincore-chats:{key}"]
@@ -153,7 +156,12 @@ def test_visitor_and_manager_chat_live_and_history_survives_reload(
     customer = msgs.locator(".gc-msg-customer")
     expect(customer).to_have_count(1)
     expect(customer.locator(".gc-text")).to_have_text("Do you have these in size 43?")
-    expect(row).to_contain_text("Do you have these in size 43?")  # the list preview is live too
+    # No longer a visit: it left Visits (live) for All, the manager's work.
+    expect(console_rows(console)).to_have_count(0)
+    console.get_by_role("button", name="All", exact=True).click()
+    expect(console_rows(console)).to_have_count(1)
+    row = console_rows(console).first
+    expect(row).to_contain_text("Do you have these in size 43?")
     # The visitor's own message is confirmed by the server (one bubble, no pending copy).
     expect(log.locator(".gc-mine")).to_have_count(1)
 
@@ -171,9 +179,10 @@ def test_visitor_and_manager_chat_live_and_history_survives_reload(
     log = widget_log(shop_page)
     expect(log.locator("li")).to_have_text(
         [
+            "We are online. Ask us anything!",  # the greeting: Mia's console is open
             "Mia Manager joined the chat",
-            re.compile(r"^Mia Manager\s*Hello! How can I help\?$"),
-            "Do you have these in size 43?",
+            re.compile(r"^Mia Manager\s*Hello! How can I help\?\s*\d"),
+            re.compile(r"^Do you have these in size 43\?\s*\d.*(Sent|Seen)$"),
         ]
     )
     assert conversation_ids(app) == [conv_id]

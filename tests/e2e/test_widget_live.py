@@ -78,19 +78,20 @@ def test_a_network_drop_loses_nothing_and_duplicates_nothing(
     manager.say("While you were away 2")
     # ... and the visitor writes too: kept as pending, retried when the network is back.
     send(page, t, "Written offline")
-    expect(log.locator(".gc-pending")).to_have_text(["Written offline"])
+    expect(log.locator(".gc-pending .gc-m")).to_have_text(["Written offline"])
 
     with page.expect_response(re.compile(r"/widget/api/seen$")) as seen:
         side.context.set_offline(False)
+        # Each line: the signature, the bubble, then its time (and the visitor's mark).
         expected = [
             "Mia Manager joined the chat",
-            re.compile(r"^Mia Manager\s*Before the drop \(fixed\) · edited$"),
-            re.compile(rf"^Mia Manager\s*{t['deleted']}$"),
-            re.compile(r"^Mia Manager\s*While you were away 1$"),
-            re.compile(r"^Mia Manager\s*While you were away 2$"),
-            "Written offline",
+            re.compile(r"^Mia Manager\s*Before the drop \(fixed\) · edited\s*\d"),
+            re.compile(rf"^Mia Manager\s*{t['deleted']}\s*\d"),
+            re.compile(r"^Mia Manager\s*While you were away 1\s*\d"),
+            re.compile(r"^Mia Manager\s*While you were away 2\s*\d"),
+            re.compile(rf"^Written offline\s*\d.*{t['sent']}$"),
         ]
-        expect(log.locator("li")).to_have_text(expected)
+        expect(log.locator("li:not(.gc-greet)")).to_have_text(expected)
         expect(log.locator(".gc-pending")).to_have_count(0)
         expect(status(page, t)).to_have_text("")
 
@@ -100,8 +101,8 @@ def test_a_network_drop_loses_nothing_and_duplicates_nothing(
     # Coming back to the tab syncs again: still every message exactly once.
     page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
     manager.say("After the drop")
-    expected.append(re.compile(r"^Mia Manager\s*After the drop$"))
-    expect(log.locator("li")).to_have_text(expected)
+    expected.append(re.compile(r"^Mia Manager\s*After the drop\s*\d"))
+    expect(log.locator("li:not(.gc-greet)")).to_have_text(expected)
 
     from gincore_chats.models import Message
 
@@ -141,11 +142,11 @@ def test_edits_deletions_quotes_and_typing_appear_live(
     price = manager.say("It is 10 €", quoted_message_id=asked["id"])
     expect(typing).to_be_hidden()
 
-    reply = log.locator("li").nth(2)
+    reply = log.locator("li:not(.gc-greet)").nth(2)
     expect(reply.locator(".gc-sig")).to_have_text("Mia Manager")  # signed
     expect(reply.locator(".gc-q")).to_have_text(f"{t['you']}: How much is it?")
     manager.say("Shipping is free", quoted_message_id=price["id"])
-    later = log.locator("li").nth(3).locator(".gc-q")
+    later = log.locator("li:not(.gc-greet)").nth(3).locator(".gc-q")
     expect(later).to_have_text("Mia Manager: It is 10 €")
     # An edit shows in the message and in every quote of it; so does a deletion.
     manager.edit(price["id"], "It is 12 €")
@@ -154,7 +155,8 @@ def test_edits_deletions_quotes_and_typing_appear_live(
     manager.delete(price["id"])
     expect(reply.locator(".gc-m")).to_have_text(t["deleted"])
     expect(later).to_have_text(f"Mia Manager: {t['deleted']}")
-    expect(log.locator("li")).to_have_count(4)  # joined, question, deleted reply, the last one
+    # The greeting, joined, question, deleted reply, the last one.
+    expect(log.locator("li")).to_have_count(5)
     console.close()
 
 
@@ -193,7 +195,7 @@ def test_visitor_typing_sends_the_text_only_with_the_live_preview(
     )
     message_box(page, t).press("Enter")
     frames_until(console, lambda f: f["type"] == "typing" and f["active"] is False)
-    expect(panel(page, t).locator(".gc-mine:not(.gc-pending)")).to_have_text(["Hello"])
+    expect(panel(page, t).locator(".gc-mine:not(.gc-pending) .gc-m")).to_have_text(["Hello"])
 
     # (Playwright hands over the page's frames while it waits, as in the expect above.)
     typing = [f for f in sent if f.get("op") == "typing"]

@@ -179,7 +179,7 @@ def test_the_host_pages_css_does_not_reach_the_widget(
     mine = chat_log(page, t).locator(".gc-mine:not(.gc-pending) .gc-m")
     expect(mine).to_have_text("Still readable")
     heading = chat.get_by_role("heading", name=t["title"])
-    expect(heading).to_have_css("font-size", "16px")
+    expect(heading).to_have_css("font-size", "17px")
     expect(heading).to_have_css("color", "rgb(255, 255, 255)")
     expect(mine).to_have_css("background-color", "rgb(36, 87, 214)")
     expect(chat.get_by_role("button", name=t["send"])).to_be_visible()

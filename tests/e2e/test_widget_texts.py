@@ -61,13 +61,16 @@ def test_the_browser_language_picks_the_widget_language(
 
     expect(chat.get_by_role("heading", name=t["title"])).to_be_visible()
     expect(chat).to_have_attribute("lang", language)
-    # Nobody is online: the away text and the business-hours promise.
-    expect(chat.locator(".gc-hint")).to_have_text(f"{t['offline']} {t['business_hours']}")
+    # Nobody is online: the away text, and the business-hours promise as the team's greeting.
+    expect(chat.locator(".gc-hint")).to_have_text(t["offline"])
+    expect(chat.locator(".gc-greet")).to_have_text(t["business_hours"])
     expect(message_box(page, t)).to_have_attribute("placeholder", t["placeholder"])
     expect(chat.get_by_role("button", name=t["send"], exact=True)).to_be_visible()
+    # The contact form, closed until the first message, in the visitor's language.
+    expect(chat.locator("summary")).to_have_text(f"{t['name_label']} · {t['email_label']}")
+    chat.locator("summary").click()
     expect(chat.get_by_role("textbox", name=t["name_label"], exact=True)).to_be_visible()
     expect(chat.get_by_role("textbox", name=t["email_label"], exact=True)).to_be_visible()
-    expect(chat.get_by_role("checkbox", name=t["consent"], exact=True)).to_be_visible()
     # The launcher now closes the chat, as does the panel's own button.
     expect(page.get_by_role("button", name=t["close"], expanded=True)).to_be_visible()
     expect(chat.get_by_role("button", name=t["close"], exact=True)).to_be_visible()
@@ -95,7 +98,8 @@ def test_online_managers_and_the_offline_texts(
     page = visitor_browser().page
     page.goto(shop.add_page("/staffed", chats_url, staffed))
     chat = open_chat(page, t)
-    expect(chat.locator(".gc-hint")).to_have_text(t["greeting_online"])
+    expect(chat.locator(".gc-greet")).to_have_text(t["greeting_online"])
+    expect(chat.locator(".gc-hint")).to_have_text("")
     # Up to three online managers, by name, each with an avatar (their initial: no avatar URL).
     team = chat.locator(".gc-team li")
     expect(team).to_have_text(["Anna Online", "Bohdan Online", "Cyril Online"])
@@ -104,11 +108,13 @@ def test_online_managers_and_the_offline_texts(
 
     page.goto(shop.add_page("/after-hours", chats_url, empty))
     chat = open_chat(page, t)
-    expect(chat.locator(".gc-hint")).to_have_text(f"{t['offline']} {t['business_hours']}")
+    expect(chat.locator(".gc-hint")).to_have_text(t["offline"])
+    expect(chat.locator(".gc-greet")).to_have_text(t["business_hours"])
     expect(chat.locator(".gc-team li")).to_have_count(0)
-    # The message is still taken, and the email form is open by itself.
+    # The message is still taken, and then the email form opens by itself.
     send(page, t, "Are you open on Sunday?")
-    expect(chat.locator(".gc-mine:not(.gc-pending)")).to_have_text(["Are you open on Sunday?"])
+    sent = chat.locator(".gc-mine:not(.gc-pending) .gc-m")
+    expect(sent).to_have_text(["Are you open on Sunday?"])
     email = chat.get_by_role("textbox", name=t["email_label"], exact=True)
     expect(email).to_be_visible()
     chat.get_by_role("textbox", name=t["name_label"], exact=True).fill("Olena")
@@ -145,7 +151,7 @@ def test_an_admins_texts_and_added_language_show_in_the_widget(
 
     admin = visitor_browser().page
     admin.goto(f"{chats_url}/test-login/{admin_id}?next=/chats/settings/sources/{source_id}")
-    admin.get_by_role("link", name="Widget texts per language, and consent").click()
+    admin.get_by_role("link", name="Texts per language and consent").click()
     admin.get_by_role("link", name="German").click()
     title = admin.get_by_role("textbox", name="Title")
     expect(title).to_have_attribute("placeholder", de["title"])
@@ -154,14 +160,13 @@ def test_an_admins_texts_and_added_language_show_in_the_widget(
     preview = admin.locator("#gc-preview")
     expect(preview.get_by_role("heading", name="Fragen? Wir sind da!")).to_be_visible()
     admin.get_by_role("radio", name="Nobody is online").check()
-    expect(preview.locator(".gc-hint:visible")).to_have_text(
-        f"{de['offline']} {de['business_hours']}"
-    )
+    expect(preview.locator(".gc-hint:visible")).to_have_text(de["offline"])
+    expect(preview.locator(".gc-greet .gc-m:visible")).to_have_text(de["business_hours"])
     admin.get_by_role("button", name="Save texts").click()
     expect(admin.get_by_role("status")).to_contain_text("Saved 1 text(s) for German (de)")
 
     # A language no catalog has: Dutch, with one text of the admin's.
-    admin.get_by_role("link", name="← Shop: widget texts and consent").click()
+    admin.get_by_role("link", name="Widget texts and consent").click()
     admin.get_by_role("textbox", name="Language tag").fill("nl")
     admin.get_by_role("button", name="Add language").click()
     expect(admin.get_by_role("heading", level=1)).to_contain_text("Dutch (nl) texts for Shop")
@@ -214,7 +219,7 @@ def test_refusals_are_readable_in_the_visitors_language(
     )
     # The refused text is back in the box, not lost; the two sent ones stay.
     expect(message_box(page, uk)).to_have_value("Третє")
-    expect(panel(page, uk).locator(".gc-mine")).to_have_text(["Перше", "Друге"])
+    expect(panel(page, uk).locator(".gc-mine .gc-m")).to_have_text(["Перше", "Друге"])
 
     # A second visitor from the same network, in German: no new chat, and it says why.
     de = texts(app, "de")

@@ -8,7 +8,7 @@
    and a reply that cannot be sent stays in the thread with a Retry button. */
 
 import {
-  $, announce, api, avatar, button, can, config, root, contactName, el, emit, fmtDateTime, fmtWhen,
+  $, announce, api, avatar, button, can, config, root, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen,
   appendLinkified, fileUrl, humanSize, prefs, srOnly, upload, uuid
 } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
@@ -166,7 +166,7 @@ function renderMessage(m) {
   if (m._failed) li.classList.add("gc-failed");
   var head = el("div", "gc-msg-head");
   var name = authorName(m);
-  head.appendChild(avatar(name, m.author_avatar_url || (m.kind === "customer" && conv().contact ? conv().contact.avatar_url : null), m.author_id || ("c" + m.conversation_id), "gc-avatar-sm"));
+  head.appendChild(m.kind === "customer" ? customerAvatar(conv(), "gc-avatar-sm") : avatar(name, m.author_avatar_url, m.author_id, "gc-avatar-sm"));
   head.appendChild(el("strong", "gc-author", name));
   if (m.kind === "note") head.appendChild(el("span", "gc-tag gc-tag-note", "Private note"));
   head.appendChild(timeEl(m.created_at));

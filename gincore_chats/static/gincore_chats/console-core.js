@@ -133,12 +133,16 @@ export function initials(name) {
 }
 
 function hue(key) {
+  // Spread by the golden angle: keys that differ by one character ("2", "3") get far apart hues.
   var s = String(key || ""), h = 0;
   for (var i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) % 360;
-  return h;
+  return (h * 137) % 360;
 }
 
-/* A round avatar: the picture if it is an http(s) URL, else initials on a stable colour. */
+var PERSON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm0 2c-4.4 0-8 2.4-8 5.3V21h16v-1.7c0-2.9-3.6-5.3-8-5.3z"/></svg>';
+
+/* A round avatar: the picture if it is an http(s) URL, else initials on a stable colour; with no
+   name, a neutral person icon. */
 export function avatar(name, url, key, cls) {
   var span = el("span", "gc-avatar" + (cls ? " " + cls : ""));
   span.setAttribute("aria-hidden", "true");
@@ -150,11 +154,23 @@ export function avatar(name, url, key, cls) {
     img.loading = "lazy";
     img.src = src;
     span.appendChild(img);
-  } else {
+  } else if (name) {
     span.textContent = initials(name);
     span.style.setProperty("--gc-hue", String(hue(key || name)));
+  } else {
+    span.classList.add("gc-avatar-anon");
+    span.innerHTML = PERSON;
+    span.style.setProperty("--gc-hue", String(hue(key)));
   }
   return span;
+}
+
+/* The customer's avatar. An anonymous visitor ("Visitor #12") gets the person icon: initials
+   would be "V1" for visitors #10 to #19 alike. */
+export function customerAvatar(conv, cls) {
+  var c = (conv && conv.contact) || {};
+  var known = c.name || c.email || c.phone || c.username;
+  return avatar(known ? contactName(conv) : null, c.avatar_url, "c" + (conv && conv.id), cls);
 }
 
 /* ---- time ------------------------------------------------------------------------------ */

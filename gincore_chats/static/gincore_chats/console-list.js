@@ -7,16 +7,19 @@
    the total for the tab title. */
 
 import {
-  $, api, avatar, config, contactName, el, emit, fmtDateTime, fmtWhen, srOnly, timeKey
+  $, api, avatar, config, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen, srOnly,
+  timeKey
 } from "./console-core.js";
 
 var listEl, moreEl, emptyEl, searchEl;
 var rows = new Map();        // id -> row (summary + unread + manager_profiles)
 var nodes = new Map();       // id -> <li>
-var known = new Set();       // every conversation id this page has seen
+var announced = new Set();   // conversations announced as new chats
 export var people = new Map(); // manager id -> {id, name, avatar_url}
 var filter = "all", query = "", nextCursor = null, boundary = null;
 var loadSeq = 0, loading = null, current = null, openHandler = null;
+// Whether the "Load more" button is scrolled into view (kept by the IntersectionObserver).
+var moreInView = false;
 var pageStart = Date.now();
 var BASE_TITLE = document.title;
 
@@ -47,9 +50,14 @@ function inRange(r) {
   return !nextCursor || !boundary || !newer(boundary, r) || r.id === boundary.id;
 }
 
+/* Has the customer written? Until then a conversation is a visit: only under "Visits" (and
+   "Mine", for a manager who joined it). */
+function listed(r) { return !!r.first_customer_message_at; }
+
 function matches(r) {
   if (filter === "closed") { if (r.status !== "closed") return false; }
   else if (r.status !== "open") return false;
+  if (filter === "visits" ? listed(r) : filter !== "mine" && !listed(r)) return false;
   if (filter === "mine" && (r.managers || []).indexOf(config.me) < 0) return false;
   if (filter === "unassigned" && (r.managers || []).length) return false;
   // The open conversation stays in "Unread" while it is being read.
@@ -71,7 +79,7 @@ function fillRow(btn, r) {
   btn.classList.toggle("gc-row-unread", r.unread > 0);
   btn.classList.toggle("gc-row-closed", r.status === "closed");
   var name = contactName(r);
-  btn.appendChild(avatar(name, r.contact && r.contact.avatar_url, "c" + r.id, "gc-avatar-md"));
+  btn.appendChild(customerAvatar(r, "gc-avatar-md"));
   var main = el("span", "gc-row-main");
   var top = el("span", "gc-row-top");
   top.appendChild(el("span", "gc-row-name", name));
@@ -80,7 +88,7 @@ function fillRow(btn, r) {
   t.title = fmtDateTime(r.last_activity_at, null);
   top.appendChild(t);
   main.appendChild(top);
-  main.appendChild(el("span", "gc-row-preview", r.last_message_preview || "New conversation"));
+  main.appendChild(el("span", "gc-row-preview", r.last_message_preview || (listed(r) ? "New conversation" : "Visit · no message yet")));
   var meta = el("span", "gc-row-meta");
   meta.appendChild(el("span", "gc-row-source", r.source_name || ""));
   if (r.status === "closed") meta.appendChild(el("span", "gc-tag", "Closed"));
@@ -167,6 +175,10 @@ function mergeRow(r, old) {
   return merged;
 }
 
+function loadMore() {
+  if (!loading) load(true).catch(function (e) { emit("error", e); });
+}
+
 export function load(append) {
   var seq = ++loadSeq;
   var qs = "?filter=" + encodeURIComponent(filter);
@@ -177,7 +189,6 @@ export function load(append) {
     var old = rows;
     if (!append) rows = new Map();
     data.conversations.forEach(function (r) {
-      known.add(r.id);
       rememberPeople(r.manager_profiles);
       rows.set(r.id, mergeRow(r, old.get(r.id)));
     });
@@ -193,6 +204,9 @@ export function load(append) {
     render();
     queueUnread();  // refresh the total for the title
     emit("list-loaded", { count: rows.size });
+    // The observer fires once when the button comes into view; if that happened while this
+    // load was running, the end of the list is still showing and the next page is due now.
+    if (moreInView && nextCursor) loadMore();
   }, function (e) {
     if (seq === loadSeq) loading = null;
     throw e;
@@ -210,12 +224,12 @@ export function applyRow(r, live) {
   if (!r.manager_profiles && old) merged.manager_profiles = old.manager_profiles;
   rows.set(r.id, merged);
   if (live) {
-    if (!known.has(r.id)) {
-      known.add(r.id);
-      // A conversation we never saw that started just now: a new chat (sound, announcement).
-      if (r.status === "open" && timeKey(r.created_at) >= pageStart - 120000 && timeKey(r.created_at) >= Date.now() - 120000) {
-        emit("new-conversation", merged);
-      }
+    // A new chat (sound, announcement), once: the customer's first message, just now. A visit
+    // opening the widget is not one.
+    var at = timeKey(r.first_customer_message_at);
+    if (listed(r) && !announced.has(r.id) && r.status === "open" && at >= pageStart - 120000 && at >= Date.now() - 120000) {
+      announced.add(r.id);
+      emit("new-conversation", merged);
     }
     if (!old || old.last_seq !== r.last_seq) queueUnread(r.id);
   }
@@ -343,13 +357,12 @@ export function init(options) {
   });
   $("gc-search-form").addEventListener("submit", function (e) { e.preventDefault(); });
 
-  moreEl.addEventListener("click", function () { if (!loading) load(true).catch(function (e) { emit("error", e); }); });
+  moreEl.addEventListener("click", loadMore);
   if ("IntersectionObserver" in window) {
     // Scrolling to the end of the list loads the next page (the button stays for keyboards).
     new IntersectionObserver(function (entries) {
-      if (entries.some(function (x) { return x.isIntersecting; }) && nextCursor && !loading) {
-        load(true).catch(function (e) { emit("error", e); });
-      }
+      moreInView = entries[entries.length - 1].isIntersecting;
+      if (moreInView && nextCursor) loadMore();
     }, { root: listEl.parentElement }).observe(moreEl);
   }
 }

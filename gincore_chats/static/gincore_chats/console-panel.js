@@ -6,7 +6,7 @@
    a manager typing into a field or a note never loses focus or text. */
 
 import {
-  $, api, avatar, can, contactName, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref
+  $, api, can, contactName, customerAvatar, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref
 } from "./console-core.js";
 
 var bodyEl, view = null, clock = null;
@@ -55,7 +55,7 @@ function renderHead() {
   var d = view.detail, conv = d.conversation;
   var head = view.parts.head;
   head.textContent = "";
-  head.appendChild(avatar(contactName(conv), d.contact && d.contact.avatar_url, "c" + conv.id, "gc-avatar-lg"));
+  head.appendChild(customerAvatar({ id: conv.id, contact: d.contact || conv.contact }, "gc-avatar-lg"));
   var box = el("div", "gc-phead-text");
   box.appendChild(el("p", "gc-pname", contactName(conv)));
   var t = localTimeText();
