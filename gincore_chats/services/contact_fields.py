@@ -19,6 +19,7 @@ from ..state import ChatsState
 from .contacts import ContactError, clean_contact_fields
 from .conversations import NotFound
 from .events import append_event, publish_inbox_update
+from .row_ids import row_id
 from .sources import require_source_access
 
 MAX_FIELDS = 50
@@ -30,7 +31,8 @@ def access_contact(
     state: ChatsState, manager: Manager, contact_id: int, permission: str
 ) -> Contact:
     """A contact of a source the manager works on; ``permission`` is customers.view or .edit."""
-    contact = state.session.get(Contact, contact_id)
+    found = row_id(contact_id)
+    contact = state.session.get(Contact, found) if found is not None else None
     if contact is None:
         raise NotFound("No such contact.")
     require_source_access(state, manager, contact.source_id)

@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import PathConverter
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ...json_input import JsonInputError
@@ -83,7 +85,23 @@ def unknown(rest: str = "") -> Any:
     raise NotFound(f"No API operation at {request.path}; see the OpenAPI document.")
 
 
+class AnyRest(PathConverter):
+    """Any rest of a path, newlines included (Werkzeug's ``path`` stops at one, and the host
+    app's HTML 404 would answer)."""
+
+    regex = r"[\s\S]*"
+    part_isolating = False
+
+
+CONVERTER = "gincore_chats_rest"
+
+
+def _add_converter(setup: BlueprintSetupState) -> None:
+    setup.app.url_map.converters.setdefault(CONVERTER, AnyRest)
+
+
 def register(bp: Blueprint, base: str) -> None:
+    bp.record_once(_add_converter)
     bp.register_error_handler(ApiProblem, on_problem)
     bp.register_error_handler(PermissionDenied, on_denied)
     bp.register_error_handler(ServiceNotFound, on_not_found)
@@ -91,7 +109,7 @@ def register(bp: Blueprint, base: str) -> None:
         bp.register_error_handler(error, on_input)
     bp.register_error_handler(HTTPException, on_http)
     bp.register_error_handler(Exception, on_crash)
-    for rule in (base, f"{base}/", f"{base}/<path:rest>"):
+    for rule in (base, f"{base}/<{CONVERTER}:rest>"):
         bp.add_url_rule(
             rule,
             endpoint="unknown",

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from flask import request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from ...identity import Manager
 from ...knowledge.language import detect
@@ -21,7 +21,7 @@ from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from . import pagination
 from .guard import current_manager
-from .schemas import Cursor, Limit, Maybe, QueryText
+from .schemas import BodyId, Cursor, Limit, Maybe, QueryText
 from .spec import BodyModel, QueryModel, operation
 
 
@@ -94,10 +94,11 @@ class CreateEntry(BodyModel):
         default_factory=list, max_length=100
     )
     all_sources: bool = True
-    source_ids: list[Annotated[int, Field(ge=1, lt=2**63)]] = Field(
-        default_factory=list, max_length=1000
+    source_ids: list[BodyId] = Field(default_factory=list, max_length=1000)
+    # Enums come from JSON as strings (strict mode would want EntryState objects).
+    status: Annotated[EntryState, Strict(False)] = Field(
+        EntryState.CANDIDATE, description="published needs an answer."
     )
-    status: EntryState = Field(EntryState.CANDIDATE, description="published needs an answer.")
 
 
 class UpdateEntry(BodyModel):
@@ -108,7 +109,7 @@ class UpdateEntry(BodyModel):
         None, max_length=100
     )
     all_sources: bool | None = None
-    source_ids: list[Annotated[int, Field(ge=1, lt=2**63)]] | None = Field(None, max_length=1000)
+    source_ids: list[BodyId] | None = Field(None, max_length=1000)
 
 
 def _out(entry: KnowledgeEntry) -> Entry:

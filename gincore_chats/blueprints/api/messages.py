@@ -22,7 +22,7 @@ from . import pagination
 from .guard import current_manager
 from .idempotency import current_key, derived_client_id
 from .problems import Problem, not_found
-from .schemas import Cursor, Limit, Maybe, Message, Order
+from .schemas import BodyId, Cursor, Limit, Maybe, Message, Order
 from .spec import BodyModel, FormModel, QueryModel, operation, validation_problem
 
 ClientId = Annotated[
@@ -32,7 +32,6 @@ ClientId = Annotated[
         description="A UUID you choose: a retry with the same id returns the stored message.",
     ),
 ]
-MessageId = Annotated[int, Field(ge=1, lt=2**63)]
 
 
 class ListMessages(QueryModel):
@@ -50,7 +49,7 @@ class SendMessage(BodyModel):
     body: str = Field(min_length=1, description="Plain text; at most CHATS_MAX_MESSAGE_LENGTH.")
     note: bool = Field(False, description="An internal note: staff only, never sent out.")
     client_id: ClientId | None = None
-    quoted_message_id: MessageId | None = None
+    quoted_message_id: BodyId | None = None
 
 
 class EditMessage(BodyModel):
@@ -64,10 +63,11 @@ class SentMessage(BaseModel):
 
 class Upload(FormModel):
     file: BaseFile = Field(description="The file (checked by content, size and quota).")
-    body: str | None = Field(None, description="Text sent with the file.")
+    # Form fields have no null: absent means not given.
+    body: str | Maybe = Field(None, description="Text sent with the file.")
     note: bool = False
-    client_id: ClientId | None = None
-    quoted_message_id: MessageId | None = None
+    client_id: ClientId | Maybe = None
+    quoted_message_id: Annotated[int, Field(ge=1, lt=2**63)] | Maybe = None
 
 
 def _out(message: MessageRow) -> Message:

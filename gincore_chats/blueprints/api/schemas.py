@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 from pydantic.json_schema import SkipJsonSchema
 
 from ...json_input import storable_text
@@ -26,6 +26,17 @@ QueryText = Annotated[str, AfterValidator(storable_text)]
 #: An optional query parameter, documented without a null alternative (a query string has no
 #: null; absent means "not given").
 Maybe = SkipJsonSchema[None]
+
+
+def _integral(value: Any) -> Any:
+    # JSON does not tell 2 from 2.0, and JSON Schema calls both an integer; strings stay out.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: A row id in a JSON body: an integer (2.0 too), never a string of digits.
+BodyId = Annotated[int, Field(ge=1, lt=2**63), BeforeValidator(_integral)]
 
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size.")]
 Cursor = Annotated[
@@ -120,6 +131,7 @@ class ManagerRef(BaseModel):
 __all__ = [
     "MAX_LIMIT",
     "Attachment",
+    "BodyId",
     "Contact",
     "Cursor",
     "Kind",

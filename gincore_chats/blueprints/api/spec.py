@@ -72,7 +72,7 @@ class IdempotencyHeaders(BaseModel):
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=r"^[\t -~]+$",
         description="A client-chosen unique key (a UUID): a retry with the same key and body "
         "returns the first answer and changes nothing.",
     )
@@ -210,6 +210,59 @@ def document(state: ChatsState) -> dict[str, Any]:
     return cached  # type: ignore[no-any-return]
 
 
+_CONVERSATION_OPS = [
+    "getConversation",
+    "listMessages",
+    "sendMessage",
+    "uploadAttachment",
+    "closeConversation",
+    "reopenConversation",
+    "joinConversation",
+    "leaveConversation",
+]
+_ENTRY_OPS = ["getEntry", "updateEntry", "publishEntry", "archiveEntry"]
+
+#: OpenAPI links: (operation, status) -> [(target operation, {path parameter: where})].
+#: Client generators and stateful testing follow them from a list to its items.
+LINKS: dict[tuple[str, str], list[tuple[str, dict[str, str]]]] = {
+    ("listConversations", "200"): [
+        (op, {"conversation_id": "$response.body#/items/0/id"}) for op in _CONVERSATION_OPS
+    ],
+    ("getConversation", "200"): [
+        (op, {"conversation_id": "$response.body#/id"}) for op in _CONVERSATION_OPS
+    ]
+    + [("getContact", {"contact_id": "$response.body#/contact/id"})],
+    ("sendMessage", "201"): [
+        (
+            op,
+            {
+                "conversation_id": "$response.body#/message/conversation_id",
+                "message_id": "$response.body#/message/id",
+            },
+        )
+        for op in ("editMessage", "deleteMessage")
+    ],
+    ("searchContacts", "200"): [
+        (op, {"contact_id": "$response.body#/items/0/id"}) for op in ("getContact", "updateContact")
+    ],
+    ("listEntries", "200"): [(op, {"entry_id": "$response.body#/items/0/id"}) for op in _ENTRY_OPS],
+    ("createEntry", "201"): [(op, {"entry_id": "$response.body#/id"}) for op in _ENTRY_OPS],
+}
+
+
+def _add_links(spec: dict[str, Any]) -> None:
+    operations = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
+    for (source, status), targets in LINKS.items():
+        if source not in operations:
+            continue
+        answer = operations[source]["responses"][status]
+        answer["links"] = {
+            target[0].upper() + target[1:]: {"operationId": target, "parameters": params}
+            for target, params in targets
+            if target in operations
+        }
+
+
 def _finish(spec: dict[str, Any]) -> dict[str, Any]:
     """Problem answers are ``application/problem+json``; row ids in paths are 64-bit."""
     for path_item in spec["paths"].values():
@@ -223,6 +276,7 @@ def _finish(spec: dict[str, Any]) -> dict[str, Any]:
                 schema = content.get("application/json", {}).get("schema", {})
                 if schema.get("$ref", "").endswith("/Problem"):
                     answer["content"] = {MEDIA_TYPE: {"schema": schema}}
+    _add_links(spec)
     return spec
 
 

@@ -32,6 +32,7 @@ from ...models import (
 from ...permissions import Permission, PermissionDenied
 from ...state import ChatsState
 from ..conversations import NotFound
+from ..row_ids import row_id
 from ..sources import visible_source_ids
 from ..unit_of_work import after_commit
 from . import index
@@ -412,7 +413,8 @@ def do_record_sighting(
 
 
 def get(state: ChatsState, entry_id: int) -> KnowledgeEntry:
-    entry = state.session.get(KnowledgeEntry, entry_id)
+    found = row_id(entry_id)  # an id beyond BIGINT is not found (not a database error)
+    entry = state.session.get(KnowledgeEntry, found) if found is not None else None
     if entry is None:
         raise NotFound("No such knowledge-base entry.")
     return entry
@@ -437,7 +439,8 @@ def access_published(state: ChatsState, manager: Manager, entry_id: int) -> Know
     """A published entry a manager may read: in scope of a source they see."""
     if not (manager.can(Permission.VIEW) or manager.is_admin):
         raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
-    entry = state.session.get(KnowledgeEntry, entry_id)
+    found = row_id(entry_id)
+    entry = state.session.get(KnowledgeEntry, found) if found is not None else None
     if entry is None or entry.status != EntryStatus.PUBLISHED:
         raise NotFound("No such knowledge-base entry.")
     visible = visible_source_ids(state, manager)
