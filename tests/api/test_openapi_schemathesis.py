@@ -57,10 +57,11 @@ def api_schema(app: Any, pro_app: Any, pro_server: Any) -> Any:
         {
             "headers": {"Authorization": f"Bearer {token}"},
             "checks": {
-                # Valid-looking input a rule still refuses: a cursor this list never gave out
-                # (400), a message of spaces or an address without a domain (422 with the
-                # invalid-request type), a file of a refused type (415). A 422 *validation* problem for schema-valid data is
-                # caught by the check below: the document and the validator disagree.
+                # Valid-looking input a rule still refuses: a cursor this list never gave
+                # out (400), a message of spaces or an address without a domain (422 with
+                # the invalid-request type), a file of a refused type (415). A 422
+                # *validation* problem for schema-valid data is caught by the check below:
+                # the document and the validator disagree.
                 "positive_data_acceptance": {
                     "expected-statuses": [
                         "2xx",

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
-from werkzeug.routing import PathConverter
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import PathConverter
 
 from ...json_input import JsonInputError
 from ...permissions import PermissionDenied
