@@ -8,9 +8,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from .knowledge_cli import kb_cli
 from .state import get_state
+from .webhooks_cli import webhooks_cli
 
 chats_cli = AppGroup("chats", help="gincore-chats: worker and setup commands.")
 chats_cli.add_command(kb_cli)
+chats_cli.add_command(webhooks_cli)
 
 
 @chats_cli.command("worker")

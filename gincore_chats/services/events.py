@@ -18,6 +18,7 @@ from ..state import ChatsState
 from .managers import profiles
 from .row_ids import clamp_seq
 from .unit_of_work import after_commit
+from .webhooks import events as webhook_events
 
 
 def append_event(
@@ -46,6 +47,9 @@ def append_event(
         created_at=utcnow(),
     )
     session.add(event)
+    # The one place every conversation event passes: webhooks are recorded here, in the
+    # same transaction (sent after commit by RQ; nothing on a rollback).
+    webhook_events.record(state, conversation, type_, payload, seq)
     wire = event_wire(event)
     conversation_id = conversation.id  # the expired object would be reloaded after commit
     after_commit(

@@ -13,12 +13,22 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from ...state import ChatsState, get_state
-from . import contacts, conversations, errors, idempotency, knowledge, me, messages, sources
+from . import (
+    contacts,
+    conversations,
+    errors,
+    idempotency,
+    knowledge,
+    me,
+    messages,
+    sources,
+    webhooks,
+)
 from .guard import guard
 from .spec import document
 
 BASE = "/api/v1"
-RESOURCES = (me, sources, conversations, messages, contacts, knowledge)
+RESOURCES = (me, sources, conversations, messages, contacts, knowledge, webhooks)
 
 
 def openapi() -> Any:

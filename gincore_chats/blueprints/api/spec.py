@@ -247,6 +247,14 @@ LINKS: dict[tuple[str, str], list[tuple[str, dict[str, str]]]] = {
     ],
     ("listEntries", "200"): [(op, {"entry_id": "$response.body#/items/0/id"}) for op in _ENTRY_OPS],
     ("createEntry", "201"): [(op, {"entry_id": "$response.body#/id"}) for op in _ENTRY_OPS],
+    ("createWebhook", "201"): [
+        (op, {"webhook_id": "$response.body#/id"})
+        for op in ("getWebhook", "updateWebhook", "listDeliveries", "rotateWebhookSecret")
+    ],
+    ("listWebhooks", "200"): [
+        (op, {"webhook_id": "$response.body#/items/0/id"})
+        for op in ("getWebhook", "updateWebhook", "listDeliveries", "deleteWebhook")
+    ],
 }
 
 

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: endpoints, the events they receive, and signed deliveries with retries."""
