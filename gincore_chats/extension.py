@@ -100,6 +100,7 @@ class Chats:
         from .babel import init_babel
         from .blueprints import (
             api,
+            api_settings,
             channel_settings,
             console,
             files,
@@ -140,6 +141,7 @@ class Chats:
             knowledge_console,
             knowledge_widget,
             api,
+            api_settings,
         ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)

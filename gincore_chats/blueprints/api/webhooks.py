@@ -156,8 +156,10 @@ def _verify(url: str | None) -> None:
     """The DNS check, before any transaction opens."""
     if url is None:
         return
+    state = get_state()
+    state.session.rollback()  # no transaction open during the look-up
     try:
-        endpoints.verify_destination(get_state(), url)
+        endpoints.verify_destination(state, url)
     except endpoints.EndpointError as exc:
         raise invalid(str(exc)) from None
 
