@@ -1,6 +1,6 @@
 """Sphinx configuration for the gincore-chats documentation.
 
-Builds offline: only extensions bundled with Sphinx, no intersphinx.
+Builds offline: extensions bundled with Sphinx and the local ones in _ext/, no intersphinx.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import sys
 
 # autodoc imports the package from this checkout, not from site-packages.
 sys.path.insert(0, os.path.abspath(".."))
+# Local extensions (the REST API reference is rendered from the OpenAPI document).
+sys.path.insert(0, os.path.abspath("_ext"))
 
 project = "gincore-chats"
 author = "gincore-chats contributors"
@@ -23,13 +25,14 @@ version = release
 
 extensions = [
     "sphinx.ext.autodoc",
+    "openapi_reference",
 ]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 
 templates_path: list[str] = []
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
 language = "en"
 pygments_style = "sphinx"
