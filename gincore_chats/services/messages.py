@@ -126,6 +126,13 @@ def first_customer_message(conv: Conversation, message: Message) -> None:
         conv.first_customer_message_at = message.created_at
 
 
+def _reopen_by_customer(state: ChatsState, conv: Conversation) -> None:
+    """Open again, with the status event a manager's reopen appends (consoles and webhooks
+    see ``conversation.reopened`` either way)."""
+    conv.status = ConversationStatus.OPEN
+    append_event(state, conv, "conversation.status", {"status": conv.status, "by": "customer"})
+
+
 def do_send_customer_message(
     state: ChatsState,
     conv: Conversation,
@@ -149,7 +156,7 @@ def do_send_customer_message(
         files = _link_attachments(state, message, attachments)
         if conv.status == ConversationStatus.CLOSED:
             # A customer writing again reopens the conversation, as every inbox does.
-            conv.status = ConversationStatus.OPEN
+            _reopen_by_customer(state, conv)
         first_customer_message(conv, message)
         touch(conv, text or files)
         _published(state, conv, message, "message.created")
@@ -351,7 +358,7 @@ def do_receive_channel_message(
     if created:
         if conv.status == ConversationStatus.CLOSED:
             # As in the widget: a customer writing again reopens the conversation.
-            conv.status = ConversationStatus.OPEN
+            _reopen_by_customer(state, conv)
         first_customer_message(conv, message)
         touch(conv, text)
         _published(state, conv, message, "message.created")

@@ -331,3 +331,16 @@ def test_private_addresses_refused_when_saved_and_when_sent(
     assert receiver.requests == []
     with pro_app.app_context():
         assert state.session.get(WebhookEndpoint, endpoint["id"]).url.startswith("http://localhost")
+
+
+def test_a_customer_writing_again_reopens_with_an_event(app, pro_app, pro_server, world, receiver):
+    register(world, receiver.url, events=["conversation.closed", "conversation.reopened"])
+    visitor = Visitor(pro_server, world["key"])
+    cid = visitor.open().json()["conversation_id"]
+    visitor.send("Hello?")
+    world["api"].post(f"/conversations/{cid}/close")
+    visitor.send("One more question")
+    work_until(pro_app, lambda: len(receiver.requests) >= 2)
+    events = sorted(receiver.events(), key=lambda e: e["sequence"])
+    assert [e["type"] for e in events] == ["conversation.closed", "conversation.reopened"]
+    assert events[1]["data"]["conversation"]["status"] == "open"
