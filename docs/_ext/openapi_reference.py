@@ -78,22 +78,32 @@ def render(doc: dict[str, Any]) -> list[str]:
             lines += [f"Operation id: ``{op['operationId']}``.", ""]
             params = op.get("parameters", [])
             if params:
-                lines += [".. list-table::", "   :header-rows: 1", "", "   * - Parameter",
-                          "     - In", "     - Type", "     - Meaning"]
+                lines += [
+                    ".. list-table::",
+                    "   :header-rows: 1",
+                    "",
+                    "   * - Parameter",
+                    "     - In",
+                    "     - Type",
+                    "     - Meaning",
+                ]
                 for p in params:
-                    lines += [f"   * - ``{p['name']}``{' (required)' if p.get('required') else ''}",
-                              f"     - {p['in']}", f"     - {_type(p.get('schema', {}))}",
-                              f"     - {_text(p.get('description')) or '-'}"]
+                    lines += [
+                        f"   * - ``{p['name']}``{' (required)' if p.get('required') else ''}",
+                        f"     - {p['in']}",
+                        f"     - {_type(p.get('schema', {}))}",
+                        f"     - {_text(p.get('description')) or '-'}",
+                    ]
                 lines.append("")
             body = op.get("requestBody", {}).get("content", {})
             for media, content in body.items():
                 lines += [f"Body (``{media}``): {_type(content['schema'])}.", ""]
-            answers = [
-                f"``{code}`` {_type(next(iter(a['content'].values()))['schema']) if a.get('content') else ''}"
-                f" {_text(a['description'])}".replace("  ", " ")
-                for code, a in sorted(op["responses"].items())
-                if code.startswith("2")
-            ]
+            answers = []
+            for code, answer in sorted(op["responses"].items()):
+                if code.startswith("2"):
+                    content = answer.get("content")
+                    shape = _type(next(iter(content.values()))["schema"]) if content else ""
+                    answers.append(f"``{code}`` {shape} {_text(answer['description'])}")
             lines += ["Answers: " + "; ".join(answers) + ". Errors are ``Problem`` details.", ""]
     lines += ["Schemas", "-------", ""]
     for name, schema in sorted(doc["components"]["schemas"].items()):
@@ -104,11 +114,20 @@ def render(doc: dict[str, Any]) -> list[str]:
         props = schema.get("properties")
         if props:
             required = set(schema.get("required", []))
-            lines += [".. list-table::", "   :header-rows: 1", "", "   * - Field", "     - Type",
-                      "     - Meaning"]
+            lines += [
+                ".. list-table::",
+                "   :header-rows: 1",
+                "",
+                "   * - Field",
+                "     - Type",
+                "     - Meaning",
+            ]
             for field, spec in props.items():
-                lines += [f"   * - ``{field}``{' (required)' if field in required else ''}",
-                          f"     - {_type(spec)}", f"     - {_text(spec.get('description')) or '-'}"]
+                lines += [
+                    f"   * - ``{field}``{' (required)' if field in required else ''}",
+                    f"     - {_type(spec)}",
+                    f"     - {_text(spec.get('description')) or '-'}",
+                ]
             lines.append("")
         elif "enum" in schema:
             lines += ["One of " + ", ".join(f"``{v}``" for v in schema["enum"]) + ".", ""]

@@ -61,6 +61,9 @@ class ConversationFilters:
     unread: bool | None = None  # unread for the token's manager
     updated_since: datetime | None = None  # last activity at or after
     ascending: bool = False
+    # Visits (the widget opened, the customer wrote nothing) are left out, as in the console's
+    # default list; True lists only them.
+    visits: bool = False
 
 
 def conversations(
@@ -82,6 +85,11 @@ def conversations(
         query = query.where(visible)  # type: ignore[arg-type]
     if filters.status is not None:
         query = query.where(Conversation.status == filters.status)
+    # The same condition as the partial indexes, so the walk uses them.
+    if filters.visits:
+        query = query.where(Conversation.first_customer_message_at.is_(None))
+    else:
+        query = query.where(Conversation.first_customer_message_at.is_not(None))
     if filters.source_id is not None:
         query = query.where(Conversation.source_id == filters.source_id)
     active = (

@@ -106,6 +106,11 @@ class ListConversations(QueryModel):
     updated_since: datetime | Maybe = Field(
         None, description="Last activity at or after this time (ISO 8601 with offset)."
     )
+    visits: bool = Field(
+        False,
+        description="true: only visits (the chat was opened, the customer wrote nothing), "
+        "which the list leaves out otherwise, as the console does.",
+    )
     order: Order = Field(
         Order.DESC,
         description="desc: newest activity first; asc: oldest first (to sync with "
@@ -139,6 +144,7 @@ def list_conversations() -> ConversationPage:
         unread=args.unread,
         updated_since=args.updated_since,
         ascending=args.order == Order.ASC,
+        visits=args.visits,
     )
     rows = api_lists.conversations(state, manager, filters, after, limit)  # type: ignore[arg-type]
     rows, cursor = pagination.page(
