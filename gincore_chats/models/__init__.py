@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models. No Flask and no I/O here: services own every write."""
 
+from .ai import AICall, AIConversationState, AIMode, AIOutcome, AISettings, AIStatus
 from .api import ApiToken, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .attachment import Attachment
 from .base import Base, metadata, utcnow
@@ -38,6 +39,12 @@ from .setting import Setting
 from .source import Source, SourceEmployee, SourceKind, WidgetText
 
 __all__ = [
+    "AICall",
+    "AIConversationState",
+    "AIMode",
+    "AIOutcome",
+    "AISettings",
+    "AIStatus",
     "ApiToken",
     "Attachment",
     "Base",

@@ -19,7 +19,8 @@ class MessageKind:
     MANAGER = "manager"
     SYSTEM = "system"
     NOTE = "note"  # internal note: staff only, never sent to a customer by any path
-    ALL = (CUSTOMER, MANAGER, SYSTEM, NOTE)
+    ASSISTANT = "assistant"  # the AI assistant's answer (services.ai), public like a reply
+    ALL = (CUSTOMER, MANAGER, SYSTEM, NOTE, ASSISTANT)
 
 
 class Message(Base):
