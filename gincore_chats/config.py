@@ -94,6 +94,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds one HTTP attempt may take, and one call in all (retries and waits included).
     "CHATS_AI_TIMEOUT": 30,
     "CHATS_AI_DEADLINE": 60,
+    # AI replies (docs/ai.rst): after this many provider failures in a row the assistant hands
+    # every conversation to people for this many seconds, and the admins are emailed.
+    "CHATS_AI_BREAKER_FAILURES": 5,
+    "CHATS_AI_BREAKER_SECONDS": 300,
     # Per-IP limit on the widget's answer suggestions (one request per pause in typing).
     "CHATS_RATE_LIMIT_SUGGESTIONS": "60/minute",
     # The REST API (Pro, docs/api.rst): requests per token, and how long a POST's response is
@@ -167,6 +171,8 @@ class ChatsConfig:
     ai_embedding_model: str | None
     ai_timeout: float
     ai_deadline: float
+    ai_breaker_failures: int
+    ai_breaker_seconds: float
     rate_limit_suggestions: Limit
     api_rate_limit: Limit
     api_idempotency_ttl: int
@@ -282,6 +288,8 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "ai_embedding_model": app_config["CHATS_AI_EMBEDDING_MODEL"] or None,
         "ai_timeout": float(app_config["CHATS_AI_TIMEOUT"]),
         "ai_deadline": float(app_config["CHATS_AI_DEADLINE"]),
+        "ai_breaker_failures": max(1, int(app_config["CHATS_AI_BREAKER_FAILURES"])),
+        "ai_breaker_seconds": float(app_config["CHATS_AI_BREAKER_SECONDS"]),
         "rate_limit_suggestions": parse_limit(app_config["CHATS_RATE_LIMIT_SUGGESTIONS"]),
         "api_rate_limit": parse_limit(app_config["CHATS_API_RATE_LIMIT"]),
         "api_idempotency_ttl": int(app_config["CHATS_API_IDEMPOTENCY_TTL"]),

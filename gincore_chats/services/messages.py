@@ -219,7 +219,7 @@ def do_send_manager_message(
             from .outbound import queue_send
 
             queue_send(state, conv, message)
-            manager_replied(state, conv)  # re-plans the unread emails (after commit)
+            manager_replied(state, conv, manager.id)  # unread emails re-planned; AI stops
         _published(state, conv, message, "message.created")
         publish_inbox_update(state, conv)
     return message, created
@@ -289,6 +289,11 @@ def do_delete_message(
 
     queue_delete(state, conv, message)
     return message
+
+
+def publish_new_message(state: ChatsState, conv: Conversation, message: Message) -> None:
+    """Append the created event of a message another service stored (the AI assistant's)."""
+    _published(state, conv, message, "message.created")
 
 
 def publish_message_update(state: ChatsState, conv: Conversation, message: Message) -> None:

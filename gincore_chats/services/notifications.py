@@ -17,12 +17,19 @@ def customer_wrote(state: ChatsState, conv: Conversation, message: Message) -> N
     The first customer message is what makes a conversation "new" for notifications: the widget
     opens its conversation when it starts, and an empty chat has nothing to read.
     """
+    from .ai import replies  # the AI services import the message services
+
+    if replies.after_customer_message(state, conv, message):
+        return  # the AI assistant answers (after commit); managers hear at a hand-off
     unread_alerts.after_customer_message(state, conv)
     web_push.after_customer_message(state, conv, message)
 
 
-def manager_replied(state: ChatsState, conv: Conversation) -> None:
+def manager_replied(state: ChatsState, conv: Conversation, manager_id: str | None = None) -> None:
     """A manager reply (not a note): it answers the customer, who may not see it in time."""
+    from .ai import assistant_state
+
+    assistant_state.manager_took_over(state, conv, manager_id)  # the AI goes silent
     unread_alerts.after_manager_message(state, conv)
 
 

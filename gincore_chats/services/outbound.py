@@ -75,7 +75,7 @@ def queue_send(state: ChatsState, conv: Conversation, message: Message) -> None:
 
     To a customer marked unreachable it is not sent at all: it fails at once with the reason.
     """
-    if message.kind != MessageKind.MANAGER or channel_for(conv.source) is None:
+    if not _to_platform(message) or channel_for(conv.source) is None:
         return
     if conv.contact.unreachable_at is not None:
         message.delivery_status = FAILED
@@ -86,6 +86,13 @@ def queue_send(state: ChatsState, conv: Conversation, message: Message) -> None:
     message.delivery_error = None
     message.delivery_updated_at = message.created_at
     _schedule(state, SEND_JOB, message.id, 1, 0)
+
+
+def _to_platform(message: Message) -> bool:
+    """Replies, the AI assistant's answers, and notices for the customer (an AI hand-off)."""
+    if message.kind == MessageKind.SYSTEM:
+        return bool((message.system_data or {}).get("to_customer"))
+    return message.kind in (MessageKind.MANAGER, MessageKind.ASSISTANT)
 
 
 def queue_edit(state: ChatsState, conv: Conversation, message: Message) -> None:

@@ -177,9 +177,9 @@ def _record(
         return disabled
 
 
-def _admin_addresses(state: ChatsState) -> list[str]:
-    """Where "your endpoint was disabled" goes: the admins among the users the host's
-    ``candidates_loader`` lists, with an address."""
+def admin_addresses(state: ChatsState) -> list[str]:
+    """Where "your endpoint was disabled" (and "the AI provider keeps failing") goes: the
+    admins among the users the host's ``candidates_loader`` lists, with an address."""
     found: dict[str, str] = {}
     if state.hooks.candidates is not None:
         for user in state.hooks.candidates():
@@ -192,7 +192,7 @@ def _admin_addresses(state: ChatsState) -> list[str]:
 
 def _email_admins(state: ChatsState, url: str, reason: str) -> None:
     box = mailbox.load(state)
-    recipients = _admin_addresses(state)
+    recipients = admin_addresses(state)
     if not box.configured or not recipients:
         log.warning("gincore_chats: webhook %s disabled; no admin could be emailed", url)
         return
