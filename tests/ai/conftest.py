@@ -15,11 +15,11 @@ from ..knowledge.conftest import Kit, fake_openai, kit, provider, run_worker
 __all__ = ["Kit", "fake_openai", "kit", "provider", "run_worker"]
 
 
-def set_ai(kit: Kit, **values: Any) -> None:
+def set_ai(kit: Kit, source_id: int | None = None, **values: Any) -> None:
     with kit.app.app_context():
         state = kit.state
         with unit_of_work(state.session):
-            source = state.session.get(Source, kit.source_id)
+            source = state.session.get(Source, source_id or kit.source_id)
             ai_settings.do_save(state, source, **values)
 
 
