@@ -11,8 +11,9 @@ from gincore_chats.services.unit_of_work import unit_of_work
 
 from ..conftest import Visitor
 from ..knowledge.conftest import Kit, fake_openai, kit, provider, run_worker
+from ..test_notifications_email import smtp
 
-__all__ = ["Kit", "fake_openai", "kit", "provider", "run_worker"]
+__all__ = ["Kit", "fake_openai", "kit", "provider", "run_worker", "smtp"]
 
 
 def set_ai(kit: Kit, source_id: int | None = None, **values: Any) -> None:

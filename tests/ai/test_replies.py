@@ -12,6 +12,7 @@ import pytest
 
 from gincore_chats.identity import describe
 from gincore_chats.models import AICall, Conversation, Source
+from gincore_chats.services import mailbox
 from gincore_chats.services.ai import assistant_state, calls, drafts
 from gincore_chats.services.ai import settings as ai_settings
 from gincore_chats.services.unit_of_work import unit_of_work
@@ -237,11 +238,21 @@ def test_no_grounded_entry_hands_off_without_calling(kit: Kit, provider):
     assert notice["system_data"]["reason"] == "no_answer" and provider.calls("chat") == []
 
 
-def test_the_breaker_opens_after_repeated_failures(kit: Kit, provider, monkeypatch):
+def test_the_breaker_opens_after_repeated_failures(kit: Kit, provider, monkeypatch, smtp):
     import dataclasses
 
+    from ..test_notifications_email import SMTP_PASSWORD, SMTP_USER
+
+    sink, port = smtp
     state = kit.state
     monkeypatch.setattr(state, "config", dataclasses.replace(state.config, ai_breaker_failures=2))
+    with kit.app.app_context(), unit_of_work(state.session):
+        mailbox.do_save(state, {
+            "active": True, "host": "127.0.0.1", "port": str(port), "security": "none",
+            "username": SMTP_USER, "password": SMTP_PASSWORD,
+            "from_address": "support@shop.example", "from_name": "Example Shop",
+        })  # fmt: skip
+    before = len(sink.messages)
     kit.create(DELIVERY_Q, DELIVERY_A)
     set_ai(kit, mode="ai_first")
     provider.script("chat", *[Step(status=500)] * 20)
@@ -253,6 +264,12 @@ def test_the_breaker_opens_after_repeated_failures(kit: Kit, provider, monkeypat
     reasons = [c.detail.split(":")[0] for c in logged(kit)]
     assert reasons == ["server", "server", "provider_unavailable"]
     assert len(provider.calls("chat")) == 2 * 4  # two turns of four attempts; none after
+    # The admins hear once, when the breaker opened.
+    mails = sink.wait_for(before + 1)[before:]
+    assert len(mails) == 1
+    recipients, mail = mails[0]
+    assert recipients == ['"ada admin"@example.com']  # the admin, as the host lists them
+    assert mail["Subject"] == "The AI assistant is handing chats to people"
 
 
 INJECTIONS = [
@@ -389,3 +406,31 @@ def test_settings_are_validated_and_the_key_is_encrypted(kit: Kit):
         assert "sk-secret" not in (row.api_key_encrypted or "")
         provider = ai_settings.snapshot(state, kit.source_id).provider
         assert provider is not None and provider.api_key == "sk-secret"
+
+
+def test_with_a_manager_online_the_notice_promises_a_person(kit: Kit, provider):
+    from ..test_realtime import console_socket
+
+    kit.create(DELIVERY_Q, DELIVERY_A)
+    set_ai(kit, mode="ai_first")
+    assert kit.manager.api("POST", "/presence", {"status": "online"}).ok
+    ws = console_socket(kit.server, kit.manager)  # a connected console tab: online for real
+    visitor, _conv_id = open_chat(kit)
+    visitor.send("operator please")
+    run_worker(kit.app)
+    [notice] = handoffs(visitor)
+    assert notice["body"] == (
+        "I am connecting you with a person from our team; they will answer here."
+    )
+    assert notice["system_data"]["someone_online"] is True
+    ws.close()
+
+
+def test_the_notice_is_in_the_customer_language(kit: Kit, provider):
+    kit.create(DELIVERY_Q, DELIVERY_A)
+    set_ai(kit, mode="ai_first")
+    visitor, _conv_id = open_chat(kit, language="uk")
+    visitor.send("Покличте живу людину")
+    run_worker(kit.app)
+    [notice] = handoffs(visitor)
+    assert notice["body"] != BUSINESS_HOURS and notice["body"]
