@@ -6,12 +6,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .ai_cli import ai_cli
 from .knowledge_cli import kb_cli
 from .state import get_state
 from .webhooks_cli import webhooks_cli
 
 chats_cli = AppGroup("chats", help="gincore-chats: worker and setup commands.")
 chats_cli.add_command(kb_cli)
+chats_cli.add_command(ai_cli)
 chats_cli.add_command(webhooks_cli)
 
 

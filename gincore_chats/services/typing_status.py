@@ -55,3 +55,10 @@ def publish_visitor_typing(state: ChatsState, conv: Conversation, active: bool, 
     if active and isinstance(text, str) and preview_enabled(state, conv.source):
         data["preview"] = text[:MAX_PREVIEW]
     _publish(state, conv.id, "staff", data)
+
+
+def publish_assistant_typing(
+    state: ChatsState, conversation_id: int, name: str, active: bool
+) -> None:
+    """The AI assistant is writing an answer (services.ai): shown to the visitor and staff."""
+    _publish(state, conversation_id, "public", {"who": "assistant", "name": name, "active": active})

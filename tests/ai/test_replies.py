@@ -434,3 +434,17 @@ def test_the_notice_is_in_the_customer_language(kit: Kit, provider):
     run_worker(kit.app)
     [notice] = handoffs(visitor)
     assert notice["body"] != BUSINESS_HOURS and notice["body"]
+
+
+def test_the_cli_sets_and_shows_a_source(kit: Kit):
+    runner = kit.app.test_cli_runner()
+    done = runner.invoke(
+        args=["chats", "ai", "set", str(kit.source_id), "--mode", "ai_first", "--name", "Ava",
+              "--instruction", "en=Be brief.", "--turns", "2"]
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    shown = json.loads(runner.invoke(args=["chats", "ai", "show", str(kit.source_id)]).output)
+    assert shown["mode"] == "ai_first" and shown["name"] == "Ava"
+    assert shown["instructions"] == {"en": "Be brief."} and shown["max_unresolved_turns"] == 2
+    bad = runner.invoke(args=["chats", "ai", "set", str(kit.source_id), "--turns", "0"])
+    assert bad.exit_code != 0 and "between 1 and 50" in bad.output

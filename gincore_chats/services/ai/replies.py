@@ -32,6 +32,7 @@ from ..alert_emails import language
 from ..conversations import touch
 from ..events import publish_inbox_update
 from ..messages import publish_new_message
+from ..typing_status import publish_assistant_typing
 from ..unit_of_work import after_commit, unit_of_work
 from . import assistant_state, breaker, calls, handoff, prompt
 from .settings import Snapshot, snapshot
@@ -152,20 +153,7 @@ def _hand_off(state: ChatsState, config: Snapshot, conv: Conversation, reason: s
 
 
 def _typing(state: ChatsState, turn: Turn, active: bool) -> None:
-    state.hub.publish(
-        {
-            "route": "conversation",
-            "conversation_id": turn.conversation_id,
-            "visibility": "public",
-            "data": {
-                "type": "typing",
-                "conversation_id": turn.conversation_id,
-                "who": "assistant",
-                "name": turn.config.name,
-                "active": active,
-            },
-        }
-    )
+    publish_assistant_typing(state, turn.conversation_id, turn.config.name, active)
 
 
 def _from_knowledge_base(turn: Turn) -> Result:
