@@ -448,3 +448,17 @@ def test_the_cli_sets_and_shows_a_source(kit: Kit):
     assert shown["instructions"] == {"en": "Be brief."} and shown["max_unresolved_turns"] == 2
     bad = runner.invoke(args=["chats", "ai", "set", str(kit.source_id), "--turns", "0"])
     assert bad.exit_code != 0 and "between 1 and 50" in bad.output
+
+
+def test_a_retried_turn_never_answers_twice(kit: Kit, provider):
+    from gincore_chats.jobs import ai as ai_jobs
+
+    entry = kit.create(DELIVERY_Q, DELIVERY_A)
+    set_ai(kit, mode="ai_first")
+    provider.reply = lambda request: answer([entry], DELIVERY_A)
+    visitor, conv_id = open_chat(kit)
+    sent = visitor.send(DELIVERY_Q).json()["message"]
+    run_worker(kit.app)
+    with kit.app.app_context():
+        assert ai_jobs.reply_turn(conv_id, sent["id"]) == "not ours"
+    assert kinds(visitor) == ["customer", "assistant"] and len(provider.calls("chat")) == 1

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ...ai import ProviderError, Usage, client_for
 from ...ai.human_request import asks_for_person
@@ -49,15 +49,19 @@ def after_customer_message(state: ChatsState, conv: Conversation, message: Messa
         return False
     if assistant_state.status_of(state, conv.id) != AIStatus.ACTIVE:
         return False
+    from rq import Retry
+
     from ...jobs import enqueue, job_id  # jobs import the services
 
     conv_id, message_id = conv.id, message.id
+    # Retried for a passing failure (a database hiccup); a turn never answers twice.
     after_commit(
         state.session,
         lambda: enqueue(
-            state, JOB, conv_id, message_id, job_id=job_id(state, "ai", conv_id, message_id)
+            state, JOB, conv_id, message_id, job_id=job_id(state, "ai", conv_id, message_id),
+            retry=Retry(max=2, interval=[5, 30]),
         ),
-    )
+    )  # fmt: skip
     return True
 
 
@@ -101,7 +105,19 @@ def _still_ours(state: ChatsState, conv: Conversation | None, message_id: int) -
         return False
     if assistant_state.status_of(state, conv.id) != AIStatus.ACTIVE:
         return False
-    return _newest_customer_id(state, conv) == message_id
+    if _newest_customer_id(state, conv) != message_id:
+        return False
+    # A retried job whose first run stored its answer (or hand-off) must not repeat it.
+    answered = state.session.scalar(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conv.id,
+            Message.id > message_id,
+            or_(Message.kind == MessageKind.ASSISTANT, Message.system_code == handoff.SYSTEM_CODE),
+        )
+        .limit(1)
+    )
+    return answered is None
 
 
 def _company(conv: Conversation) -> str:
