@@ -238,6 +238,8 @@ def test_no_grounded_entry_hands_off_without_calling(kit: Kit, provider):
     assert notice["system_data"]["reason"] == "no_answer" and provider.calls("chat") == []
 
 
+# The fake SMTP server takes passwords without TLS, as a local test server may.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_the_breaker_opens_after_repeated_failures(kit: Kit, provider, monkeypatch, smtp):
     import dataclasses
 
