@@ -1,34 +1,30 @@
-"""The Instagram Messaging adapter: the :class:`~..base.Channel` protocol over parse and api."""
+"""The Instagram Messaging adapter: the :class:`~..base.Channel` protocol over parse and api.
+
+What Instagram shares with Messenger and WhatsApp (webhook signature, handshake, send, media,
+profile, id checks) is in :mod:`..meta.channel`; this class says what is Instagram's own.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..base import (
-    ChannelConfig,
-    FetchedMedia,
-    InboundMedia,
-    OutboundMessage,
-    ParsedWebhook,
-    Sender,
-    SendResult,
-)
-from ..meta.credentials import HUMAN_AGENT_LABEL, check_flag, check_ids, dashboard_steps
-from ..meta.signature import MetaWebhook
+from ..base import ChannelConfig, ParsedWebhook
+from ..meta.channel import MessagingChannel, MessagingClient, webhook_credentials
+from ..meta.credentials import HUMAN_AGENT_LABEL, dashboard_steps
 from . import api
 from .parse import parse_webhook
 
 
-class InstagramChannel(MetaWebhook):
+class InstagramChannel(MessagingChannel):
     kind: ClassVar[str] = "instagram"
+    client: ClassVar[MessagingClient] = api
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "access_token": (
             "Access token (Instagram user token; the Page token with Facebook Login)",
             True,
         ),
         # Integrators report Instagram Login apps sign with the Instagram app secret (§5.1).
-        "app_secret": ("App secret (the Instagram app secret with Instagram Login)", True),
-        "verify_token": ("Webhook verify token", False),
+        **webhook_credentials("App secret (the Instagram app secret with Instagram Login)"),
         "instagram_account_id": ("Instagram professional account ID", False),
         "page_id": ("Facebook Page ID (Facebook Login only; empty for Instagram Login)", False),
         "human_agent_tag": (HUMAN_AGENT_LABEL, False),
@@ -36,24 +32,14 @@ class InstagramChannel(MetaWebhook):
     # entry[].id is the professional account in both setups: parse keeps this account's events.
     account_credential: ClassVar[str] = "instagram_account_id"
     optional_credentials: ClassVar[frozenset[str]] = frozenset({"page_id", "human_agent_tag"})
+    id_credentials: ClassVar[dict[str, str]] = {
+        "instagram_account_id": "The Instagram professional account ID",
+        "page_id": "The Facebook Page ID",
+    }
 
     def parse(self, raw_body: bytes, *, account_id: str | None = None) -> ParsedWebhook:
         """``account_id``: this source's Instagram account id, to drop other accounts' events."""
         return parse_webhook(raw_body, account_id=account_id)
-
-    def send(
-        self, config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
-    ) -> SendResult:
-        return api.send_message(config, credentials, message)
-
-    def fetch_media(
-        self, config: ChannelConfig, credentials: dict[str, Any], media: InboundMedia, limit: int
-    ) -> FetchedMedia:
-        """Bytes of an inbound attachment; ``media.ref`` is its CDN URL (expires: fetch soon)."""
-        return api.fetch_media(config, media.ref, limit=limit)
-
-    def profile(self, config: ChannelConfig, credentials: dict[str, Any], user_id: str) -> Sender:
-        return api.fetch_profile(config, credentials, user_id)
 
     def connect(self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str) -> str:
         api.subscribe(config, credentials)
@@ -66,13 +52,3 @@ class InstagramChannel(MetaWebhook):
         return "Webhooks are turned on for the account. " + dashboard_steps(
             product, webhook_url, fields
         )
-
-    def validate_credentials(self, credentials: dict[str, Any]) -> None:
-        check_ids(
-            credentials,
-            {
-                "instagram_account_id": "The Instagram professional account ID",
-                "page_id": "The Facebook Page ID",
-            },
-        )
-        check_flag(credentials, "human_agent_tag", "HUMAN_AGENT tag")
