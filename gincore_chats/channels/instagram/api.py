@@ -18,7 +18,7 @@ from ..base import ChannelConfig, ChannelError, OutboundMessage, Sender, SendRes
 from ..meta.graph import fetch_fields, graph_url, post_subscribed_apps
 from ..meta.parts import send_parts
 from ..meta.payload import as_str
-from ..meta.send_api import SendEndpoint, link_part, required, send_endpoint, text_parts
+from ..meta.send_api import SendEndpoint, credential, link_part, required, send_endpoint, text_parts
 
 CHANNEL = "Instagram"
 # Instagram limits message text to 1000 bytes of UTF-8 (Meta's send-message guide; Chatwoot
@@ -47,8 +47,7 @@ def _url(config: ChannelConfig, credentials: dict[str, Any], *parts: str) -> str
     return graph_url(base, config.graph_api_version, *parts)
 
 
-def _token(credentials: dict[str, Any]) -> str:
-    return required(credentials, "access_token", CHANNEL)
+_token = credential("access_token", CHANNEL)
 
 
 def endpoint(

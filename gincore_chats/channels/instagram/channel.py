@@ -1,8 +1,4 @@
-"""The Instagram Messaging adapter: the :class:`~..base.Channel` protocol over parse and api.
-
-What Instagram shares with Messenger and WhatsApp (webhook signature, handshake, send, media,
-profile, id checks) is in :mod:`..meta.channel`; this class says what is Instagram's own.
-"""
+"""The Instagram Messaging adapter: the :class:`~..base.Channel` protocol over parse and api."""
 
 from __future__ import annotations
 

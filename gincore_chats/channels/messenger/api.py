@@ -16,8 +16,8 @@ from ..meta.parts import send_parts
 from ..meta.payload import as_str
 from ..meta.send_api import (
     SendEndpoint,
+    credential,
     link_part,
-    required,
     send_endpoint,
     send_upload,
     text_parts,
@@ -31,13 +31,9 @@ WEBHOOK_FIELDS = (
     "messages,messaging_postbacks,message_deliveries,message_reads,message_echoes,message_edits"
 )
 
+_token = credential("page_access_token", CHANNEL)
 
-def _token(credentials: dict[str, Any]) -> str:
-    return required(credentials, "page_access_token", CHANNEL)
-
-
-def _page(credentials: dict[str, Any]) -> str:
-    return required(credentials, "page_id", CHANNEL)
+_page = credential("page_id", CHANNEL)
 
 
 def endpoint(

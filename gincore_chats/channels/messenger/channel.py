@@ -1,8 +1,4 @@
-"""The Facebook Messenger adapter: the :class:`~..base.Channel` protocol over parse and api.
-
-What Messenger shares with Instagram and WhatsApp (webhook signature, handshake, send, media,
-profile, id checks) is in :mod:`..meta.channel`; this class says what is Messenger's own.
-"""
+"""The Facebook Messenger adapter: the :class:`~..base.Channel` protocol over parse and api."""
 
 from __future__ import annotations
 

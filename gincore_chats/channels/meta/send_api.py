@@ -41,6 +41,11 @@ def required(credentials: dict[str, Any], name: str, channel: str) -> str:
     return str(value).strip()
 
 
+def credential(name: str, channel: str) -> Callable[[dict[str, Any]], str]:
+    """A reader of one required credential, for a platform client's calls."""
+    return partial(required, name=name, channel=channel)
+
+
 @dataclass(frozen=True)
 class SendEndpoint:
     url: str

@@ -22,7 +22,7 @@ from ..meta.download import fetch_bytes, too_large
 from ..meta.errors import GraphError
 from ..meta.graph import facebook_url, graph_call, post_subscribed_apps
 from ..meta.parts import send_parts, split_text
-from ..meta.send_api import required
+from ..meta.send_api import credential, required
 from ..meta.window import check_whatsapp_window
 
 CHANNEL = "WhatsApp"
@@ -31,13 +31,9 @@ CAPTION_LIMIT = 1024  # image/document captions; longer text goes as its own mes
 # WhatsApp shows only JPEG and PNG as images; anything else goes as a document so it arrives.
 IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png"})
 
+_token = credential("access_token", CHANNEL)
 
-def _token(credentials: dict[str, Any]) -> str:
-    return required(credentials, "access_token", CHANNEL)
-
-
-def _phone(credentials: dict[str, Any]) -> str:
-    return required(credentials, "phone_number_id", CHANNEL)
+_phone = credential("phone_number_id", CHANNEL)
 
 
 def upload_media(

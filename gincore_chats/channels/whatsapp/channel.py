@@ -1,8 +1,4 @@
-"""The WhatsApp Cloud API adapter: the :class:`~..base.Channel` protocol over parse and api.
-
-What WhatsApp shares with Messenger and Instagram (webhook signature, handshake, send, id checks)
-is in :mod:`..meta.channel`; this class says what is WhatsApp's own.
-"""
+"""The WhatsApp Cloud API adapter: the :class:`~..base.Channel` protocol over parse and api."""
 
 from __future__ import annotations
 
