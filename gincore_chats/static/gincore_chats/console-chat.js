@@ -8,52 +8,26 @@
    and a reply that cannot be sent stays in the thread with a Retry button. */
 
 import {
-  $, announce, api, avatar, button, can, config, root, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen,
-  appendLinkified, fileUrl, humanSize, prefs, srOnly, upload, uuid
+  $, announce, api, avatar, button, can, config, root, customerAvatar, el, emit, fmtDateTime, fmtWhen,
+  appendLinkified, fileUrl, humanSize, srOnly, upload, uuid
 } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
+import {
+  KIND_NAMES, alertChat, authorName, composerError, conv, cur, customerName, joined, offset, outbox,
+  setCur, setSocket, setTzMode, sock, systemText, tzMode
+} from "./console-state.js";
 
-var sock = null;
-var cur = null;          // the open conversation's state
 var openSeq = 0;
-var tzMode = prefs.get("tz", "mine");
-var outbox = new Map();  // conversation id -> Map(client_id -> local message) not yet confirmed
 var savingDrafts = new Map();  // conversation id -> the last draft save's promise
 var msgsEl, threadEl, bodyEl, composerEl, typingEl, typingStatusEl, previewEl;
 
 var HISTORY_PAGE = 100;
 var TYPING_TTL = 7000;
-var KIND_NAMES = { telegram: "Telegram", whatsapp: "WhatsApp", viber: "Viber", messenger: "Messenger", instagram: "Instagram", generic: "this channel" };
 var DELIVERY = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not delivered" };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-function conv() { return cur && cur.detail.conversation; }
-function joined() { return !!cur && (conv().managers || []).indexOf(config.me) >= 0; }
-function customerName() { return contactName(conv()); }
-function offset() { return tzMode === "customer" ? panel.customerOffset() : null; }
-
-function alertChat(text) {
-  var a = $("gc-chat-alert");
-  a.textContent = text || "";
-  a.hidden = !text;
-}
-
-function composerError(text) { $("gc-composer-error").textContent = text || ""; }
-
-function authorName(m) {
-  if (m.kind === "customer") return m.author_name || customerName();
-  return m.author_name || "Manager";
-}
-
-function systemText(m) {
-  var d = m.system_data || {};
-  if (m.system_code === "joined") return (d.name || "A manager") + " joined the chat";
-  if (m.system_code === "left") return (d.name || "A manager") + " left the chat";
-  return m.body;
-}
 
 function nearBottom() { return threadEl.scrollHeight - threadEl.scrollTop - threadEl.clientHeight < 120; }
 function toBottom() { threadEl.scrollTop = threadEl.scrollHeight; }
@@ -905,7 +879,7 @@ export function open(id, options) {
     // Unconfirmed local sends: drop those the server has by now.
     var box = outbox.get(id);
     if (box) data.messages.forEach(function (m) { if (m.client_id) box.delete(m.client_id); });
-    cur = c;
+    setCur(c);
     $("gc-placeholder").hidden = true;
     $("gc-older").hidden = data.messages.length < HISTORY_PAGE;
     panel.show(data);
@@ -935,7 +909,7 @@ export function open(id, options) {
     emit("opened", id);
   }, function (e) {
     if (seq !== openSeq) return;
-    cur = null;
+    setCur(null);
     list.setCurrent(null);
     $("gc-chat-title").textContent = "Conversation unavailable";
     msgsEl.textContent = "";
@@ -987,7 +961,7 @@ export function onDown() {
 }
 
 export function init(socket) {
-  sock = socket;
+  setSocket(socket);
   msgsEl = $("gc-messages");
   threadEl = $("gc-thread");
   bodyEl = $("gc-body");
@@ -1132,8 +1106,7 @@ export function init(socket) {
     });
   });
   $("gc-tz").addEventListener("click", function () {
-    tzMode = tzMode === "customer" ? "mine" : "customer";
-    prefs.set("tz", tzMode);
+    setTzMode(tzMode === "customer" ? "mine" : "customer");
     renderHeader();
     rerenderTimes();
   });
