@@ -14,6 +14,7 @@ import {
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
+import * as typing from "./console-typing.js";
 import {
   KIND_NAMES, alertChat, authorName, composerError, conv, cur, customerName, joined, offset, outbox,
   setCur, setSocket, setTzMode, sock, systemText, tzMode
@@ -21,10 +22,9 @@ import {
 
 var openSeq = 0;
 var savingDrafts = new Map();  // conversation id -> the last draft save's promise
-var msgsEl, threadEl, bodyEl, composerEl, typingEl, typingStatusEl, previewEl;
+var msgsEl, threadEl, bodyEl, composerEl;
 
 var HISTORY_PAGE = 100;
-var TYPING_TTL = 7000;
 var DELIVERY = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not delivered" };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -297,63 +297,6 @@ function setActiveMessage(li) {
   li.querySelectorAll(".gc-tool, .gc-quote, .gc-link-button").forEach(function (b) { b.tabIndex = 0; });
 }
 
-/* ---- typing (both directions) ---------------------------------------------------------- */
-
-function renderTyping() {
-  if (!cur) { typingStatusEl.textContent = ""; previewEl.hidden = true; typingEl.classList.remove("gc-on"); return; }
-  var now = Date.now(), who = [], preview = null;
-  cur.typing.forEach(function (t, key) {
-    if (t.until < now) { cur.typing.delete(key); return; }
-    who.push(t.name);
-    if (key === "customer" && typeof t.preview === "string" && t.preview) preview = t.preview;
-  });
-  var text = who.length ? who.join(", ") + (who.length > 1 ? " are typing…" : " is typing…") : "";
-  if (typingStatusEl.textContent !== text) typingStatusEl.textContent = text;
-  typingEl.classList.toggle("gc-on", who.length > 0);
-  previewEl.hidden = preview === null;
-  if (preview !== null) previewEl.querySelector(".gc-preview-text").textContent = preview;
-  clearTimeout(cur.typingTimer);
-  if (who.length) cur.typingTimer = setTimeout(renderTyping, 1000);
-}
-
-export function applyTyping(f) {
-  if (!cur || f.conversation_id !== cur.id) return;
-  if (f.who === "manager" && String(f.manager_id) === String(config.me)) return;
-  var key = f.who === "customer" ? "customer" : "m:" + f.manager_id;
-  if (f.active) {
-    cur.typing.set(key, {
-      name: f.who === "customer" ? customerName() : (f.name || "A colleague"),
-      preview: f.who === "customer" ? f.preview : null,
-      until: Date.now() + TYPING_TTL
-    });
-  } else cur.typing.delete(key);
-  renderTyping();
-}
-
-function sendTyping(active) {
-  if (!cur || !sock) return;
-  sock.send({ op: "typing", conversation_id: cur.id, active: active });
-}
-
-function typingInput() {
-  if (!cur || cur.edit || cur.mode !== "reply" || !joined() || !can("chats.reply")) return;
-  if (!bodyEl.value.trim()) { stopTyping(); return; }
-  var now = Date.now();
-  if (!cur.typingOn || now - cur.typingSent > 3000) {
-    sendTyping(true);
-    cur.typingOn = true;
-    cur.typingSent = now;
-  }
-  clearTimeout(cur.typingIdle);
-  cur.typingIdle = setTimeout(stopTyping, 4000);
-}
-
-function stopTyping() {
-  if (!cur) return;
-  clearTimeout(cur.typingIdle);
-  if (cur.typingOn) { sendTyping(false); cur.typingOn = false; }
-}
-
 /* ---- drafts (server-side, per manager and conversation) --------------------------------- */
 
 function draftPayload(c) {
@@ -463,7 +406,7 @@ function startEdit(m) {
   updateComposer();
   bodyEl.focus();
   bodyEl.setSelectionRange(bodyEl.value.length, bodyEl.value.length);
-  stopTyping();
+  typing.stop();
 }
 
 function cancelEdit() {
@@ -621,7 +564,7 @@ function queueSend(c, text, file) {
   bodyEl.value = "";
   c.quote = null;
   renderQuoteBar();
-  stopTyping();
+  typing.stop();
   // The server clears the draft when the message is stored; a queued save must not revive it.
   clearTimeout(c.draftTimer);
   c.draftDirty = false;
@@ -636,7 +579,7 @@ function setMode(mode) {
   if (!cur) return;
   cur.mode = mode;
   if (mode === "reply" && cur.quote && cur.quote.kind === "note") { cancelQuote(); announce("Quote removed: private notes can be quoted only in notes."); }
-  if (mode !== "reply") stopTyping();
+  if (mode !== "reply") typing.stop();
   updateComposer();
 }
 
@@ -756,8 +699,8 @@ export function applyEvent(ev) {
     if (m) {
       var isNew = ev.event === "message.created" && !cur.messages.has(m.id);
       upsertMessage(m, ev.seq);
-      if (m.kind === "customer") { cur.typing.delete("customer"); renderTyping(); }
-      else if (m.author_id) { cur.typing.delete("m:" + m.author_id); renderTyping(); }
+      if (m.kind === "customer") typing.clear("customer");
+      else if (m.author_id) typing.clear("m:" + m.author_id);
       if (m.kind === "system" && m.system_data && m.system_data.manager_id) {
         list.rememberPeople([{ id: String(m.system_data.manager_id), name: m.system_data.name }]);
       }
@@ -846,10 +789,9 @@ export function onVisibility() {
 
 function leaveCurrent() {
   if (!cur) return;
-  stopTyping();
+  typing.leave();
   saveDraft(cur);
   cur.tracker.stop();
-  clearTimeout(cur.typingTimer);
   if (sock) sock.send({ op: "unfollow", conversation_id: cur.id });
 }
 
@@ -897,7 +839,7 @@ export function open(id, options) {
     $("gc-edit-bar").hidden = true;
     renderQuoteBar();
     renderHeader();
-    renderTyping();
+    typing.render();
     toBottom();
     if (sock) sock.send({ op: "sync", conversation_id: id, after: c.tracker.floor });
     if (data.unread) { c.readUpTo = 0; markRead(); }
@@ -956,8 +898,7 @@ export function onPermissions() {
 export function onDown() {
   delete root.dataset.synced;
   if (!cur) return;
-  cur.typing.clear();
-  renderTyping();
+  typing.clear();
 }
 
 export function init(socket) {
@@ -966,23 +907,7 @@ export function init(socket) {
   threadEl = $("gc-thread");
   bodyEl = $("gc-body");
   composerEl = $("gc-composer");
-  typingEl = $("gc-typing");
-
-  typingStatusEl = el("p", "gc-typing-status");
-  typingStatusEl.setAttribute("role", "status");
-  var dots = el("span", "gc-dots");
-  dots.setAttribute("aria-hidden", "true");
-  dots.appendChild(el("span"));
-  dots.appendChild(el("span"));
-  dots.appendChild(el("span"));
-  previewEl = el("div", "gc-preview");
-  previewEl.hidden = true;
-  previewEl.appendChild(el("span", "gc-preview-label", "Live preview, not sent yet"));
-  previewEl.appendChild(el("p", "gc-preview-text"));
-  typingEl.removeAttribute("aria-live");
-  typingEl.appendChild(dots);
-  typingEl.appendChild(typingStatusEl);
-  typingEl.appendChild(previewEl);
+  typing.init();
 
   composerEl.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   bodyEl.addEventListener("keydown", function (e) {
@@ -998,8 +923,8 @@ export function init(socket) {
       if (cancelEdit() || cancelQuote()) { e.preventDefault(); e.stopPropagation(); }
     }
   });
-  bodyEl.addEventListener("input", function () { composerError(""); scheduleDraft(); typingInput(); });
-  bodyEl.addEventListener("blur", function () { stopTyping(); if (cur) saveDraft(cur); });
+  bodyEl.addEventListener("input", function () { composerError(""); scheduleDraft(); typing.input(); });
+  bodyEl.addEventListener("blur", function () { typing.stop(); if (cur) saveDraft(cur); });
   composerEl.querySelectorAll('input[name="gc-mode"]').forEach(function (r) {
     r.addEventListener("change", function () { if (r.checked) { setMode(r.value); scheduleDraft(); } });
   });
@@ -1063,13 +988,13 @@ export function init(socket) {
       conv().managers = d.managers;
       renderHeader();
       bodyEl.focus();
-      typingInput();
+      typing.input();
     });
   });
   action($("gc-leave"), function (c) {
     return api("POST", "/conversations/" + c.id + "/leave").then(function (d) {
       if (cur !== c) return;
-      stopTyping();
+      typing.stop();
       conv().managers = d.managers;
       renderHeader();
       $("gc-join").focus();

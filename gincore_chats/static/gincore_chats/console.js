@@ -4,7 +4,8 @@
    console-tracker.js  per-conversation event sequence tracking (exactly-once, gap resync)
    console-socket.js   the WebSocket with reconnect and dead-connection detection
    console-list.js     conversation list, filters, search, keyset pages, unread, tab title
-   console-chat.js     the open conversation: messages, composer, drafts, typing
+   console-chat.js     the open conversation: messages, composer, drafts
+   console-typing.js   who is typing (and the live preview), this manager's typing signals
    console-panel.js    the customer panel and internal notes
    console-knowledge.js  suggested answers from the knowledge base above the composer
 
@@ -15,6 +16,7 @@ import { $, announce, api, can, contactName, on, prefs, root, setCsrf, setPermis
 import { ConsoleSocket } from "./console-socket.js";
 import * as list from "./console-list.js";
 import * as chat from "./console-chat.js";
+import * as typing from "./console-typing.js";
 import * as knowledge from "./console-knowledge.js";
 
 function start() {
@@ -92,7 +94,7 @@ function onFrame(f) {
     case "synced": chat.applySynced(f); break;
     case "conversation": list.applyRow(f.conversation, true); break;
     case "read": list.applyRead(f); break;
-    case "typing": chat.applyTyping(f); break;
+    case "typing": typing.apply(f); break;
     case "presence": presenceFrame(f.status); break;
     case "resync": reloadList(); chat.resync(); break;
     case "error": chat.applyError(f); break;
