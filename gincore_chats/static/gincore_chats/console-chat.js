@@ -15,13 +15,13 @@ import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
 import * as typing from "./console-typing.js";
+import * as drafts from "./console-drafts.js";
 import {
   KIND_NAMES, alertChat, authorName, composerError, conv, cur, customerName, joined, offset, outbox,
   setCur, setSocket, setTzMode, sock, systemText, tzMode
 } from "./console-state.js";
 
 var openSeq = 0;
-var savingDrafts = new Map();  // conversation id -> the last draft save's promise
 var msgsEl, threadEl, bodyEl, composerEl;
 
 var HISTORY_PAGE = 100;
@@ -297,39 +297,6 @@ function setActiveMessage(li) {
   li.querySelectorAll(".gc-tool, .gc-quote, .gc-link-button").forEach(function (b) { b.tabIndex = 0; });
 }
 
-/* ---- drafts (server-side, per manager and conversation) --------------------------------- */
-
-function draftPayload(c) {
-  if (c.edit) return { body: c.edit.saved.body, quoted_message_id: c.edit.saved.quote ? c.edit.saved.quote.id : null };
-  return { body: bodyEl.value, quoted_message_id: c.quote ? c.quote.id : null };
-}
-
-function scheduleDraft() {
-  if (!cur || cur.edit || !can("chats.reply")) return;
-  cur.draftDirty = true;
-  clearTimeout(cur.draftTimer);
-  var c = cur;
-  cur.draftTimer = setTimeout(function () { saveDraft(c); }, 600);
-}
-
-function saveDraft(c, keepalive) {
-  if (!c || !c.draftDirty) return Promise.resolve();
-  clearTimeout(c.draftTimer);
-  c.draftDirty = false;
-  var payload = draftPayload(c);
-  // Drafts of one conversation are saved in order, and a send waits for them (see post()).
-  c.draftChain = (c.draftChain || Promise.resolve()).then(function () {
-    return api("PUT", "/conversations/" + c.id + "/draft", payload, keepalive ? { keepalive: true } : undefined);
-  }).catch(function () {
-    if (c === cur && !c.draftDirty) { c.draftDirty = true; c.draftTimer = setTimeout(function () { saveDraft(c); }, 5000); }
-  });
-  // Reopening this conversation reads the draft only after this save has landed.
-  savingDrafts.set(c.id, c.draftChain);
-  return c.draftChain;
-}
-
-export function flushDraft(keepalive) { if (cur) saveDraft(cur, keepalive); }
-
 /* ---- quotes ----------------------------------------------------------------------------- */
 
 function quoteOf(m) {
@@ -355,7 +322,7 @@ function startQuote(m) {
   // An internal note may only be quoted in another note (the server refuses otherwise).
   if (m.kind === "note") setMode("note");
   renderQuoteBar();
-  scheduleDraft();
+  drafts.schedule();
   bodyEl.focus();
 }
 
@@ -363,7 +330,7 @@ function cancelQuote() {
   if (!cur || !cur.quote) return false;
   cur.quote = null;
   renderQuoteBar();
-  scheduleDraft();
+  drafts.schedule();
   return true;
 }
 
@@ -391,7 +358,7 @@ function reveal(node) {
 function startEdit(m) {
   if (!cur || !m || m.deleted) return;
   if (cur.edit) cancelEdit();
-  saveDraft(cur);
+  drafts.save(cur);
   cur.edit = { id: m.id, kind: m.kind, saved: { body: bodyEl.value, quote: cur.quote, mode: cur.mode } };
   cur.quote = null;
   renderQuoteBar();
@@ -565,9 +532,7 @@ function queueSend(c, text, file) {
   c.quote = null;
   renderQuoteBar();
   typing.stop();
-  // The server clears the draft when the message is stored; a queued save must not revive it.
-  clearTimeout(c.draftTimer);
-  c.draftDirty = false;
+  drafts.drop(c);
   upsertLocal(m);
   toBottom();
   post(c, m, 0);
@@ -790,7 +755,7 @@ export function onVisibility() {
 function leaveCurrent() {
   if (!cur) return;
   typing.leave();
-  saveDraft(cur);
+  drafts.save(cur);
   cur.tracker.stop();
   if (sock) sock.send({ op: "unfollow", conversation_id: cur.id });
 }
@@ -807,7 +772,7 @@ export function open(id, options) {
   list.setCurrent(id);
   alertChat("");
   $("gc-chat-title").textContent = "Loading…";
-  return Promise.resolve(savingDrafts.get(id)).then(function () {
+  return Promise.resolve(drafts.landed(id)).then(function () {
     return api("GET", "/conversations/" + id);
   }).then(function (data) {
     if (seq !== openSeq) return;
@@ -908,6 +873,7 @@ export function init(socket) {
   bodyEl = $("gc-body");
   composerEl = $("gc-composer");
   typing.init();
+  drafts.init();
 
   composerEl.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   bodyEl.addEventListener("keydown", function (e) {
@@ -923,10 +889,10 @@ export function init(socket) {
       if (cancelEdit() || cancelQuote()) { e.preventDefault(); e.stopPropagation(); }
     }
   });
-  bodyEl.addEventListener("input", function () { composerError(""); scheduleDraft(); typing.input(); });
-  bodyEl.addEventListener("blur", function () { typing.stop(); if (cur) saveDraft(cur); });
+  bodyEl.addEventListener("input", function () { composerError(""); drafts.schedule(); typing.input(); });
+  bodyEl.addEventListener("blur", function () { typing.stop(); if (cur) drafts.save(cur); });
   composerEl.querySelectorAll('input[name="gc-mode"]').forEach(function (r) {
-    r.addEventListener("change", function () { if (r.checked) { setMode(r.value); scheduleDraft(); } });
+    r.addEventListener("change", function () { if (r.checked) { setMode(r.value); drafts.schedule(); } });
   });
   $("gc-quote-cancel").addEventListener("click", function () { cancelQuote(); bodyEl.focus(); });
   $("gc-edit-cancel").addEventListener("click", function () { cancelEdit(); bodyEl.focus(); });

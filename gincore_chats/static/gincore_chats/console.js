@@ -4,7 +4,8 @@
    console-tracker.js  per-conversation event sequence tracking (exactly-once, gap resync)
    console-socket.js   the WebSocket with reconnect and dead-connection detection
    console-list.js     conversation list, filters, search, keyset pages, unread, tab title
-   console-chat.js     the open conversation: messages, composer, drafts
+   console-chat.js     the open conversation: messages, composer
+   console-drafts.js   server-side drafts (debounced, chained, read back on open)
    console-typing.js   who is typing (and the live preview), this manager's typing signals
    console-panel.js    the customer panel and internal notes
    console-knowledge.js  suggested answers from the knowledge base above the composer
@@ -17,6 +18,7 @@ import { ConsoleSocket } from "./console-socket.js";
 import * as list from "./console-list.js";
 import * as chat from "./console-chat.js";
 import * as typing from "./console-typing.js";
+import * as drafts from "./console-drafts.js";
 import * as knowledge from "./console-knowledge.js";
 
 function start() {
@@ -57,7 +59,7 @@ function start() {
   // its own reconnect; this covers HTTP having been down while the socket was not).
   window.addEventListener("online", function () { reloadList(); chat.resync(); });
   // Whatever is typed and not yet saved goes to the server before the page goes away.
-  window.addEventListener("pagehide", function () { chat.flushDraft(true); });
+  window.addEventListener("pagehide", function () { drafts.flush(true); });
 
   sock.connect();
 }
