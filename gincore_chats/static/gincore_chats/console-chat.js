@@ -8,7 +8,7 @@
    and a reply that cannot be sent stays in the thread with a Retry button. */
 
 import {
-  $, announce, api, avatar, button, can, config, root, el, emit, fmtDateTime, srOnly, upload, uuid
+  $, announce, api, avatar, button, can, config, root, el, emit, fmtDateTime, srOnly
 } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
@@ -16,6 +16,7 @@ import * as panel from "./console-panel.js";
 import * as typing from "./console-typing.js";
 import * as drafts from "./console-drafts.js";
 import * as thread from "./console-thread.js";
+import * as send from "./console-send.js";
 import {
   KIND_NAMES, alertChat, authorName, composerError, conv, cur, customerName, joined, outbox,
   setCur, setSocket, setTzMode, sock, systemText, tzMode
@@ -128,46 +129,14 @@ function submitEdit() {
 
 /* ---- sending ------------------------------------------------------------------------------- */
 
-function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-
-function request(c, m) {
-  if (m._file) {
-    var form = new FormData();
-    form.append("file", m._file, m._file.name);
-    form.append("client_id", m.client_id);
-    if (m.body) form.append("body", m.body);
-    if (m._quoteId) form.append("quoted_message_id", String(m._quoteId));
-    if (m.kind === "note") form.append("note", "1");
-    return upload("/conversations/" + c.id + "/attachments", form, function (fraction) {
-      m._progress = fraction;
-      var bar = document.getElementById("gc-up-" + m.client_id);
-      if (bar) bar.value = Math.round(fraction * 100);
-    });
-  }
-  return api("POST", "/conversations/" + c.id + "/messages", {
-    body: m.body, client_id: m.client_id, quoted_message_id: m._quoteId || null, note: m.kind === "note"
-  });
-}
-
-function post(c, m, attempt) {
-  var chain = c.draftChain || Promise.resolve();
-  return chain.then(function () {
-    return request(c, m);
-  }).then(function (data) {
-    if (cur === c) thread.upsertMessage(data.message, null, "send");
-    else { var box = outbox.get(c.id); if (box) box.delete(m.client_id); }
-    // A text send clears the server's draft; an upload does not, so its caption would come
-    // back as a draft: clear it unless something new is being typed.
-    if (m._file && m.body && !(c === cur && (bodyEl.value || c.quote))) {
-      api("PUT", "/conversations/" + c.id + "/draft", { body: "" }).catch(function () {});
-    }
-  }, function (e) {
-    // No answer (network): try again with the same client id; the server stores it once.
-    if (e.status === 0 && attempt < 6) return wait(Math.min(8000, 500 * Math.pow(2, attempt))).then(function () { return post(c, m, attempt + 1); });
-    m._pending = false;
-    m._failed = e.message;
-    if (cur === c) { thread.upsertLocal(m); composerError(e.message); }
-  });
+/* Send, then clear the composer (one file of several: only the first keeps quote and caption). */
+function queueSend(c, text, file) {
+  send.queue(c, text, file);
+  bodyEl.value = "";
+  c.quote = null;
+  renderQuoteBar();
+  typing.stop();
+  drafts.drop(c);
 }
 
 function submit() {
@@ -179,27 +148,6 @@ function submit() {
   var note = cur.mode === "note";
   if (!note && !joined()) { composerError("Join the conversation before replying, or write a private note."); return; }
   queueSend(cur, text, null);
-}
-
-/* A local message, shown at once and sent in the background (kept until the server has it). */
-function queueSend(c, text, file) {
-  var note = c.mode === "note";
-  var m = {
-    id: null, client_id: uuid(), conversation_id: c.id, kind: note ? "note" : "manager",
-    author_id: config.me, author_name: config.meName, body: text,
-    quoted: c.quote ? Object.assign({}, c.quote) : null, _quoteId: c.quote ? c.quote.id : null,
-    created_at: new Date().toISOString(), _pending: true, _file: file
-  };
-  if (!outbox.has(c.id)) outbox.set(c.id, new Map());
-  outbox.get(c.id).set(m.client_id, m);
-  bodyEl.value = "";
-  c.quote = null;
-  renderQuoteBar();
-  typing.stop();
-  drafts.drop(c);
-  thread.upsertLocal(m);
-  thread.toBottom();
-  post(c, m, 0);
 }
 
 /* ---- composer state ---------------------------------------------------------------------- */
@@ -505,12 +453,7 @@ export function init(socket) {
   thread.init({
     quote: startQuote,
     edit: startEdit,
-    resend: function (m) {
-      m._failed = null;
-      m._pending = true;
-      thread.upsertLocal(m);
-      post(cur, m, 0);
-    },
+    resend: send.resend,
     changed: function (m) {
       if (cur.edit && cur.edit.id === m.id && m.deleted) cancelEdit();
       if (cur.quote && cur.quote.id === m.id) { cur.quote = quoteOf(m); renderQuoteBar(); }
