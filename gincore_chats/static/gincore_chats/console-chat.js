@@ -8,7 +8,7 @@
    and a reply that cannot be sent stays in the thread with a Retry button. */
 
 import {
-  $, announce, api, avatar, button, can, config, root, el, emit, fmtDateTime, srOnly
+  $, announce, api, avatar, button, can, config, root, el, emit, srOnly
 } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
@@ -16,181 +16,15 @@ import * as panel from "./console-panel.js";
 import * as typing from "./console-typing.js";
 import * as drafts from "./console-drafts.js";
 import * as thread from "./console-thread.js";
-import * as send from "./console-send.js";
+import * as composer from "./console-composer.js";
 import {
-  KIND_NAMES, alertChat, authorName, composerError, conv, cur, customerName, joined, outbox,
+  KIND_NAMES, alertChat, conv, cur, customerName, joined, outbox,
   setCur, setSocket, setTzMode, sock, systemText, tzMode
 } from "./console-state.js";
 
 var openSeq = 0;
-var bodyEl, composerEl;
-
-/* ---- quotes ----------------------------------------------------------------------------- */
-
-function quoteOf(m) {
-  return { id: m.id, author_name: authorName(m), body: m.deleted ? "" : m.body, deleted: !!m.deleted, kind: m.kind };
-}
-
-function renderQuoteBar() {
-  var bar = $("gc-quote-bar");
-  if (!cur || !cur.quote) { bar.hidden = true; return; }
-  var q = cur.quote;
-  var text = $("gc-quote-text");
-  text.textContent = "";
-  text.appendChild(el("span", "gc-muted", "Quoting "));
-  text.appendChild(el("strong", null, q.author_name || ""));
-  text.appendChild(el("span", "gc-quote-snippet", ": " + (q.deleted ? "Message deleted" : (q.body || "").slice(0, 140))));
-  bar.hidden = false;
-}
-
-function startQuote(m) {
-  if (!cur) return;
-  if (cur.edit) cancelEdit();
-  cur.quote = quoteOf(m);
-  // An internal note may only be quoted in another note (the server refuses otherwise).
-  if (m.kind === "note") setMode("note");
-  renderQuoteBar();
-  drafts.schedule();
-  bodyEl.focus();
-}
-
-function cancelQuote() {
-  if (!cur || !cur.quote) return false;
-  cur.quote = null;
-  renderQuoteBar();
-  drafts.schedule();
-  return true;
-}
-
-/* ---- edit (own messages; the server enforces it too) ------------------------------------ */
-
-function startEdit(m) {
-  if (!cur || !m || m.deleted) return;
-  if (cur.edit) cancelEdit();
-  drafts.save(cur);
-  cur.edit = { id: m.id, kind: m.kind, saved: { body: bodyEl.value, quote: cur.quote, mode: cur.mode } };
-  cur.quote = null;
-  renderQuoteBar();
-  cur.mode = m.kind === "note" ? "note" : "reply";
-  bodyEl.value = m.body;
-  var note = "Editing your " + (m.kind === "note" ? "private note" : "message") + ".";
-  if (m.kind === "manager" && m.edits_reach_customer === false) {
-    note += " The customer keeps the original: " + (KIND_NAMES[conv().source_kind] || "this channel") + " does not deliver edits.";
-  }
-  $("gc-edit-text").textContent = note;
-  $("gc-edit-bar").hidden = false;
-  updateComposer();
-  bodyEl.focus();
-  bodyEl.setSelectionRange(bodyEl.value.length, bodyEl.value.length);
-  typing.stop();
-}
-
-function cancelEdit() {
-  if (!cur || !cur.edit) return false;
-  var saved = cur.edit.saved;
-  cur.edit = null;
-  bodyEl.value = saved.body;
-  cur.quote = saved.quote;
-  cur.mode = saved.mode;
-  $("gc-edit-bar").hidden = true;
-  renderQuoteBar();
-  updateComposer();
-  return true;
-}
-
-function lastOwnMessage() {
-  var best = null;
-  cur.messages.forEach(function (m) {
-    if ((m.kind === "manager" || m.kind === "note") && m.author_id === config.me && !m.deleted) {
-      if (!best || m.id > best.id) best = m;
-    }
-  });
-  return best;
-}
-
-function submitEdit() {
-  var c = cur, id = c.edit.id, text = bodyEl.value.trim();
-  if (!text) { composerError("The message is empty. To remove it, use Delete."); return; }
-  var send = $("gc-send");
-  send.disabled = true;
-  api("PATCH", "/conversations/" + c.id + "/messages/" + id, { body: text }).then(function (data) {
-    send.disabled = false;
-    if (cur !== c) return;
-    composerError("");
-    cancelEdit();
-    thread.upsertMessage(data.message, null, "edit");
-    announce("Message edited.");
-    bodyEl.focus();
-  }, function (e) {
-    send.disabled = false;
-    composerError(e.message);
-  });
-}
-
-/* ---- sending ------------------------------------------------------------------------------- */
-
-/* Send, then clear the composer (one file of several: only the first keeps quote and caption). */
-function queueSend(c, text, file) {
-  send.queue(c, text, file);
-  bodyEl.value = "";
-  c.quote = null;
-  renderQuoteBar();
-  typing.stop();
-  drafts.drop(c);
-}
-
-function submit() {
-  if (!cur) return;
-  composerError("");
-  if (cur.edit) { submitEdit(); return; }
-  var text = bodyEl.value.trim();
-  if (!text) return;
-  var note = cur.mode === "note";
-  if (!note && !joined()) { composerError("Join the conversation before replying, or write a private note."); return; }
-  queueSend(cur, text, null);
-}
-
-/* ---- composer state ---------------------------------------------------------------------- */
-
-function setMode(mode) {
-  if (!cur) return;
-  cur.mode = mode;
-  if (mode === "reply" && cur.quote && cur.quote.kind === "note") { cancelQuote(); announce("Quote removed: private notes can be quoted only in notes."); }
-  if (mode !== "reply") typing.stop();
-  updateComposer();
-}
-
-function updateComposer() {
-  var visible = !!cur && can("chats.reply");
-  composerEl.hidden = !visible;
-  if (!visible) return;
-  var editing = !!cur.edit;
-  composerEl.querySelectorAll('input[name="gc-mode"]').forEach(function (r) {
-    r.checked = r.value === cur.mode;
-    r.disabled = editing;
-  });
-  composerEl.classList.toggle("gc-note-mode", cur.mode === "note");
-  var label = $("gc-body-label"), send = $("gc-send");
-  if (editing) { label.textContent = "Edit message"; send.textContent = "Save"; bodyEl.placeholder = ""; }
-  else if (cur.mode === "note") { label.textContent = "Private note"; send.textContent = "Send note"; bodyEl.placeholder = "Only your team sees private notes…"; }
-  else { label.textContent = "Reply"; send.textContent = "Send"; bodyEl.placeholder = "Write a reply…"; }
-  var blocked = !editing && cur.mode === "reply" && !joined();
-  $("gc-join-hint").hidden = !blocked;
-  // Replies to a customer who blocked the bot fail at once; notes still work.
-  var away = conv().unreachable;
-  var hint = $("gc-unreachable");
-  hint.hidden = !away || cur.mode !== "reply";
-  hint.textContent = away ? unreachableText(away) + " Replies are not sent until they write again; private notes work." : "";
-  send.disabled = blocked;
-  $("gc-attach").disabled = blocked || editing;
-}
 
 /* ---- header and actions -------------------------------------------------------------------- */
-
-function unreachableText(away) {
-  var since = away.since ? " (since " + fmtDateTime(away.since, null) + ")" : "";
-  return (away.reason || "The customer cannot receive messages.") + since;
-}
 
 function renderHeader() {
   var actions = $("gc-chat-actions");
@@ -203,7 +37,7 @@ function renderHeader() {
   sub.appendChild(el("span", "gc-tag " + (c.status === "closed" ? "gc-tag-closed" : "gc-tag-open"), c.status === "closed" ? "Closed" : "Open"));
   if (c.unreachable) {
     var away = el("span", "gc-tag gc-tag-unreachable", "Unreachable");
-    away.title = unreachableText(c.unreachable);
+    away.title = composer.unreachableText(c.unreachable);
     away.appendChild(srOnly(": " + away.title));
     sub.appendChild(away);
   }
@@ -235,7 +69,7 @@ function renderHeader() {
   tz.setAttribute("aria-pressed", String(tzMode === "customer"));
   tz.disabled = off === null;
   tz.title = off === null ? "The customer's time zone is not known." : "Show message times in the customer's local time.";
-  updateComposer();
+  composer.update();
 }
 
 function action(btn, fn) {
@@ -370,7 +204,7 @@ export function current() { return cur ? cur.id : null; }
 export function open(id, options) {
   id = Number(id);
   if (!id) return Promise.resolve();
-  if (cur && cur.id === id && !(options && options.reload)) { bodyEl.focus(); return Promise.resolve(); }
+  if (cur && cur.id === id && !(options && options.reload)) { composer.focus(); return Promise.resolve(); }
   var seq = ++openSeq;
   leaveCurrent();
   delete root.dataset.synced;
@@ -396,18 +230,7 @@ export function open(id, options) {
     $("gc-older").hidden = data.messages.length < thread.HISTORY_PAGE;
     panel.show(data);
     thread.renderAll();
-    bodyEl.value = "";
-    if (data.draft) {
-      bodyEl.value = data.draft.body || "";
-      var qid = data.draft.quoted_message_id;
-      if (qid) {
-        var qm = c.messages.get(qid);
-        c.quote = qm ? quoteOf(qm) : { id: qid, author_name: "", body: "an earlier message", kind: "customer" };
-        if (c.quote.kind === "note") c.mode = "note";
-      }
-    }
-    $("gc-edit-bar").hidden = true;
-    renderQuoteBar();
+    composer.show(c, data.draft);
     renderHeader();
     typing.render();
     thread.toBottom();
@@ -426,7 +249,7 @@ export function open(id, options) {
     $("gc-chat-title").textContent = "Conversation unavailable";
     thread.clear();
     $("gc-chat-actions").hidden = true;
-    composerEl.hidden = true;
+    composer.hide();
     panel.clear("");
     alertChat(e.message);
   });
@@ -448,84 +271,17 @@ export function onDown() {
 
 export function init(socket) {
   setSocket(socket);
-  bodyEl = $("gc-body");
-  composerEl = $("gc-composer");
-  thread.init({
-    quote: startQuote,
-    edit: startEdit,
-    resend: send.resend,
-    changed: function (m) {
-      if (cur.edit && cur.edit.id === m.id && m.deleted) cancelEdit();
-      if (cur.quote && cur.quote.id === m.id) { cur.quote = quoteOf(m); renderQuoteBar(); }
-    }
-  });
+  thread.init(composer.messageActions);
   typing.init();
   drafts.init();
-
-  composerEl.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
-  bodyEl.addEventListener("keydown", function (e) {
-    if (e.isComposing) return;
-    if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      if (!$("gc-send").disabled || (cur && cur.edit)) submit();
-      else if (cur && cur.mode === "reply" && !joined()) composerError("Join the conversation before replying, or write a private note.");
-    } else if (e.key === "ArrowUp" && !bodyEl.value && cur && !cur.edit) {
-      var m = lastOwnMessage();
-      if (m) { e.preventDefault(); startEdit(m); }
-    } else if (e.key === "Escape") {
-      if (cancelEdit() || cancelQuote()) { e.preventDefault(); e.stopPropagation(); }
-    }
-  });
-  bodyEl.addEventListener("input", function () { composerError(""); drafts.schedule(); typing.input(); });
-  bodyEl.addEventListener("blur", function () { typing.stop(); if (cur) drafts.save(cur); });
-  composerEl.querySelectorAll('input[name="gc-mode"]').forEach(function (r) {
-    r.addEventListener("change", function () { if (r.checked) { setMode(r.value); drafts.schedule(); } });
-  });
-  $("gc-quote-cancel").addEventListener("click", function () { cancelQuote(); bodyEl.focus(); });
-  $("gc-edit-cancel").addEventListener("click", function () { cancelEdit(); bodyEl.focus(); });
-  var picker = $("gc-file");
-  $("gc-attach").addEventListener("click", function () { picker.click(); });
-  function sendFiles(files) {
-    if (!cur || !files.length || $("gc-attach").disabled) return false;
-    // One upload is one message; the text in the box goes with the first file as its caption.
-    var caption = bodyEl.value.trim();
-    Array.from(files).forEach(function (file, i) { queueSend(cur, i === 0 ? caption : "", file); });
-    return true;
-  }
-  picker.addEventListener("change", function () {
-    sendFiles(picker.files);
-    picker.value = "";
-    bodyEl.focus();
-  });
-  // Drag-and-drop onto the chat, and files or screenshots pasted into the reply box.
-  var msgs = $("gc-messages"), chatEl = msgs.closest("section") || msgs;
-  chatEl.addEventListener("dragover", function (e) {
-    if (!e.dataTransfer || Array.from(e.dataTransfer.types || []).indexOf("Files") < 0) return;
-    e.preventDefault();
-    chatEl.classList.add("gc-dropping");
-  });
-  chatEl.addEventListener("dragleave", function (e) {
-    if (!chatEl.contains(e.relatedTarget)) chatEl.classList.remove("gc-dropping");
-  });
-  chatEl.addEventListener("drop", function (e) {
-    chatEl.classList.remove("gc-dropping");
-    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
-    e.preventDefault();
-    if (sendFiles(e.dataTransfer.files)) bodyEl.focus();
-  });
-  bodyEl.addEventListener("paste", function (e) {
-    var files = e.clipboardData ? e.clipboardData.files : null;
-    // Plain text pastes as text; only a paste carrying files sends them.
-    if (files && files.length && sendFiles(files)) e.preventDefault();
-  });
-
+  composer.init();
 
   action($("gc-join"), function (c) {
     return api("POST", "/conversations/" + c.id + "/join").then(function (d) {
       if (cur !== c) return;
       conv().managers = d.managers;
       renderHeader();
-      bodyEl.focus();
+      composer.focus();
       typing.input();
     });
   });
