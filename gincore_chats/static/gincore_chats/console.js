@@ -17,6 +17,7 @@ import { $, announce, api, can, contactName, on, prefs, root, setCsrf, setPermis
 import { ConsoleSocket } from "./console-socket.js";
 import * as list from "./console-list.js";
 import * as chat from "./console-chat.js";
+import * as header from "./console-header.js";
 import * as typing from "./console-typing.js";
 import * as drafts from "./console-drafts.js";
 import * as knowledge from "./console-knowledge.js";
@@ -30,7 +31,7 @@ function start() {
   initSound();
 
   on("error", function (e) { $("gc-conn").textContent = e.message; });
-  on("row", chat.applyRow);
+  on("row", header.applyRow);
   on("new-conversation", function (r) {
     announce("New conversation from " + contactName(r) + ".");
     beep();
