@@ -49,7 +49,7 @@ export function focus() { bodyEl.focus(); }
 
 /* ---- quotes ---------------------------------------------------------------------------------- */
 
-export function quoteOf(m) {
+function quoteOf(m) {
   return { id: m.id, author_name: authorName(m), body: m.deleted ? "" : m.body, deleted: !!m.deleted, kind: m.kind };
 }
 
