@@ -21,7 +21,7 @@ import { alertChat, conv, cur, customerName, outbox, setCur, setSocket, sock, sy
 
 var openSeq = 0;
 
-/* ---- events ---------------------------------------------------------------------------------- */
+/* ---- events ---------------------------------------------------------------------------- */
 
 function scheduleSync() {
   if (!cur || cur.tracker.timer) return;
@@ -97,7 +97,7 @@ export function onVisibility() {
   if (!document.hidden) { resync(); read.markRead(); }
 }
 
-/* ---- opening ---------------------------------------------------------------------------------- */
+/* ---- opening --------------------------------------------------------------------------- */
 
 function leaveCurrent() {
   if (!cur) return;
@@ -163,7 +163,7 @@ export function open(id, options) {
   });
 }
 
-/* ---- wiring ----------------------------------------------------------------------------------- */
+/* ---- wiring ---------------------------------------------------------------------------- */
 
 /* Our rights changed while we were connected: show the open conversation again as the
    server now answers it (customer details may come or go, buttons appear or vanish). */
@@ -177,6 +177,8 @@ export function onDown() {
   typing.clear();
 }
 
+/* Each part wires its own elements; the thread gets the composer's actions for its buttons
+   (it cannot import the composer, which shows messages through it). */
 export function init(socket) {
   setSocket(socket);
   thread.init(composer.messageActions);

@@ -24,7 +24,7 @@ export var messageActions = {
   }
 };
 
-/* ---- opening --------------------------------------------------------------------------------- */
+/* ---- opening --------------------------------------------------------------------------- */
 
 /* A conversation was just opened: its draft comes back (text and quote; a quoted note means
    the draft was a note). */
@@ -47,7 +47,7 @@ export function hide() { composerEl.hidden = true; }
 
 export function focus() { bodyEl.focus(); }
 
-/* ---- quotes ---------------------------------------------------------------------------------- */
+/* ---- quotes ---------------------------------------------------------------------------- */
 
 function quoteOf(m) {
   return { id: m.id, author_name: authorName(m), body: m.deleted ? "" : m.body, deleted: !!m.deleted, kind: m.kind };
@@ -84,7 +84,7 @@ function cancelQuote() {
   return true;
 }
 
-/* ---- edit (own messages; the server enforces it too) ----------------------------------------- */
+/* ---- edit (own messages; the server enforces it too) ----------------------------------- */
 
 function startEdit(m) {
   if (!cur || !m || m.deleted) return;
@@ -149,7 +149,7 @@ function submitEdit() {
   });
 }
 
-/* ---- sending --------------------------------------------------------------------------------- */
+/* ---- sending --------------------------------------------------------------------------- */
 
 /* Send, then clear the composer (one file of several: only the first keeps quote and caption). */
 function queueSend(c, text, file) {
@@ -172,7 +172,7 @@ function submit() {
   queueSend(cur, text, null);
 }
 
-/* ---- composer state -------------------------------------------------------------------------- */
+/* ---- composer state -------------------------------------------------------------------- */
 
 function setMode(mode) {
   if (!cur) return;
@@ -212,7 +212,7 @@ export function unreachableText(away) {
   return (away.reason || "The customer cannot receive messages.") + since;
 }
 
-/* ---- wiring ---------------------------------------------------------------------------------- */
+/* ---- wiring ---------------------------------------------------------------------------- */
 
 function onKey(e) {
   if (e.isComposing) return;

@@ -29,7 +29,7 @@ export function save(c, keepalive) {
   clearTimeout(c.draftTimer);
   c.draftDirty = false;
   var body = payload(c);
-  // Drafts of one conversation are saved in order, and a send waits for them (see post()).
+  // Drafts of one conversation are saved in order, and a send waits for them (console-send.js).
   c.draftChain = (c.draftChain || Promise.resolve()).then(function () {
     return api("PUT", "/conversations/" + c.id + "/draft", body, keepalive ? { keepalive: true } : undefined);
   }).catch(function () {

@@ -24,7 +24,7 @@ var DELIVERY = { pending: "Sending…", sent: "Sent", delivered: "Delivered", re
 var msgsEl, threadEl, bodyEl;
 var actions = { quote: null, edit: null, resend: null, changed: null };
 
-/* ---- scrolling and times --------------------------------------------------------------------- */
+/* ---- scrolling and times --------------------------------------------------------------- */
 
 export function nearBottom() { return threadEl.scrollHeight - threadEl.scrollTop - threadEl.clientHeight < 120; }
 
@@ -45,7 +45,7 @@ export function rerenderTimes() {
   });
 }
 
-/* ---- rendering one message ------------------------------------------------------------------- */
+/* ---- rendering one message ------------------------------------------------------------- */
 
 function quoteBlock(q) {
   var b = el("button", "gc-quote");
@@ -211,7 +211,7 @@ function attachmentList(files) {
   return ul;
 }
 
-/* ---- placing messages ------------------------------------------------------------------------ */
+/* ---- placing messages ------------------------------------------------------------------ */
 
 export function findNode(m) {
   var n = m.id ? document.getElementById("gc-msg-" + m.id) : null;
@@ -288,7 +288,7 @@ export function renderAll() {
 /* The conversation could not be opened: nothing of another one may stay on screen. */
 export function clear() { msgsEl.textContent = ""; }
 
-/* ---- roving focus over messages (one tab stop; arrows move; Tab reaches its actions) --------- */
+/* ---- roving focus over messages (one tab stop; arrows move; Tab reaches its actions) --- */
 
 export function setActiveMessage(li) {
   if (!li) return;
@@ -312,7 +312,7 @@ function moveFocus(e) {
   if (target) { e.preventDefault(); setActiveMessage(target); target.focus(); }
 }
 
-/* ---- older pages, jumping to a quoted message ------------------------------------------------ */
+/* ---- older pages, jumping to a quoted message ------------------------------------------ */
 
 export function loadOlder(untilId) {
   if (!cur) return Promise.resolve();
@@ -358,7 +358,7 @@ function reveal(node) {
   node.focus({ preventScroll: true });
 }
 
-/* ---- delete and retry (own messages; the server enforces it too) ----------------------------- */
+/* ---- delete and retry (own messages; the server enforces it too) ----------------------- */
 
 function confirmDelete(m, li) {
   var box = li.querySelector(".gc-msg-tools");
