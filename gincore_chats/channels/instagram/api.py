@@ -132,3 +132,17 @@ def subscribe(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     )
     if body.get("success") is not True:
         raise GraphError("Instagram did not confirm the webhook subscription.")
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me``: the professional account (Instagram Login: ``user_id``, ``username``), or
+    the Page with its linked ``instagram_business_account`` (Facebook Login)."""
+    if uses_facebook_login(credentials):
+        url = graph_url(config.graph_api_base, config.graph_api_version, "me")
+        fields = "id,name,instagram_business_account"
+    else:
+        url = graph_url(config.instagram_graph_base, config.graph_api_version, "me")
+        fields = "user_id,username"
+    return graph_call(
+        config, "GET", url, params={"fields": fields, "access_token": _token(credentials)}
+    )

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from ..base import (
     ChannelConfig,
+    ConnectionCheck,
     FetchedMedia,
     InboundMedia,
     OutboundMessage,
@@ -13,6 +14,7 @@ from ..base import (
     Sender,
     SendResult,
 )
+from ..meta import connection_check
 from ..meta.credentials import HUMAN_AGENT_LABEL, check_flag, check_ids, dashboard_steps
 from ..meta.signature import MetaWebhook
 from . import api
@@ -76,3 +78,26 @@ class InstagramChannel(MetaWebhook):
             },
         )
         check_flag(credentials, "human_agent_tag", "HUMAN_AGENT tag")
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        me, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        if problem:
+            return connection_check.result(None, webhook_url, [problem])
+        configured = credentials.get("instagram_account_id")
+        if api.uses_facebook_login(credentials):
+            linked = (me.get("instagram_business_account") or {}).get("id")
+            owner = f"Page {me.get('name')}"
+            problems = [
+                connection_check.mismatch(
+                    "Page ID", credentials.get("page_id"), me.get("id"), owner
+                ),
+                connection_check.mismatch("Instagram account ID", configured, linked, owner),
+            ]
+            return connection_check.result(f"{owner} ({me.get('id')})", webhook_url, problems)
+        owner = f"@{me.get('username')}"
+        wrong = connection_check.mismatch(
+            "Instagram account ID", configured, str(me.get("user_id") or "") or None, owner
+        )
+        return connection_check.result(f"{owner} ({me.get('user_id')})", webhook_url, [wrong])

@@ -102,3 +102,13 @@ def subscribe_page(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     )
     if body.get("success") is not True:
         raise GraphError("Messenger did not confirm the webhook subscription.")
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me`` with the Page token: the Page it belongs to (``id``, ``name``)."""
+    return graph_call(
+        config,
+        "GET",
+        _url(config, "me"),
+        params={"fields": "id,name", "access_token": _token(credentials)},
+    )

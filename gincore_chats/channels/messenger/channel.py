@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from ..base import (
     ChannelConfig,
+    ConnectionCheck,
     FetchedMedia,
     InboundMedia,
     OutboundMessage,
@@ -13,6 +14,7 @@ from ..base import (
     Sender,
     SendResult,
 )
+from ..meta import connection_check
 from ..meta.credentials import HUMAN_AGENT_LABEL, check_flag, check_ids, dashboard_steps
 from ..meta.signature import MetaWebhook
 from . import api
@@ -59,3 +61,13 @@ class MessengerChannel(MetaWebhook):
     def validate_credentials(self, credentials: dict[str, Any]) -> None:
         check_ids(credentials, {"page_id": "The Page ID"})
         check_flag(credentials, "human_agent_tag", "HUMAN_AGENT tag")
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        page, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        name = f"Page {page.get('name')} ({page.get('id')})" if page else None
+        wrong = connection_check.mismatch(
+            "Page ID", credentials.get("page_id"), page.get("id"), f"Page {page.get('name')}"
+        )
+        return connection_check.result(name, webhook_url, [problem, wrong])

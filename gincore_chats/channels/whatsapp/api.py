@@ -168,3 +168,21 @@ def subscribe_app(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     )
     if body.get("success") is not True:
         raise GraphError("WhatsApp did not confirm the webhook subscription.")
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me``: the (system) user the token belongs to (``id``, ``name``)."""
+    return graph_call(
+        config, "GET", _url(config, "me"), bearer=_token(credentials), params={"fields": "id,name"}
+    )
+
+
+def fetch_phone_number(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /<phone number id>``: its ``display_phone_number`` and ``verified_name``."""
+    return graph_call(
+        config,
+        "GET",
+        _url(config, _phone(credentials)),
+        bearer=_token(credentials),
+        params={"fields": "display_phone_number,verified_name"},
+    )

@@ -6,12 +6,14 @@ from typing import Any, ClassVar
 
 from ..base import (
     ChannelConfig,
+    ConnectionCheck,
     FetchedMedia,
     InboundMedia,
     OutboundMessage,
     ParsedWebhook,
     SendResult,
 )
+from ..meta import connection_check
 from ..meta.credentials import check_ids, dashboard_steps
 from ..meta.signature import MetaWebhook
 from . import api
@@ -74,3 +76,24 @@ class WhatsAppChannel(MetaWebhook):
                 "business_account_id": "The WhatsApp Business Account ID",
             },
         )
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        me, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        if problem:
+            return connection_check.result(None, webhook_url, [problem])
+        number, problem = connection_check.ask(
+            api.CHANNEL, lambda: api.fetch_phone_number(config, credentials)
+        )
+        if problem:
+            problem = (
+                f"The token works (user {me.get('name')}), but Meta does not give it the phone "
+                f"number ID {credentials.get('phone_number_id')}: {problem}"
+            )
+        account = (
+            f"{number.get('verified_name')} ({number.get('display_phone_number')})"
+            if number
+            else f"user {me.get('name')}"
+        )
+        return connection_check.result(account, webhook_url, [problem])
