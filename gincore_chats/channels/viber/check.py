@@ -35,10 +35,10 @@ def check_connection(
         facts.append(("Subscribers", str(info["subscribers_count"])))
     if info.get("event_types"):
         facts.append(("Callbacks", ", ".join(map(str, info["event_types"]))))
-    problem = webhook_problem(PLATFORM, reported, webhook_url)
+    wrong = webhook_problem(PLATFORM, reported, webhook_url)
     return ConnectionCheck(
         account=account,
         webhook_url=reported,
         facts=tuple(facts),
-        problems=(problem,) if problem else (),
+        problems=(wrong,) if wrong else (),
     )
