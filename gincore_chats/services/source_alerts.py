@@ -18,7 +18,7 @@ from ..jobs import enqueue
 from ..models import InboundEvent, Source
 from ..state import ChatsState
 from . import mailbox
-from .inbound_failures import failures_of
+from .inbound_failures import Failures, failures_by_source, failures_of
 from .unit_of_work import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,15 @@ def note_failure(state: ChatsState, event: InboundEvent) -> None:
         return
     source_id = event.source_id
     after_commit(state.session, lambda: enqueue(state, ALERT_JOB, source_id))
+
+
+def failing_sources(state: ChatsState) -> list[tuple[Source, Failures]]:
+    """The sources with failed deliveries and their counts (the header of admins' pages)."""
+    failures = failures_by_source(state)
+    if not failures:
+        return []
+    rows = state.session.scalars(select(Source).where(Source.id.in_(failures)).order_by(Source.id))
+    return [(source, failures[source.id]) for source in rows]
 
 
 def _first_in_interval(state: ChatsState, source_id: int) -> bool:

@@ -246,6 +246,8 @@ def check(state: ChatsState, source_id: int, base_url: str | None = None) -> Con
                 "at": utcnow().isoformat(),
                 "ok": result.ok,
                 "account": result.account,
+                "webhook_url": result.webhook_url,
+                "facts": [list(fact) for fact in result.facts],
                 "problems": list(result.problems),
             },
         }
