@@ -30,7 +30,7 @@ class InstagramChannel(MetaWebhook):
         ),
         # Integrators report Instagram Login apps sign with the Instagram app secret (§5.1).
         "app_secret": ("App secret (the Instagram app secret with Instagram Login)", True),
-        "verify_token": ("Webhook verify token", False),
+        "verify_token": ("Webhook verify token", True),
         "instagram_account_id": ("Instagram professional account ID", False),
         "page_id": ("Facebook Page ID (Facebook Login only; empty for Instagram Login)", False),
         "human_agent_tag": (HUMAN_AGENT_LABEL, False),

@@ -26,7 +26,7 @@ class MessengerChannel(MetaWebhook):
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "page_access_token": ("Page access token", True),
         "app_secret": ("App secret (signs the webhooks)", True),
-        "verify_token": ("Webhook verify token", False),
+        "verify_token": ("Webhook verify token", True),
         "page_id": ("Page ID", False),
         "human_agent_tag": (HUMAN_AGENT_LABEL, False),
     }

@@ -25,7 +25,7 @@ class WhatsAppChannel(MetaWebhook):
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "access_token": ("Access token (system user)", True),
         "app_secret": ("App secret (signs the webhooks)", True),
-        "verify_token": ("Webhook verify token", False),
+        "verify_token": ("Webhook verify token", True),
         "phone_number_id": ("Phone number ID", False),
         "business_account_id": ("WhatsApp Business Account ID", False),
     }
