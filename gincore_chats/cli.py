@@ -190,17 +190,11 @@ def create_channel_source(
 @with_appcontext
 def connect(source_id: int) -> None:
     """Register a channel source's webhook with its platform (needs CHATS_PUBLIC_URL)."""
-    from .models import Source
-    from .services import channel_sources, sources
-    from .services.unit_of_work import unit_of_work
+    from .services import source_connection, sources
 
     state = get_state()
     try:
-        with unit_of_work(state.session):
-            source = state.session.get(Source, source_id)
-            if source is None:
-                raise sources.SourceError(f"There is no source {source_id}.")
-            message = channel_sources.do_connect(state, source)
+        message = source_connection.register_webhook(state, None, source_id)
     except sources.SourceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(message)

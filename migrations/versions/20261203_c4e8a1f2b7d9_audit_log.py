@@ -45,12 +45,12 @@ def upgrade() -> None:
             batch_op.f("ix_chats_audit_log_created_at"), ["created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_chats_audit_log_target", ["target_type", "target_id"], unique=False
+            batch_op.f("ix_chats_audit_log_target"), ["target_type", "target_id"], unique=False
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("chats_audit_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_chats_audit_log_target")
+        batch_op.drop_index(batch_op.f("ix_chats_audit_log_target"))
         batch_op.drop_index(batch_op.f("ix_chats_audit_log_created_at"))
     op.drop_table("chats_audit_log")
