@@ -9,10 +9,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..channels.registry import can_connect, channel_kinds, label
 from ..models import Source, SourceKind
-from ..services import channel_sources, inbound_failures, managers, sources
+from ..services import channel_sources, inbound_failures, managers, source_connection, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
-from .common import csrf_token, guard_admin_pages
+from .common import csrf_token, current_manager, guard_admin_pages
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
@@ -109,10 +109,12 @@ def create_blueprint(state: ChatsState) -> Blueprint:
 
     @bp.post("/settings/channels/<int:source_id>/connect")
     def connect(source_id: int) -> Any:
-        source = load(source_id)
+        load(source_id)
         try:
-            with unit_of_work(state.session):
-                message = channel_sources.do_connect(state, source, base_url())
+            # Outside a transaction: the platform is called between two units of work.
+            message = source_connection.register_webhook(
+                state, current_manager(state), source_id, base_url()
+            )
         except sources.SourceError as exc:
             source = load(source_id)
             return render(source.kind, source, {"connect": str(exc)}, 400)

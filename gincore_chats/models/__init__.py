@@ -2,6 +2,7 @@
 
 from .api import ApiToken, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .attachment import Attachment
+from .audit import AuditEntry
 from .base import Base, metadata, utcnow
 from .contact import Contact, ContactNote
 from .conversation import (
@@ -40,6 +41,7 @@ from .source import Source, SourceEmployee, SourceKind, WidgetText
 __all__ = [
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "Base",
     "Contact",
     "ContactNote",

@@ -107,3 +107,15 @@ def subscribe(config: ChannelConfig, credentials: dict[str, Any]) -> None:
         CHANNEL,
         params={"subscribed_fields": fields, "access_token": _token(credentials)},
     )
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me``: the professional account (Instagram Login: ``user_id``, ``username``), or
+    the Page with its linked ``instagram_business_account`` (Facebook Login)."""
+    if uses_facebook_login(credentials):
+        url = graph_url(config.graph_api_base, config.graph_api_version, "me")
+        fields = "id,name,instagram_business_account"
+    else:
+        url = graph_url(config.instagram_graph_base, config.graph_api_version, "me")
+        fields = "user_id,username"
+    return fetch_fields(config, url, _token(credentials), fields)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..base import ChannelConfig, ParsedWebhook
+from ..base import ChannelConfig, ConnectionCheck, ParsedWebhook
+from ..meta import connection_check
 from ..meta.channel import MessagingChannel, MessagingClient, webhook_credentials
 from ..meta.credentials import HUMAN_AGENT_LABEL, dashboard_steps
 from . import api
@@ -48,3 +49,26 @@ class InstagramChannel(MessagingChannel):
         return "Webhooks are turned on for the account. " + dashboard_steps(
             product, webhook_url, fields
         )
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        me, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        if problem:
+            return connection_check.result(None, webhook_url, [problem])
+        configured = credentials.get("instagram_account_id")
+        if api.uses_facebook_login(credentials):
+            linked = (me.get("instagram_business_account") or {}).get("id")
+            owner = f"Page {me.get('name')}"
+            problems = [
+                connection_check.mismatch(
+                    "Page ID", credentials.get("page_id"), me.get("id"), owner
+                ),
+                connection_check.mismatch("Instagram account ID", configured, linked, owner),
+            ]
+            return connection_check.result(f"{owner} ({me.get('id')})", webhook_url, problems)
+        owner = f"@{me.get('username')}"
+        wrong = connection_check.mismatch(
+            "Instagram account ID", configured, str(me.get("user_id") or "") or None, owner
+        )
+        return connection_check.result(f"{owner} ({me.get('user_id')})", webhook_url, [wrong])

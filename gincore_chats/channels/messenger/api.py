@@ -79,3 +79,8 @@ def subscribe_page(config: ChannelConfig, credentials: dict[str, Any]) -> None:
         CHANNEL,
         params={"subscribed_fields": WEBHOOK_FIELDS, "access_token": _token(credentials)},
     )
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me`` with the Page token: the Page it belongs to (``id``, ``name``)."""
+    return fetch_fields(config, facebook_url(config, "me"), _token(credentials), "id,name")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..base import ChannelConfig, ParsedWebhook
+from ..base import ChannelConfig, ConnectionCheck, ParsedWebhook
+from ..meta import connection_check
 from ..meta.channel import MessagingChannel, MessagingClient, webhook_credentials
 from ..meta.credentials import HUMAN_AGENT_LABEL, dashboard_steps
 from . import api
@@ -34,3 +35,13 @@ class MessengerChannel(MessagingChannel):
         return f"The app is installed on Page {credentials['page_id']}. " + dashboard_steps(
             "Messenger → Settings → Webhooks", webhook_url, api.WEBHOOK_FIELDS.replace(",", ", ")
         )
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        page, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        name = f"Page {page.get('name')} ({page.get('id')})" if page else None
+        wrong = connection_check.mismatch(
+            "Page ID", credentials.get("page_id"), page.get("id"), f"Page {page.get('name')}"
+        )
+        return connection_check.result(name, webhook_url, [problem, wrong])

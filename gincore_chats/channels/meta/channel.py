@@ -47,7 +47,7 @@ def webhook_credentials(
     """``app_secret`` (signs every delivery) and ``verify_token`` (the GET handshake)."""
     return {
         "app_secret": (app_secret_label, True),
-        "verify_token": ("Webhook verify token", False),
+        "verify_token": ("Webhook verify token", True),
     }
 
 

@@ -157,3 +157,25 @@ def subscribe_app(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     waba = required(credentials, "business_account_id", CHANNEL)
     url = facebook_url(config, waba, "subscribed_apps")
     post_subscribed_apps(config, url, CHANNEL, bearer=_token(credentials))
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me``: the (system) user the token belongs to (``id``, ``name``)."""
+    return graph_call(
+        config,
+        "GET",
+        facebook_url(config, "me"),
+        bearer=_token(credentials),
+        params={"fields": "id,name"},
+    )
+
+
+def fetch_phone_number(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /<phone number id>``: its ``display_phone_number`` and ``verified_name``."""
+    return graph_call(
+        config,
+        "GET",
+        facebook_url(config, _phone(credentials)),
+        bearer=_token(credentials),
+        params={"fields": "display_phone_number,verified_name"},
+    )

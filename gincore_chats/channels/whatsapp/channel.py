@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..base import ChannelConfig, FetchedMedia, InboundMedia, ParsedWebhook
+from ..base import ChannelConfig, ConnectionCheck, FetchedMedia, InboundMedia, ParsedWebhook
+from ..meta import connection_check
 from ..meta.channel import MetaChannel, SendingClient, webhook_credentials
 from ..meta.credentials import dashboard_steps
 from . import api
@@ -57,3 +58,24 @@ class WhatsAppChannel(MetaChannel):
             f"{credentials['business_account_id']}. "
             + dashboard_steps("WhatsApp → Configuration", webhook_url, "messages")
         )
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        me, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        if problem:
+            return connection_check.result(None, webhook_url, [problem])
+        number, problem = connection_check.ask(
+            api.CHANNEL, lambda: api.fetch_phone_number(config, credentials)
+        )
+        if problem:
+            problem = (
+                f"The token works (user {me.get('name')}), but Meta does not give it the phone "
+                f"number ID {credentials.get('phone_number_id')}: {problem}"
+            )
+        account = (
+            f"{number.get('verified_name')} ({number.get('display_phone_number')})"
+            if number
+            else f"user {me.get('name')}"
+        )
+        return connection_check.result(account, webhook_url, [problem])
