@@ -190,17 +190,12 @@ def create_channel_source(
 @with_appcontext
 def connect(source_id: int) -> None:
     """Register a channel source's webhook with its platform (needs CHATS_PUBLIC_URL)."""
-    from .models import Source
     from .services import channel_sources, sources
-    from .services.unit_of_work import unit_of_work
 
     state = get_state()
     try:
-        with unit_of_work(state.session):
-            source = state.session.get(Source, source_id)
-            if source is None:
-                raise sources.SourceError(f"There is no source {source_id}.")
-            message = channel_sources.do_connect(state, source)
+        # No transaction around the call: connect() reads, commits, calls, then stores.
+        message = channel_sources.connect(state, source_id)
     except sources.SourceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(message)

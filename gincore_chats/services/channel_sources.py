@@ -26,6 +26,7 @@ from ..models import Source, utcnow
 from ..state import ChatsState
 from .secrets import SecretUnreadable, decrypt, encrypt
 from .sources import SourceError
+from .unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -159,24 +160,42 @@ def webhook_url(state: ChatsState, source: Source, base_url: str | None = None) 
     return f"{base}{state.config.url_prefix}/webhooks/{source.public_key}"
 
 
-def do_connect(state: ChatsState, source: Source, base_url: str | None = None) -> str:
+def connect(state: ChatsState, source_id: int, base_url: str | None = None) -> str:
     """Register the webhook with the platform (Telegram setWebhook, Viber set_webhook).
 
-    Returns a line for the admin; the platform's refusal becomes a SourceError with its reason.
+    Owns its transactions, as the outbound send does: read what the call needs and commit, call
+    the platform with no transaction open (a slow platform holds no row lock and no pooled
+    connection), then a new unit of work records the connection. Returns a line for the admin;
+    the platform's refusal becomes a SourceError with its reason.
     """
-    adapter = adapter_for(source.kind)
-    url = webhook_url(state, source, base_url)
-    if not can_connect(adapter):
-        raise SourceError(
-            f"{label(source.kind)} webhooks are set in the platform's dashboard: enter {url} there."
-        )
-    credentials = read_credentials(state, source)
+    session = state.session
+    with unit_of_work(session):
+        source = _channel_source(state, source_id)
+        kind = source.kind
+        adapter = adapter_for(kind)
+        url = webhook_url(state, source, base_url)
+        if not can_connect(adapter):
+            raise SourceError(
+                f"{label(kind)} webhooks are set in the platform's dashboard: enter {url} there."
+            )
+        credentials = read_credentials(state, source)
     try:
         message = str(adapter.connect(state.config.channels, credentials, url))  # type: ignore[attr-defined]
     except ChannelError as exc:
-        raise SourceError(f"{label(source.kind)} refused: {exc.reason}") from None
-    source.settings = {
-        **(source.settings or {}),
-        "connected": {"at": utcnow().isoformat(), "url": url},
-    }
+        raise SourceError(f"{label(kind)} refused: {exc.reason}") from None
+    with unit_of_work(session):
+        # Deleted meanwhile: the platform now calls a URL that answers 404, as for any source
+        # removed after connecting.
+        source = _channel_source(state, source_id)
+        source.settings = {
+            **(source.settings or {}),
+            "connected": {"at": utcnow().isoformat(), "url": url},
+        }
     return message
+
+
+def _channel_source(state: ChatsState, source_id: int) -> Source:
+    source = state.session.get(Source, source_id)
+    if source is None:
+        raise SourceError(f"There is no source {source_id}.")
+    return source

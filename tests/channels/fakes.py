@@ -12,6 +12,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,9 @@ class FakeTelegram(FakeServer):
             self.message_ids = itertools.count(5000)
             self.sent: dict[tuple[int, int], dict[str, Any]] = {}
             self.webhook: dict[str, Any] | None = None
+            # Called (in the fake's thread) while a method is being answered: lets a test look
+            # at the database while the library waits for the platform.
+            self.while_handling: dict[str, Callable[[], Any]] = {}
             self.files = {
                 "BQACAgIAAxkBAAIEs2VkDoc": ("documents/file_7.pdf", b"%PDF-1.4 invoice 5521"),
             }
@@ -120,6 +124,9 @@ class FakeTelegram(FakeServer):
             with self.lock:
                 queued = self.failures.get(name) or []
                 failure = queued.pop(0) if queued else None
+            hook = self.while_handling.get(name)
+            if hook is not None:
+                hook()
             if failure is not None:
                 return reply(*failure)
             return self.handle(name, call)
