@@ -12,7 +12,7 @@ from ..models import Source, SourceKind
 from ..services import channel_sources, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import csrf_token, guard_admin_pages
+from .common import Route, add_routes, csrf_token, guard_admin_pages
 
 
 def channel_kind_choices() -> list[tuple[str, str]]:
@@ -140,7 +140,7 @@ def process_failed_again(source_id: int) -> Any:
     return redirect(url_for(".edit", source_id=source_id, _anchor="inbound-failures"))
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/settings/channels/new/<kind>", new, ["GET"]),
     ("/settings/channels/new/<kind>", create, ["POST"]),
     ("/settings/channels/<int:source_id>", edit, ["GET"]),
@@ -154,6 +154,5 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_channels", __name__, template_folder="../templates")
     bp.add_app_template_global(channel_kind_choices, "gincore_chats_channel_kinds")
     guard_admin_pages(bp, state)
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     return bp

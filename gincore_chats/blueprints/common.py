@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..identity import Manager, describe
@@ -125,6 +125,16 @@ def _is_ip(value: str) -> bool:
     except ValueError:
         return False
     return len(value) <= 45  # the column; an IPv6 zone id could make it longer
+
+
+#: One route of a blueprint's table: the rule, the view (its name is the endpoint), the methods.
+Route = tuple[str, Callable[..., Any], list[str]]
+
+
+def add_routes(bp: Blueprint, routes: list[Route], prefix: str = "") -> None:
+    """Wire a module's route table; each view keeps its own name as the endpoint."""
+    for rule, view, methods in routes:
+        bp.add_url_rule(prefix + rule, view_func=view, methods=methods)
 
 
 def guard_admin_pages(bp: Any, state: ChatsState) -> None:

@@ -23,7 +23,7 @@ from ..serialize import message_dict
 from ..services import attachments, conversations, messages
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import api_errors, current_manager, json_error
+from .common import Route, add_routes, api_errors, current_manager, json_error
 from .guards import cors_api, csrf_required
 from .visitor_auth import preflight_hook, visitor_conversation
 from .widget import visitor_may_send
@@ -212,7 +212,7 @@ def _is_note(state: ChatsState, attachment: Attachment) -> bool:
     return message is None or message.kind == MessageKind.NOTE
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/console/api/conversations/<int:conversation_id>/attachments", console_upload, ["POST"]),
     ("/console/files/<public_id>", console_download, ["GET"]),
     ("/console/api/storage", storage_usage, ["GET"]),
@@ -225,6 +225,5 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_files", __name__)
     bp.before_request(preflight_hook("/widget/api/", "GET, POST, OPTIONS"))
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     return bp

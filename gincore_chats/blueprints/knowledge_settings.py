@@ -23,7 +23,7 @@ from ..services.knowledge import entries, retrieval, transfer
 from ..services.knowledge import settings as kb_settings
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import csrf_token, current_manager, guard_admin_pages
+from .common import Route, add_routes, csrf_token, current_manager, guard_admin_pages
 
 PER_PAGE = 50
 STATUS_LABELS = {
@@ -326,7 +326,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_knowledge", __name__, template_folder="../templates")
     guard_admin_pages(bp, state)
     base = "/settings/knowledge"
-    routes: list[tuple[str, Any, list[str]]] = [
+    routes: list[Route] = [
         ("", index, ["GET"]),
         ("/new", new_entry, ["GET"]),
         ("/new", create_entry, ["POST"]),
@@ -342,7 +342,6 @@ def create_blueprint(state: ChatsState) -> Blueprint:
         ("/<int:entry_id>/phrasings/<int:phrasing_id>/split", split_phrasing, ["POST"]),
         ("/<int:entry_id>/phrasings/<int:phrasing_id>/delete", remove_phrasing, ["POST"]),
     ]
-    for rule, view, methods in routes:
-        bp.add_url_rule(base + rule, view_func=view, methods=methods)
+    add_routes(bp, routes, base)
     bp.add_app_template_global(source_name, "gincore_chats_source_name")
     return bp

@@ -12,7 +12,7 @@ from ..models import Source, SourceKind
 from ..services import mailbox, sources, unread_alerts, web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import csrf_token, current_manager, guard_admin_pages
+from .common import Route, add_routes, csrf_token, current_manager, guard_admin_pages
 
 #: Longest timeout an admin may set (minutes): a week.
 MAX_MINUTES = 7 * 24 * 60
@@ -140,7 +140,7 @@ def save_source(source_id: int) -> Any:
     return redirect(source_page)
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/settings/notifications", index, ["GET"]),
     ("/settings/notifications/mailbox", save_mailbox, ["POST"]),
     ("/settings/notifications/mailbox/test", test_mailbox, ["POST"]),
@@ -153,8 +153,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_notification_settings", __name__, template_folder="../templates")
     guard_admin_pages(bp, state)
     bp.add_app_template_global(alert_status, "gincore_chats_alert_status")
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     return bp
 
 

@@ -16,7 +16,7 @@ from ..models import ManagerProfile
 from ..services import managers, web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import api_errors, json_body, json_error
+from .common import Route, add_routes, api_errors, json_body, json_error
 from .guards import json_object, manager_required, reject_bad_csrf, signed_in_manager
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "gincore_chats")
@@ -101,7 +101,7 @@ def unsubscribe(data: dict[str, Any]) -> Any:
     return jsonify(removed=removed, devices=web_push.device_count(state, manager.id))
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/console/sw.js", service_worker, ["GET"]),
     ("/console/api/notifications", get_settings, ["GET"]),
     ("/console/api/notifications", update_settings, ["PATCH"]),
@@ -113,6 +113,5 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_notifications", __name__)
     bp.before_request(reject_bad_csrf)
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     return bp

@@ -12,7 +12,7 @@ from ..services import attachments, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from . import settings_ui
-from .common import csrf_token, guard_admin_pages
+from .common import Route, add_routes, csrf_token, guard_admin_pages
 
 
 def snippet(source: Source) -> str:
@@ -99,7 +99,7 @@ def update_source(source_id: int) -> Any:
     return redirect(url_for(".edit_source", source_id=source.id))
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/settings", index, ["GET"]),
     ("/settings/sources", create_source, ["POST"]),
     ("/settings/sources/<int:source_id>", edit_source, ["GET"]),
@@ -111,6 +111,5 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_settings", __name__, template_folder="../templates")
     guard_admin_pages(bp, state)
     settings_ui.register(bp, state)
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     return bp

@@ -41,7 +41,7 @@ from ..services.sources import get_by_key
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from . import visitor_auth
-from .common import client_ip, json_error
+from .common import Route, add_routes, client_ip, json_error
 from .guards import cors_api, json_object
 from .visitor_auth import check_origin, preflight_hook
 
@@ -269,7 +269,7 @@ def widget_socket(ws: Any) -> None:
 
 
 API = "/widget/api"
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/widget.js", loader, ["GET"]),
     ("/widget/<any('app.js', 'app.css'):name>", widget_asset, ["GET"]),
     (f"{API}/conversations", open_conversation, ["POST"]),
@@ -285,7 +285,6 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_widget", __name__)
     bp.before_request(preflight_hook(f"{API}/", "GET, POST, PATCH, OPTIONS"))
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     Sock().route("/widget/ws", bp=bp)(widget_socket)
     return bp

@@ -18,7 +18,7 @@ from ..models import Source, SourceKind, WidgetText
 from ..services import widget_consent, widget_texts
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import csrf_token, guard_admin_pages
+from .common import Route, add_routes, csrf_token, guard_admin_pages
 
 #: What each text is, where the widget shows it (the admin page's help lines).
 TEXT_HELP: dict[str, tuple[str, str]] = {
@@ -250,7 +250,7 @@ def save_texts(source_id: int, language: str) -> Any:
 
 
 BASE = "/settings/sources/<int:source_id>/widget"
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     (BASE, index, ["GET"]),
     (f"{BASE}/consent", save_consent, ["POST"]),
     (f"{BASE}/languages", add_language, ["POST"]),
@@ -262,6 +262,5 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_widget_settings", __name__, template_folder="../templates")
     guard_admin_pages(bp, state)
-    for rule, view, methods in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, ROUTES)
     return bp

@@ -12,6 +12,7 @@ from flask import Blueprint
 from flask_sock import Sock
 
 from ...state import ChatsState
+from ..common import add_routes
 from ..guards import reject_bad_csrf
 from . import conversations, customers, messages, pages
 from .socket import console_socket
@@ -41,7 +42,6 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     bp.before_request(reject_bad_csrf)
     bp.add_url_rule("/console", view_func=pages.page)
     for module in RESOURCES:
-        for rule, view, methods in module.ROUTES:
-            bp.add_url_rule(API + rule, view_func=view, methods=methods)
+        add_routes(bp, module.ROUTES, API)
     Sock().route("/console/ws", bp=bp)(console_socket)
     return bp

@@ -14,7 +14,7 @@ from ...services.events import events_after
 from ...services.row_ids import row_id
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
-from ..common import api_errors, json_error
+from ..common import Route, api_errors, json_error
 from ..guards import json_object, manager_required, optional_json_object, signed_in_manager
 from .shapes import detail, sees_customers, summaries, summary_for
 
@@ -150,7 +150,7 @@ def save_draft(data: dict[str, Any], conversation_id: int) -> Any:
     return jsonify(saved=draft is not None)
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/conversations", list_conversations, ["GET"]),
     ("/unread", unread, ["GET"]),
     ("/conversations/<int:conversation_id>", get_conversation, ["GET"]),

@@ -11,7 +11,7 @@ from ...serialize import contact_dict, redact_contact
 from ...services import contacts, conversations
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
-from ..common import api_errors
+from ..common import Route, api_errors
 from ..guards import json_object, manager_required, permission_required, signed_in_manager
 from .shapes import sees_customers
 
@@ -41,7 +41,7 @@ def add_note(data: dict[str, Any], conversation_id: int) -> Any:
     return jsonify(note=contacts.note_dict(note)), 201
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/conversations/<int:conversation_id>/contact", edit_contact, ["PATCH"]),
     ("/conversations/<int:conversation_id>/notes", add_note, ["POST"]),
 ]

@@ -14,7 +14,7 @@ from ...serialize import message_dict
 from ...services import conversations, drafts, messages, outbound
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
-from ..common import api_errors
+from ..common import Route, api_errors
 from ..guards import json_object, manager_required, signed_in_manager
 
 #: A service that changes one message of a conversation the manager may reply in.
@@ -83,7 +83,7 @@ def retry_send(conversation_id: int, message_id: int) -> Any:
 
 
 MESSAGE = "/conversations/<int:conversation_id>/messages/<int:message_id>"
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/conversations/<int:conversation_id>/messages", send, ["POST"]),
     (MESSAGE, edit, ["PATCH"]),
     (MESSAGE, delete, ["DELETE"]),

@@ -10,7 +10,7 @@ from ...models import Presence
 from ...services import managers, presence
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
-from ..common import api_errors, csrf_token, current_manager, json_error
+from ..common import Route, api_errors, csrf_token, current_manager, json_error
 from ..guards import console_page, json_object, manager_required, signed_in_manager
 
 
@@ -61,7 +61,7 @@ def set_presence(data: dict[str, Any]) -> Any:
     return jsonify(status=profile.presence)
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[Route] = [
     ("/me", me, ["GET"]),
     ("/presence", get_presence, ["GET"]),
     ("/presence", set_presence, ["POST"]),
