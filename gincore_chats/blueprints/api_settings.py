@@ -17,7 +17,8 @@ from ..services.unit_of_work import unit_of_work
 from ..services.webhooks import deliveries, endpoints
 from ..services.webhooks.events import EVENT_TYPES
 from ..state import ChatsState, get_state
-from .common import Route, add_routes, csrf_token, current_manager, guard_admin_pages
+from .common import Route, add_routes, csrf_token, current_manager
+from .guards import guard_admin_pages
 
 LOG_PAGE = 50
 SCOPE_LABELS = {

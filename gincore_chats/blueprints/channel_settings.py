@@ -12,7 +12,8 @@ from ..models import Source, SourceKind
 from ..services import channel_sources, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import Route, add_routes, csrf_token, guard_admin_pages
+from .common import Route, add_routes, csrf_token
+from .guards import guard_admin_pages
 
 
 def channel_kind_choices() -> list[tuple[str, str]]:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from flask import abort, current_app, g, request
+from flask import Blueprint, abort, current_app, g, request
 
 from ..identity import Manager
 from ..permissions import Permission, PermissionDenied
+from ..state import ChatsState
 from .common import (
     api_errors,
     csrf_valid,
@@ -151,3 +152,20 @@ def cors_api(view: Callable[P, Any]) -> Callable[P, Any]:
         return with_cors(response, origin) if origin else response
 
     return wrapper
+
+
+def admin_pages_guard() -> None:
+    """Every settings page: logged in (else the host's login view), ``chats.admin``, and the
+    session's CSRF token on every POST."""
+    manager = current_manager()
+    if manager is None:
+        abort(login_required_response())
+    if not manager.is_admin:
+        abort(403, "Chat settings need the chats.admin permission.")
+    if request.method == "POST" and not csrf_valid():
+        abort(400, "Missing or wrong CSRF token; reload the page and try again.")
+
+
+def guard_admin_pages(bp: Blueprint, state: ChatsState) -> None:
+    """One guard on the whole blueprint, so no settings page can forget a check."""
+    bp.before_request(admin_pages_guard)

@@ -12,7 +12,8 @@ from ..models import Source, SourceKind
 from ..services import mailbox, sources, unread_alerts, web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import Route, add_routes, csrf_token, current_manager, guard_admin_pages
+from .common import Route, add_routes, csrf_token, current_manager
+from .guards import guard_admin_pages
 
 #: Longest timeout an admin may set (minutes): a week.
 MAX_MINUTES = 7 * 24 * 60

@@ -12,7 +12,8 @@ from ..services import attachments, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from . import settings_ui
-from .common import Route, add_routes, csrf_token, guard_admin_pages
+from .common import Route, add_routes, csrf_token
+from .guards import guard_admin_pages
 
 
 def snippet(source: Source) -> str:

@@ -18,7 +18,8 @@ from ..models import Source, SourceKind, WidgetText
 from ..services import widget_consent, widget_texts
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import Route, add_routes, csrf_token, guard_admin_pages
+from .common import Route, add_routes, csrf_token
+from .guards import guard_admin_pages
 
 #: What each text is, where the widget shows it (the admin page's help lines).
 TEXT_HELP: dict[str, tuple[str, str]] = {

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ...state import ChatsState
-from ..common import add_routes, guard_admin_pages
+from ..common import add_routes
+from ..guards import guard_admin_pages
 from . import entries, library
 from .page import source_name
 
