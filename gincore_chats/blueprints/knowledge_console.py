@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..identity import Manager
 from ..knowledge.language import detect
-from ..models import Message, MessageKind, SightingKind
+from ..models import Conversation, Message, MessageKind, SightingKind
 from ..services import conversations
 from ..services.knowledge import entries, retrieval
 from ..services.unit_of_work import unit_of_work
@@ -38,23 +38,18 @@ def match_dict(match: retrieval.Match) -> dict[str, Any]:
     }
 
 
-@api_errors
-@manager_required
-def suggestions(conversation_id: int) -> Any:
-    state, manager = get_state(), signed_in_manager()
-    conv = conversations.access_for_manager(state, manager, conversation_id)
-    rows = list(
-        state.session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == conv.id,
-                Message.kind.in_((MessageKind.CUSTOMER, MessageKind.MANAGER)),
-                Message.deleted_at.is_(None),
-            )
-            .order_by(Message.id.desc())
-            .limit(20)
-        ).unique()
-    )
+def latest_turn(state: ChatsState, conv: Conversation) -> list[Message]:
+    """The customer's messages since the last reply (at most TURN), newest first."""
+    rows = state.session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conv.id,
+            Message.kind.in_((MessageKind.CUSTOMER, MessageKind.MANAGER)),
+            Message.deleted_at.is_(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(20)
+    ).unique()
     turn: list[Message] = []
     for m in rows:
         if m.kind != MessageKind.CUSTOMER:
@@ -64,6 +59,15 @@ def suggestions(conversation_id: int) -> Any:
         turn.append(m)
         if len(turn) >= TURN:
             break
+    return turn
+
+
+@api_errors
+@manager_required
+def suggestions(conversation_id: int) -> Any:
+    state, manager = get_state(), signed_in_manager()
+    conv = conversations.access_for_manager(state, manager, conversation_id)
+    turn = latest_turn(state, conv)
     if not turn:
         return jsonify(question=None, message_id=None, matches=[])
     text = "\n".join(m.body for m in reversed(turn) if m.body)[:MAX_QUERY]
