@@ -30,7 +30,8 @@ from ..services.channel_sources import adapter_for
 from ..services.sources import SourceError
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import current_manager, guard_admin_pages
+from .common import current_manager
+from .guards import guard_admin_pages
 
 
 def _base_url() -> str:

@@ -12,6 +12,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,9 @@ class FakeTelegram(FakeServer):
             self.webhook: dict[str, Any] | None = None
             # What getWebhookInfo reports beyond the URL (a test sets a delivery error).
             self.webhook_status: dict[str, Any] = {"pending_update_count": 0}
+            # Called (in the fake's thread) while a method is being answered: lets a test look
+            # at the database while the library waits for the platform.
+            self.while_handling: dict[str, Callable[[], Any]] = {}
             self.files = {
                 "BQACAgIAAxkBAAIEs2VkDoc": ("documents/file_7.pdf", b"%PDF-1.4 invoice 5521"),
             }
@@ -122,6 +126,9 @@ class FakeTelegram(FakeServer):
             with self.lock:
                 queued = self.failures.get(name) or []
                 failure = queued.pop(0) if queued else None
+            hook = self.while_handling.get(name)
+            if hook is not None:
+                hook()
             if failure is not None:
                 return reply(*failure)
             return self.handle(name, call)
