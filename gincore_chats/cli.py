@@ -192,20 +192,40 @@ def create_channel_source(
 @with_appcontext
 def connect(source_id: int) -> None:
     """Register a channel source's webhook with its platform (needs CHATS_PUBLIC_URL)."""
-    from .models import Source
-    from .services import channel_sources, sources
+    from .services import source_connection, sources
+
+    state = get_state()
+    try:
+        message = source_connection.register_webhook(state, None, source_id)
+    except sources.SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
+@chats_cli.command("check-source")
+@click.argument("source_id", type=int)
+@with_appcontext
+def check_source(source_id: int) -> None:
+    """Ask a channel source's platform whether it works: whose token, which webhook, the last
+    delivery error. Exits 1 when something is wrong (needs CHATS_PUBLIC_URL)."""
+    from .services import channel_sources, source_connection
+    from .services.sources import SourceError
     from .services.unit_of_work import unit_of_work
 
     state = get_state()
     try:
+        result = source_connection.check(state, source_id)
         with unit_of_work(state.session):
-            source = state.session.get(Source, source_id)
-            if source is None:
-                raise sources.SourceError(f"There is no source {source_id}.")
-            message = channel_sources.do_connect(state, source)
-    except sources.SourceError as exc:
+            source = source_connection.load_channel_source(state, source_id)
+            ours = channel_sources.webhook_url(state, source)
+            name = f"{source.name} ({source.kind})"
+    except SourceError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(message)
+    click.echo(f"Source {source_id}: {name}")
+    for line in source_connection.report_lines(result, ours):
+        click.echo(line)
+    if not result.ok:
+        raise SystemExit(1)
 
 
 @chats_cli.command("process-inbound")

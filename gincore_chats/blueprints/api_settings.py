@@ -17,7 +17,8 @@ from ..services.unit_of_work import unit_of_work
 from ..services.webhooks import deliveries, endpoints
 from ..services.webhooks.events import EVENT_TYPES
 from ..state import ChatsState, get_state
-from .common import csrf_token, current_manager, guard_admin_pages
+from .common import Route, add_routes, csrf_token, current_manager
+from .guards import guard_admin_pages
 
 LOG_PAGE = 50
 SCOPE_LABELS = {
@@ -283,7 +284,7 @@ def redeliver(endpoint_id: int, delivery_id: int) -> Any:
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_api_settings", __name__, template_folder="../templates")
     guard_admin_pages(bp, state)
-    routes: list[tuple[str, Any, list[str]]] = [
+    routes: list[Route] = [
         ("/settings/api-tokens", tokens, ["GET"]),
         ("/settings/api-tokens", create_token, ["POST"]),
         ("/settings/api-tokens/<int:token_id>/revoke", revoke_token, ["POST"]),
@@ -299,6 +300,5 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             ["POST"],
         ),
     ]
-    for rule, view, methods in routes:
-        bp.add_url_rule(rule, view_func=view, methods=methods)
+    add_routes(bp, routes)
     return bp

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..identity import Manager, describe
@@ -127,17 +127,11 @@ def _is_ip(value: str) -> bool:
     return len(value) <= 45  # the column; an IPv6 zone id could make it longer
 
 
-def guard_admin_pages(bp: Any, state: ChatsState) -> None:
-    """Every settings page: logged in (else the host's login view), ``chats.admin``, and the
-    session's CSRF token on every POST. One guard, so no settings blueprint can forget a check."""
+#: One route of a blueprint's table: the rule, the view (its name is the endpoint), the methods.
+Route = tuple[str, Callable[..., Any], list[str]]
 
-    @bp.before_request
-    def guard() -> Any:
-        manager = current_manager(state)
-        if manager is None:
-            abort(login_required_response())
-        if not manager.is_admin:
-            abort(403, "Chat settings need the chats.admin permission.")
-        if request.method == "POST" and not csrf_valid():
-            abort(400, "Missing or wrong CSRF token; reload the page and try again.")
-        return None
+
+def add_routes(bp: Blueprint, routes: list[Route], prefix: str = "") -> None:
+    """Wire a module's route table; each view keeps its own name as the endpoint."""
+    for rule, view, methods in routes:
+        bp.add_url_rule(prefix + rule, view_func=view, methods=methods)

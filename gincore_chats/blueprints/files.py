@@ -12,25 +12,21 @@ import hmac
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..identity import Manager
 from ..json_input import storable_text
-from ..models import Attachment, Conversation
+from ..models import Attachment, Conversation, Message, MessageKind
 from ..permissions import Permission, PermissionDenied
 from ..serialize import message_dict
 from ..services import attachments, conversations, messages
 from ..services.unit_of_work import unit_of_work
-from ..state import ChatsState
-from .common import api_errors, csrf_valid, current_manager, json_error
-from .visitor_auth import (
-    ORIGIN_REQUIRED,
-    cors_origin,
-    preflight_response,
-    visitor_conversation,
-    with_cors,
-)
+from ..state import ChatsState, get_state
+from .common import Route, add_routes, api_errors, current_manager, json_error
+from .guards import cors_api, csrf_required
+from .visitor_auth import preflight_hook, visitor_conversation
+from .widget import visitor_may_send
 
 _SLACK = 64 * 1024  # multipart framing and the text fields around the file
 
@@ -83,143 +79,151 @@ def _upload(state: ChatsState) -> tuple[Any, str | None, str]:
     return file.stream, file.filename, _form_text("client_id") or ""
 
 
+def drop_duplicate_upload(state: ChatsState) -> None:
+    """A concurrent retry with the same client id won: undo this copy's row and bytes (the
+    rollback runs the storage clean-up), so no orphan counts against the quota."""
+    state.session.rollback()
+
+
+def uploaded_message(state: ChatsState, conv: Conversation, client_id: str) -> Any:
+    """The answer for a retried upload (the message its first try created), else None."""
+    existing = messages.find_by_client_id(state, conv, client_id) if client_id else None
+    return None if existing is None else jsonify(message=message_dict(existing), created=False)
+
+
+def sent(state: ChatsState, message: Message, created: bool) -> Any:
+    wire = message_dict(message)
+    if not created:
+        drop_duplicate_upload(state)
+    return jsonify(message=wire, created=created), 201 if created else 200
+
+
+# -- console ---------------------------------------------------------------------------------
+
+
+def manager_for(conversation_id: int, permission: str) -> tuple[Manager, Conversation]:
+    """The manager and the conversation, if they may use it; a logged-out request is a 403
+    here (a file link opened without a session), not the console API's 401."""
+    state = get_state()
+    manager = current_manager(state)
+    if manager is None:
+        raise PermissionDenied("Log in to use the console.")
+    return manager, conversations.access_for_manager(state, manager, conversation_id, permission)
+
+
+@api_errors
+@csrf_required
+def console_upload(conversation_id: int) -> Any:
+    state = get_state()
+    stream, filename, client_id = _upload(state)
+    with unit_of_work(state.session):
+        manager, conv = manager_for(conversation_id, Permission.REPLY)
+        retried = uploaded_message(state, conv, client_id)
+        if retried is not None:
+            return retried
+        attachment = attachments.do_store_upload(
+            state, conv, uploaded_by=manager.id, filename=filename, stream=stream
+        )
+        message, created = messages.do_send_manager_message(
+            state,
+            manager,
+            conv,
+            _form_text("body"),
+            client_id,
+            quoted_message_id=request.form.get("quoted_message_id") or None,
+            note=request.form.get("note") in ("1", "true", "on"),
+            attachments=[attachment],
+        )
+        answer = sent(state, message, created)
+    return answer
+
+
+@api_errors
+def console_download(public_id: str) -> Any:
+    state = get_state()
+    attachment = attachments.find(state, public_id)
+    if attachment is None:
+        return json_error(404, "No such file.")
+    manager_for(attachment.conversation_id, Permission.VIEW)
+    return _file_response(state, attachment, request.args.get("thumb") == "1")
+
+
+@api_errors
+def storage_usage() -> Any:
+    state = get_state()
+    manager = current_manager(state)
+    if manager is None or not manager.is_admin:
+        raise PermissionDenied("Storage usage needs the chats.admin permission.")
+    usage = attachments.usage(state)
+    return jsonify(used=usage.used, quota=usage.quota, percent=usage.percent)
+
+
+# -- messenger platforms ---------------------------------------------------------------------
+
+
+def platform_download(public_id: str, expires: int, sig: str) -> Any:
+    """A signed, short-lived link a messenger platform fetches a reply's file from."""
+    state = get_state()
+    expected = attachments.public_link_signature(state, public_id, expires)
+    attachment = attachments.find(state, public_id)
+    if attachment is None or expires < time.time() or not hmac.compare_digest(expected, sig):
+        return json_error(404, "No such file.")
+    return _file_response(state, attachment, thumb=False)
+
+
+# -- widget ----------------------------------------------------------------------------------
+
+
+@cors_api
+def widget_upload() -> Any:
+    state = get_state()
+    stream, filename, client_id = _upload(state)
+    with unit_of_work(state.session):
+        conv, _origin = visitor_conversation(state)
+        retried = uploaded_message(state, conv, client_id)
+        if retried is not None:
+            return retried
+        refusal = visitor_may_send(state, conv)  # consent and rate limits, as for text
+        if refusal is not None:
+            return refusal
+        attachment = attachments.do_store_upload(
+            state, conv, uploaded_by="visitor", filename=filename, stream=stream
+        )
+        message, created = messages.do_send_customer_message(
+            state, conv, _form_text("body"), client_id, attachments=[attachment]
+        )
+        answer = sent(state, message, created)
+    return answer
+
+
+@cors_api
+def widget_download(public_id: str) -> Any:
+    state = get_state()
+    conv, _origin = visitor_conversation(state)
+    attachment = attachments.find(state, public_id)
+    # Another conversation's file looks exactly like a missing one.
+    if attachment is None or attachment.conversation_id != conv.id or _is_note(state, attachment):
+        return json_error(404, "No such file.")
+    return _file_response(state, attachment, request.args.get("thumb") == "1")
+
+
+def _is_note(state: ChatsState, attachment: Attachment) -> bool:
+    message = state.session.get(Message, attachment.message_id) if attachment.message_id else None
+    return message is None or message.kind == MessageKind.NOTE
+
+
+ROUTES: list[Route] = [
+    ("/console/api/conversations/<int:conversation_id>/attachments", console_upload, ["POST"]),
+    ("/console/files/<public_id>", console_download, ["GET"]),
+    ("/console/api/storage", storage_usage, ["GET"]),
+    ("/files/p/<public_id>/<int:expires>/<sig>", platform_download, ["GET"]),
+    ("/widget/api/attachments", widget_upload, ["POST"]),
+    ("/widget/api/files/<public_id>", widget_download, ["GET"]),
+]
+
+
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_files", __name__)
-
-    def drop_duplicate_upload() -> None:
-        """A concurrent retry with the same client id won: undo this copy's row and bytes (the
-        rollback runs the storage clean-up), so no orphan counts against the quota."""
-        state.session.rollback()
-
-    # -- console -------------------------------------------------------------------------------
-
-    def manager_for(conversation_id: int, permission: str) -> tuple[Manager, Conversation]:
-        manager = current_manager(state)
-        if manager is None:
-            raise PermissionDenied("Log in to use the console.")
-        return manager, conversations.access_for_manager(
-            state, manager, conversation_id, permission
-        )
-
-    @bp.post("/console/api/conversations/<int:conversation_id>/attachments")
-    @api_errors
-    def console_upload(conversation_id: int) -> Any:
-        if not csrf_valid():
-            return json_error(400, "Missing or wrong CSRF token; reload the page.")
-        stream, filename, client_id = _upload(state)
-        with unit_of_work(state.session):
-            manager, conv = manager_for(conversation_id, Permission.REPLY)
-            existing = messages.find_by_client_id(state, conv, client_id) if client_id else None
-            if existing is not None:
-                return jsonify(message=message_dict(existing), created=False)
-            attachment = attachments.do_store_upload(
-                state, conv, uploaded_by=manager.id, filename=filename, stream=stream
-            )
-            message, created = messages.do_send_manager_message(
-                state,
-                manager,
-                conv,
-                _form_text("body"),
-                client_id,
-                quoted_message_id=request.form.get("quoted_message_id") or None,
-                note=request.form.get("note") in ("1", "true", "on"),
-                attachments=[attachment],
-            )
-            wire = message_dict(message)
-            if not created:
-                drop_duplicate_upload()
-        return jsonify(message=wire, created=created), 201 if created else 200
-
-    @bp.get("/console/files/<public_id>")
-    @api_errors
-    def console_download(public_id: str) -> Any:
-        attachment = attachments.find(state, public_id)
-        if attachment is None:
-            return json_error(404, "No such file.")
-        _manager, _conv = manager_for(attachment.conversation_id, Permission.VIEW)
-        return _file_response(state, attachment, request.args.get("thumb") == "1")
-
-    @bp.get("/console/api/storage")
-    @api_errors
-    def storage_usage() -> Any:
-        manager = current_manager(state)
-        if manager is None or not manager.is_admin:
-            raise PermissionDenied("Storage usage needs the chats.admin permission.")
-        usage = attachments.usage(state)
-        return jsonify(used=usage.used, quota=usage.quota, percent=usage.percent)
-
-    # -- messenger platforms -------------------------------------------------------------------
-
-    @bp.get("/files/p/<public_id>/<int:expires>/<sig>")
-    def platform_download(public_id: str, expires: int, sig: str) -> Any:
-        """A signed, short-lived link a messenger platform fetches a reply's file from."""
-        expected = attachments.public_link_signature(state, public_id, expires)
-        attachment = attachments.find(state, public_id)
-        if attachment is None or expires < time.time() or not hmac.compare_digest(expected, sig):
-            return json_error(404, "No such file.")
-        return _file_response(state, attachment, thumb=False)
-
-    # -- widget --------------------------------------------------------------------------------
-
-    @bp.before_request
-    def widget_preflight() -> Any:
-        if request.method != "OPTIONS" or "/widget/api/" not in request.path:
-            return None
-        origin = cors_origin()
-        if origin is None:
-            return json_error(400, ORIGIN_REQUIRED)
-        return preflight_response(origin, "GET, POST, OPTIONS")
-
-    def cors(view: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            response = current_app.make_response(api_errors(view)(*args, **kwargs))
-            origin = cors_origin()
-            return with_cors(response, origin) if origin else response
-
-        wrapper.__name__ = view.__name__
-        return wrapper
-
-    @bp.post("/widget/api/attachments")
-    @cors
-    def widget_upload() -> Any:
-        stream, filename, client_id = _upload(state)
-        with unit_of_work(state.session):
-            conv, _origin = visitor_conversation(state)
-            existing = messages.find_by_client_id(state, conv, client_id) if client_id else None
-            if existing is not None:
-                return jsonify(message=message_dict(existing), created=False)
-            from .widget import visitor_may_send  # consent and rate limits, as for text
-
-            refusal = visitor_may_send(state, conv)
-            if refusal is not None:
-                return refusal
-            attachment = attachments.do_store_upload(
-                state, conv, uploaded_by="visitor", filename=filename, stream=stream
-            )
-            message, created = messages.do_send_customer_message(
-                state, conv, _form_text("body"), client_id, attachments=[attachment]
-            )
-            wire = message_dict(message)
-            if not created:
-                drop_duplicate_upload()
-        return jsonify(message=wire, created=created), 201 if created else 200
-
-    @bp.get("/widget/api/files/<public_id>")
-    @cors
-    def widget_download(public_id: str) -> Any:
-        conv, _origin = visitor_conversation(state)
-        attachment = attachments.find(state, public_id)
-        # Another conversation's file looks exactly like a missing one.
-        if attachment is None or attachment.conversation_id != conv.id or _is_note(attachment):
-            return json_error(404, "No such file.")
-        return _file_response(state, attachment, request.args.get("thumb") == "1")
-
-    def _is_note(attachment: Attachment) -> bool:
-        from ..models import Message, MessageKind
-
-        message = (
-            state.session.get(Message, attachment.message_id) if attachment.message_id else None
-        )
-        return message is None or message.kind == MessageKind.NOTE
-
+    bp.before_request(preflight_hook("/widget/api/", "GET, POST, OPTIONS"))
+    add_routes(bp, ROUTES)
     return bp

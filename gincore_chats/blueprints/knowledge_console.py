@@ -9,37 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from ..identity import Manager
 from ..knowledge.language import detect
-from ..models import Message, MessageKind, SightingKind
-from ..permissions import Permission
+from ..models import Conversation, Message, MessageKind, SightingKind
 from ..services import conversations
 from ..services.knowledge import entries, retrieval
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
-from .common import api_errors, csrf_valid, current_manager, json_body, json_error
+from .common import api_errors
+from .guards import json_object, manager_required, reject_bad_csrf, signed_in_manager
 
 #: Customer messages of the latest turn that make up "the question".
 TURN = 3
 MAX_QUERY = 1000
-
-
-def _manager() -> Manager:
-    manager = current_manager()
-    if manager is None:
-        abort(json_error(401, "Log in to use the console."))
-    if not (manager.can(Permission.VIEW) or manager.is_admin):
-        abort(json_error(403, "You need the chats.view permission.", permission="chats.view"))
-    return manager
-
-
-def _check_csrf() -> Any:
-    if request.method == "POST" and not csrf_valid():
-        return json_error(400, "Missing or wrong CSRF token; reload the page.")
-    return None
 
 
 def match_dict(match: retrieval.Match) -> dict[str, Any]:
@@ -53,23 +38,18 @@ def match_dict(match: retrieval.Match) -> dict[str, Any]:
     }
 
 
-@api_errors
-def suggestions(conversation_id: int) -> Any:
-    state = get_state()
-    manager = _manager()
-    conv = conversations.access_for_manager(state, manager, conversation_id)
-    rows = list(
-        state.session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == conv.id,
-                Message.kind.in_((MessageKind.CUSTOMER, MessageKind.MANAGER)),
-                Message.deleted_at.is_(None),
-            )
-            .order_by(Message.id.desc())
-            .limit(20)
-        ).unique()
-    )
+def latest_turn(state: ChatsState, conv: Conversation) -> list[Message]:
+    """The customer's messages since the last reply (at most TURN), newest first."""
+    rows = state.session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conv.id,
+            Message.kind.in_((MessageKind.CUSTOMER, MessageKind.MANAGER)),
+            Message.deleted_at.is_(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(20)
+    ).unique()
     turn: list[Message] = []
     for m in rows:
         if m.kind != MessageKind.CUSTOMER:
@@ -79,6 +59,15 @@ def suggestions(conversation_id: int) -> Any:
         turn.append(m)
         if len(turn) >= TURN:
             break
+    return turn
+
+
+@api_errors
+@manager_required
+def suggestions(conversation_id: int) -> Any:
+    state, manager = get_state(), signed_in_manager()
+    conv = conversations.access_for_manager(state, manager, conversation_id)
+    turn = latest_turn(state, conv)
     if not turn:
         return jsonify(question=None, message_id=None, matches=[])
     text = "\n".join(m.body for m in reversed(turn) if m.body)[:MAX_QUERY]
@@ -95,9 +84,9 @@ def suggestions(conversation_id: int) -> Any:
 
 
 @api_errors
+@manager_required
 def search() -> Any:
-    state = get_state()
-    manager = _manager()
+    state, manager = get_state(), signed_in_manager()
     text = (request.args.get("q") or "").strip()[:MAX_QUERY]
     source_id = None
     conversation_id = request.args.get("conversation_id", type=int)
@@ -127,9 +116,9 @@ def _visible(state: ChatsState, manager: Manager) -> Any:
 
 
 @api_errors
+@manager_required
 def get_entry(entry_id: int) -> Any:
-    state = get_state()
-    entry = entries.access_published(state, _manager(), entry_id)
+    entry = entries.access_published(get_state(), signed_in_manager(), entry_id)
     return jsonify(
         entry={
             "id": entry.id,
@@ -142,11 +131,12 @@ def get_entry(entry_id: int) -> Any:
 
 
 @api_errors
-def used(entry_id: int) -> Any:
+@manager_required
+@json_object
+def used(data: dict[str, Any], entry_id: int) -> Any:
     """A manager inserted this answer into a reply: the question was asked here."""
-    state = get_state()
-    manager = _manager()
-    conversation_id = json_body().get("conversation_id")
+    state, manager = get_state(), signed_in_manager()
+    conversation_id = data.get("conversation_id")
     if not isinstance(conversation_id, int):
         raise ValueError("conversation_id must be a number.")
     with unit_of_work(state.session):
@@ -159,7 +149,7 @@ def used(entry_id: int) -> Any:
 
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_knowledge_console", __name__)
-    bp.before_request(_check_csrf)
+    bp.before_request(reject_bad_csrf)
     api = "/console/api"
     bp.add_url_rule(f"{api}/conversations/<int:conversation_id>/suggestions", view_func=suggestions)
     bp.add_url_rule(f"{api}/kb/search", view_func=search)

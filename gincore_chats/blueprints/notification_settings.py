@@ -11,12 +11,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from ..models import Source, SourceKind
 from ..services import mailbox, sources, unread_alerts, web_push
 from ..services.unit_of_work import unit_of_work
-from ..state import ChatsState
-from .common import (
-    csrf_token,
-    current_manager,
-    guard_admin_pages,
-)
+from ..state import ChatsState, get_state
+from .common import Route, add_routes, csrf_token, current_manager
+from .guards import guard_admin_pages
 
 #: Longest timeout an admin may set (minutes): a week.
 MAX_MINUTES = 7 * 24 * 60
@@ -58,91 +55,106 @@ def source_status(state: ChatsState, source: Source) -> dict[str, Any]:
     return result
 
 
+def alert_status(source: Source) -> dict[str, Any]:
+    # For the source page's notification section (settings_source_notifications.html).
+    return source_status(get_state(), source)
+
+
+def page(status: int = 200, **context: Any) -> Any:
+    state = get_state()
+    context.setdefault("errors", {})
+    context.setdefault("test_result", None)
+    admin = current_manager(state)
+    return render_template(
+        "gincore_chats/settings_notifications.html",
+        csrf_token=csrf_token(),
+        box=mailbox.load(state),
+        keys=web_push.load_keys(state),
+        default_test_to=admin.email if admin else "",
+        default_subject=_default_subject(state),
+        sources=sources.list_sources(state),
+        **context,
+    ), status
+
+
+def index() -> Any:
+    return page()
+
+
+def save_mailbox() -> Any:
+    state = get_state()
+    form = request.form.to_dict()
+    try:
+        with unit_of_work(state.session):
+            mailbox.do_save(state, form)
+    except mailbox.MailboxError as exc:
+        return page(400, errors={"mailbox": str(exc)})
+    flash("Corporate email saved.")
+    return redirect(url_for(".index"))
+
+
+def test_mailbox() -> Any:
+    to = request.form.get("to", "")
+    try:
+        mailbox.send_test(get_state(), to)
+    except (mailbox.MailboxError, mailbox.MailError) as exc:
+        return page(test_result={"ok": False, "message": f"Not sent. {exc}", "to": to})
+    message = f"Test email sent to {to.strip()}. Check that it arrived."
+    return page(test_result={"ok": True, "message": message, "to": to})
+
+
+def create_push_keys() -> Any:
+    state = get_state()
+    try:
+        with unit_of_work(state.session):
+            web_push.do_create_keys(
+                state,
+                request.form.get("subject", ""),
+                replace=request.form.get("replace") == "on",
+            )
+    except web_push.PushError as exc:
+        return page(400, errors={"push": str(exc)})
+    flash("Push keys created. Managers can now enable notifications in the console.")
+    return redirect(url_for(".index"))
+
+
+def save_source(source_id: int) -> Any:
+    state = get_state()
+    source = state.session.get(Source, source_id)
+    if source is None:
+        abort(404)
+    source_page = url_for("gincore_chats_settings.edit_source", source_id=source_id)
+    try:
+        employee = _minutes(request.form.get("employee_minutes", ""), "Employee emails")
+        customer = _minutes(request.form.get("customer_minutes", ""), "Customer emails")
+    except ValueError as exc:
+        flash(str(exc))
+        return redirect(source_page)
+    with unit_of_work(state.session):
+        unread_alerts.do_set_timeouts(
+            state,
+            source,
+            employee_seconds=employee * 60 if employee else None,
+            customer_seconds=customer * 60 if customer else None,
+        )
+    flash("Notification timeouts saved.")
+    return redirect(source_page)
+
+
+ROUTES: list[Route] = [
+    ("/settings/notifications", index, ["GET"]),
+    ("/settings/notifications/mailbox", save_mailbox, ["POST"]),
+    ("/settings/notifications/mailbox/test", test_mailbox, ["POST"]),
+    ("/settings/notifications/push-keys", create_push_keys, ["POST"]),
+    ("/settings/sources/<int:source_id>/notifications", save_source, ["POST"]),
+]
+
+
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_notification_settings", __name__, template_folder="../templates")
-
     guard_admin_pages(bp, state)
-
-    @bp.app_template_global("gincore_chats_alert_status")
-    def alert_status(source: Source) -> dict[str, Any]:
-        # For the source page's notification section (settings_source_notifications.html).
-        return source_status(state, source)
-
-    def page(status: int = 200, **context: Any) -> Any:
-        context.setdefault("errors", {})
-        context.setdefault("test_result", None)
-        admin = current_manager(state)
-        return render_template(
-            "gincore_chats/settings_notifications.html",
-            csrf_token=csrf_token(),
-            box=mailbox.load(state),
-            keys=web_push.load_keys(state),
-            default_test_to=admin.email if admin else "",
-            default_subject=_default_subject(state),
-            sources=sources.list_sources(state),
-            **context,
-        ), status
-
-    @bp.get("/settings/notifications")
-    def index() -> Any:
-        return page()
-
-    @bp.post("/settings/notifications/mailbox")
-    def save_mailbox() -> Any:
-        form = request.form.to_dict()
-        try:
-            with unit_of_work(state.session):
-                mailbox.do_save(state, form)
-        except mailbox.MailboxError as exc:
-            return page(400, errors={"mailbox": str(exc)})
-        flash("Corporate email saved.")
-        return redirect(url_for(".index"))
-
-    @bp.post("/settings/notifications/mailbox/test")
-    def test_mailbox() -> Any:
-        to = request.form.get("to", "")
-        try:
-            mailbox.send_test(state, to)
-        except (mailbox.MailboxError, mailbox.MailError) as exc:
-            return page(test_result={"ok": False, "message": f"Not sent. {exc}", "to": to})
-        message = f"Test email sent to {to.strip()}. Check that it arrived."
-        return page(test_result={"ok": True, "message": message, "to": to})
-
-    @bp.post("/settings/notifications/push-keys")
-    def create_push_keys() -> Any:
-        try:
-            with unit_of_work(state.session):
-                web_push.do_create_keys(
-                    state,
-                    request.form.get("subject", ""),
-                    replace=request.form.get("replace") == "on",
-                )
-        except web_push.PushError as exc:
-            return page(400, errors={"push": str(exc)})
-        flash("Push keys created. Managers can now enable notifications in the console.")
-        return redirect(url_for(".index"))
-
-    @bp.post("/settings/sources/<int:source_id>/notifications")
-    def save_source(source_id: int) -> Any:
-        source = state.session.get(Source, source_id)
-        if source is None:
-            abort(404)
-        try:
-            employee = _minutes(request.form.get("employee_minutes", ""), "Employee emails")
-            customer = _minutes(request.form.get("customer_minutes", ""), "Customer emails")
-        except ValueError as exc:
-            flash(str(exc))
-            return redirect(url_for("gincore_chats_settings.edit_source", source_id=source_id))
-        with unit_of_work(state.session):
-            unread_alerts.do_set_timeouts(
-                state,
-                source,
-                employee_seconds=employee * 60 if employee else None,
-                customer_seconds=customer * 60 if customer else None,
-            )
-        flash("Notification timeouts saved.")
-        return redirect(url_for("gincore_chats_settings.edit_source", source_id=source_id))
-
+    bp.add_app_template_global(alert_status, "gincore_chats_alert_status")
+    add_routes(bp, ROUTES)
     return bp
 
 

@@ -10,101 +10,107 @@ from ..channels.registry import LABELS
 from ..models import Source, SourceKind
 from ..services import attachments, inbound_failures, managers, sources
 from ..services.unit_of_work import unit_of_work
-from ..state import ChatsState
+from ..state import ChatsState, get_state
 from . import settings_ui
-from .common import (
-    csrf_token,
-    guard_admin_pages,
-)
+from .common import Route, add_routes, csrf_token
+from .guards import guard_admin_pages
+
+
+def snippet(source: Source) -> str:
+    src = url_for("gincore_chats_widget.loader", _external=True)
+    return f'<script src="{src}" data-key="{source.public_key}" async></script>'
+
+
+def render(template: str, **context: Any) -> str:
+    return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
+
+
+def index_page(errors: dict[str, str], form: dict[str, str]) -> str:
+    state = get_state()
+    return render(
+        "settings_index.html",
+        sources=sources.list_sources(state),
+        kind_labels={SourceKind.WIDGET: "Website widget", **LABELS},
+        errors=errors,
+        form=form,
+        storage=attachments.usage(state),
+        failures=inbound_failures.failures_by_source(state),
+    )
+
+
+def source_page(source: Source, errors: dict[str, str]) -> str:
+    return render(
+        "settings_source.html",
+        source=source,
+        snippet=snippet(source),
+        errors=errors,
+        candidates=managers.candidates(get_state()),
+        is_widget=source.kind == SourceKind.WIDGET,
+    )
+
+
+def load(source_id: int) -> Source:
+    source = get_state().session.get(Source, source_id)
+    if source is None:
+        abort(404)
+    return source
+
+
+def index() -> Any:
+    return index_page({}, {})
+
+
+def create_source() -> Any:
+    state = get_state()
+    form = {"name": request.form.get("name", ""), "domains": request.form.get("domains", "")}
+    try:
+        with unit_of_work(state.session):
+            source = sources.do_create_widget_source(state, form["name"], form["domains"])
+    except sources.SourceError as exc:
+        return index_page({"form": str(exc)}, form), 400
+    flash(f"Source “{source.name}” created. Paste the snippet below into your site.")
+    return redirect(url_for(".edit_source", source_id=source.id))
+
+
+def edit_source(source_id: int) -> Any:
+    source = load(source_id)
+    if source.kind != SourceKind.WIDGET:
+        # Messenger channels have their own page (credentials, webhook, connect).
+        return redirect(url_for("gincore_chats_channels.edit", source_id=source.id))
+    return source_page(source, {})
+
+
+def update_source(source_id: int) -> Any:
+    state = get_state()
+    source = load(source_id)
+    try:
+        with unit_of_work(state.session):
+            sources.do_update_source(
+                state,
+                source,
+                name=request.form.get("name", source.name),
+                domains=request.form.get("domains") if source.kind == SourceKind.WIDGET else None,
+                active=request.form.get("active") == "on",
+            )
+            sources.do_set_employees(state, source, request.form.getlist("employees"))
+    except sources.SourceError as exc:
+        state.session.rollback()
+        return source_page(load(source_id), {"form": str(exc)}), 400
+    flash("Saved.")
+    return redirect(url_for(".edit_source", source_id=source.id))
+
+
+ROUTES: list[Route] = [
+    ("/settings", index, ["GET"]),
+    ("/settings/sources", create_source, ["POST"]),
+    ("/settings/sources/<int:source_id>", edit_source, ["GET"]),
+    ("/settings/sources/<int:source_id>", update_source, ["POST"]),
+]
 
 
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_settings", __name__, template_folder="../templates")
-
     guard_admin_pages(bp, state)
     settings_ui.register(bp, state)
-
-    def snippet(source: Source) -> str:
-        src = url_for("gincore_chats_widget.loader", _external=True)
-        return f'<script src="{src}" data-key="{source.public_key}" async></script>'
-
-    def render(template: str, **context: Any) -> str:
-        return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
-
-    def index_page(errors: dict[str, str], form: dict[str, str]) -> str:
-        return render(
-            "settings_index.html",
-            sources=sources.list_sources(state),
-            kind_labels={SourceKind.WIDGET: "Website widget", **LABELS},
-            errors=errors,
-            form=form,
-            storage=attachments.usage(state),
-            failures=inbound_failures.failures_by_source(state),
-        )
-
-    @bp.get("/settings")
-    def index() -> Any:
-        return index_page({}, {})
-
-    @bp.post("/settings/sources")
-    def create_source() -> Any:
-        form = {"name": request.form.get("name", ""), "domains": request.form.get("domains", "")}
-        try:
-            with unit_of_work(state.session):
-                source = sources.do_create_widget_source(state, form["name"], form["domains"])
-        except sources.SourceError as exc:
-            return index_page({"form": str(exc)}, form), 400
-        flash(f"Source “{source.name}” created. Paste the snippet below into your site.")
-        return redirect(url_for(".edit_source", source_id=source.id))
-
-    def load(source_id: int) -> Source:
-        source = state.session.get(Source, source_id)
-        if source is None:
-            abort(404)
-        return source
-
-    @bp.get("/settings/sources/<int:source_id>")
-    def edit_source(source_id: int) -> Any:
-        source = load(source_id)
-        if source.kind != SourceKind.WIDGET:
-            # Messenger channels have their own page (credentials, webhook, connect).
-            return redirect(url_for("gincore_chats_channels.edit", source_id=source.id))
-        return render(
-            "settings_source.html",
-            source=source,
-            snippet=snippet(source),
-            errors={},
-            candidates=managers.candidates(state),
-            is_widget=source.kind == SourceKind.WIDGET,
-        )
-
-    @bp.post("/settings/sources/<int:source_id>")
-    def update_source(source_id: int) -> Any:
-        source = load(source_id)
-        try:
-            with unit_of_work(state.session):
-                sources.do_update_source(
-                    state,
-                    source,
-                    name=request.form.get("name", source.name),
-                    domains=request.form.get("domains")
-                    if source.kind == SourceKind.WIDGET
-                    else None,
-                    active=request.form.get("active") == "on",
-                )
-                sources.do_set_employees(state, source, request.form.getlist("employees"))
-        except sources.SourceError as exc:
-            state.session.rollback()
-            source = load(source_id)
-            return render(
-                "settings_source.html",
-                source=source,
-                snippet=snippet(source),
-                errors={"form": str(exc)},
-                candidates=managers.candidates(state),
-                is_widget=source.kind == SourceKind.WIDGET,
-            ), 400
-        flash("Saved.")
-        return redirect(url_for(".edit_source", source_id=source.id))
-
+    add_routes(bp, ROUTES)
     return bp

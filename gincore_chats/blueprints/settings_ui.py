@@ -23,6 +23,7 @@ SETTINGS_BLUEPRINTS = frozenset(
     {
         "gincore_chats_settings",
         "gincore_chats_channels",
+        "gincore_chats_source_connection",
         "gincore_chats_widget_settings",
         "gincore_chats_notification_settings",
     }

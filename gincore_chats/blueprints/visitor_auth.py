@@ -20,6 +20,8 @@ the bearer token, bound to one conversation, is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, current_app, request
 
 from ..models import Conversation, Source
@@ -100,3 +102,20 @@ def preflight_response(origin: str, methods: str) -> Response:
     response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
     response.headers["Access-Control-Max-Age"] = "600"
     return with_cors(response, origin)
+
+
+def preflight_hook(path_part: str, methods: str) -> Callable[[], Response | None]:
+    """A ``before_request`` hook answering the CORS preflight of the visitor API paths (those
+    containing ``path_part``). Flask answers OPTIONS itself, without CORS headers. The source is
+    not known yet (no bearer token on a preflight) and the real request is checked, so the
+    preflight answers any well-formed Origin."""
+
+    def preflight() -> Response | None:
+        if request.method != "OPTIONS" or path_part not in request.path:
+            return None
+        origin = cors_origin()
+        if origin is None:
+            return current_app.make_response(({"error": ORIGIN_REQUIRED}, 400))
+        return preflight_response(origin, methods)
+
+    return preflight

@@ -17,11 +17,9 @@ from sqlalchemy import func, select
 from ..models import Source, SourceKind, WidgetText
 from ..services import widget_consent, widget_texts
 from ..services.unit_of_work import unit_of_work
-from ..state import ChatsState
-from .common import (
-    csrf_token,
-    guard_admin_pages,
-)
+from ..state import ChatsState, get_state
+from .common import Route, add_routes, csrf_token
+from .guards import guard_admin_pages
 
 #: What each text is, where the widget shows it (the admin page's help lines).
 TEXT_HELP: dict[str, tuple[str, str]] = {
@@ -108,146 +106,162 @@ def language_name(tag: str) -> str:
         return tag
 
 
+def load(source_id: int) -> Source:
+    source = get_state().session.get(Source, source_id)
+    if source is None or source.kind != SourceKind.WIDGET:
+        abort(404)
+    return source
+
+
+def render(template: str, **context: Any) -> str:
+    return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
+
+
+def languages(source: Source) -> list[dict[str, Any]]:
+    rows = get_state().session.execute(
+        select(WidgetText.language, func.count())
+        .where(WidgetText.source_id == source.id)
+        .group_by(WidgetText.language)
+    )
+    counts = dict(rows.all())
+    catalog = widget_texts.catalog_languages()
+    tags = sorted(catalog | set(counts), key=lambda t: (t != "en", language_name(t), t))
+    return [
+        {
+            "tag": tag,
+            "name": language_name(tag),
+            "in_catalog": tag in catalog,
+            "overrides": counts.get(tag, 0),
+        }
+        for tag in tags
+    ]
+
+
+def index_page(source: Source, errors: dict[str, str], form: dict[str, Any]) -> str:
+    return render(
+        "settings_widget.html",
+        source=source,
+        languages=languages(source),
+        consent=widget_consent.consent_options(source),
+        errors=errors,
+        form=form,
+    )
+
+
+def index(source_id: int) -> Any:
+    return index_page(load(source_id), {}, {})
+
+
+def save_consent(source_id: int) -> Any:
+    state = get_state()
+    source = load(source_id)
+    mode = request.form.get("consent_mode", "")
+    url = request.form.get("privacy_url", "")
+    try:
+        with unit_of_work(state.session):
+            widget_consent.do_set_consent_options(state, source, mode=mode, privacy_url=url)
+    except widget_consent.ConsentOptionsError as exc:
+        state.session.rollback()
+        form = {"consent_mode": mode, "privacy_url": url}
+        return index_page(load(source_id), {"consent": str(exc)}, form), 400
+    flash("Consent options saved.")
+    return redirect(url_for(".index", source_id=source_id))
+
+
+def add_language(source_id: int) -> Any:
+    source = load(source_id)
+    raw = request.form.get("language", "")
+    try:
+        tag = widget_texts.normalize_language(raw)
+    except widget_texts.WidgetTextError as exc:
+        return index_page(source, {"language": str(exc)}, {"language": raw}), 400
+    return redirect(url_for(".texts", source_id=source_id, language=tag))
+
+
+def texts_page(source: Source, tag: str, values: dict[str, str], errors: dict[str, str]) -> str:
+    saved = {
+        row.key: row.text
+        for row in get_state().session.scalars(
+            select(WidgetText).where(WidgetText.source_id == source.id, WidgetText.language == tag)
+        )
+    }
+    fields = [
+        {
+            "key": key,
+            "label": TEXT_HELP[key][0],
+            "help": TEXT_HELP[key][1],
+            "value": values.get(key, saved.get(key, "")),
+            "default": widget_texts.catalog_text(key, tag),
+            "long": key in LONG_TEXTS,
+        }
+        for key in widget_texts.KEYS
+    ]
+    return render(
+        "settings_widget_texts.html",
+        source=source,
+        language=tag,
+        language_name=language_name(tag),
+        in_catalog=tag in widget_texts.catalog_languages(),
+        has_overrides=bool(saved),
+        fields=fields,
+        consent=widget_consent.consent_options(source),
+        errors=errors,
+    )
+
+
+def language_or_404(language: str) -> str:
+    try:
+        return widget_texts.normalize_language(language)
+    except widget_texts.WidgetTextError:
+        abort(404)
+
+
+def texts(source_id: int, language: str) -> Any:
+    return texts_page(load(source_id), language_or_404(language), {}, {})
+
+
+def saved_texts_notice(tag: str, values: dict[str, str]) -> str:
+    written = sum(1 for v in values.values() if v.strip())
+    if written:
+        return f"Saved {written} text(s) for {language_name(tag)} ({tag})."
+    if tag in widget_texts.catalog_languages():
+        return f"{language_name(tag)} ({tag}) uses the catalog's texts again."
+    return (
+        f"No texts for {language_name(tag)} ({tag}): visitors are not offered this "
+        "language until you write at least one text."
+    )
+
+
+def save_texts(source_id: int, language: str) -> Any:
+    state = get_state()
+    source = load(source_id)
+    tag = language_or_404(language)
+    reset = request.form.get("reset") == "1"
+    values = {
+        key: "" if reset else request.form.get(f"text_{key}", "") for key in widget_texts.KEYS
+    }
+    try:
+        with unit_of_work(state.session):
+            widget_texts.do_set_texts(state, source, tag, values)
+    except widget_texts.WidgetTextError as exc:
+        state.session.rollback()
+        return texts_page(load(source_id), tag, values, {"form": str(exc)}), 400
+    flash(saved_texts_notice(tag, values))
+    return redirect(url_for(".texts", source_id=source_id, language=tag))
+
+
+BASE = "/settings/sources/<int:source_id>/widget"
+ROUTES: list[Route] = [
+    (BASE, index, ["GET"]),
+    (f"{BASE}/consent", save_consent, ["POST"]),
+    (f"{BASE}/languages", add_language, ["POST"]),
+    (f"{BASE}/texts/<language>", texts, ["GET"]),
+    (f"{BASE}/texts/<language>", save_texts, ["POST"]),
+]
+
+
 def create_blueprint(state: ChatsState) -> Blueprint:
     bp = Blueprint("gincore_chats_widget_settings", __name__, template_folder="../templates")
-
     guard_admin_pages(bp, state)
-
-    def load(source_id: int) -> Source:
-        source = state.session.get(Source, source_id)
-        if source is None or source.kind != SourceKind.WIDGET:
-            abort(404)
-        return source
-
-    def render(template: str, **context: Any) -> str:
-        return render_template(f"gincore_chats/{template}", csrf_token=csrf_token(), **context)
-
-    def languages(source: Source) -> list[dict[str, Any]]:
-        counts = dict(
-            state.session.execute(
-                select(WidgetText.language, func.count())
-                .where(WidgetText.source_id == source.id)
-                .group_by(WidgetText.language)
-            ).all()
-        )
-        catalog = widget_texts.catalog_languages()
-        tags = sorted(catalog | set(counts), key=lambda t: (t != "en", language_name(t), t))
-        return [
-            {
-                "tag": tag,
-                "name": language_name(tag),
-                "in_catalog": tag in catalog,
-                "overrides": counts.get(tag, 0),
-            }
-            for tag in tags
-        ]
-
-    def index_page(source: Source, errors: dict[str, str], form: dict[str, Any]) -> str:
-        return render(
-            "settings_widget.html",
-            source=source,
-            languages=languages(source),
-            consent=widget_consent.consent_options(source),
-            errors=errors,
-            form=form,
-        )
-
-    @bp.get("/settings/sources/<int:source_id>/widget")
-    def index(source_id: int) -> Any:
-        return index_page(load(source_id), {}, {})
-
-    @bp.post("/settings/sources/<int:source_id>/widget/consent")
-    def save_consent(source_id: int) -> Any:
-        source = load(source_id)
-        mode = request.form.get("consent_mode", "")
-        url = request.form.get("privacy_url", "")
-        try:
-            with unit_of_work(state.session):
-                widget_consent.do_set_consent_options(state, source, mode=mode, privacy_url=url)
-        except widget_consent.ConsentOptionsError as exc:
-            state.session.rollback()
-            form = {"consent_mode": mode, "privacy_url": url}
-            return index_page(load(source_id), {"consent": str(exc)}, form), 400
-        flash("Consent options saved.")
-        return redirect(url_for(".index", source_id=source_id))
-
-    @bp.post("/settings/sources/<int:source_id>/widget/languages")
-    def add_language(source_id: int) -> Any:
-        source = load(source_id)
-        raw = request.form.get("language", "")
-        try:
-            tag = widget_texts.normalize_language(raw)
-        except widget_texts.WidgetTextError as exc:
-            return index_page(source, {"language": str(exc)}, {"language": raw}), 400
-        return redirect(url_for(".texts", source_id=source_id, language=tag))
-
-    def texts_page(source: Source, tag: str, values: dict[str, str], errors: dict[str, str]) -> str:
-        catalog = tag in widget_texts.catalog_languages()
-        saved = {
-            row.key: row.text
-            for row in state.session.scalars(
-                select(WidgetText).where(
-                    WidgetText.source_id == source.id, WidgetText.language == tag
-                )
-            )
-        }
-        fields = [
-            {
-                "key": key,
-                "label": TEXT_HELP[key][0],
-                "help": TEXT_HELP[key][1],
-                "value": values.get(key, saved.get(key, "")),
-                "default": widget_texts.catalog_text(key, tag),
-                "long": key in LONG_TEXTS,
-            }
-            for key in widget_texts.KEYS
-        ]
-        return render(
-            "settings_widget_texts.html",
-            source=source,
-            language=tag,
-            language_name=language_name(tag),
-            in_catalog=catalog,
-            has_overrides=bool(saved),
-            fields=fields,
-            consent=widget_consent.consent_options(source),
-            errors=errors,
-        )
-
-    def language_or_404(language: str) -> str:
-        try:
-            return widget_texts.normalize_language(language)
-        except widget_texts.WidgetTextError:
-            abort(404)
-
-    @bp.get("/settings/sources/<int:source_id>/widget/texts/<language>")
-    def texts(source_id: int, language: str) -> Any:
-        return texts_page(load(source_id), language_or_404(language), {}, {})
-
-    @bp.post("/settings/sources/<int:source_id>/widget/texts/<language>")
-    def save_texts(source_id: int, language: str) -> Any:
-        source = load(source_id)
-        tag = language_or_404(language)
-        reset = request.form.get("reset") == "1"
-        values = {
-            key: "" if reset else request.form.get(f"text_{key}", "") for key in widget_texts.KEYS
-        }
-        try:
-            with unit_of_work(state.session):
-                widget_texts.do_set_texts(state, source, tag, values)
-        except widget_texts.WidgetTextError as exc:
-            state.session.rollback()
-            return texts_page(load(source_id), tag, values, {"form": str(exc)}), 400
-        written = sum(1 for v in values.values() if v.strip())
-        if written:
-            flash(f"Saved {written} text(s) for {language_name(tag)} ({tag}).")
-        elif tag in widget_texts.catalog_languages():
-            flash(f"{language_name(tag)} ({tag}) uses the catalog's texts again.")
-        else:
-            flash(
-                f"No texts for {language_name(tag)} ({tag}): visitors are not offered this "
-                "language until you write at least one text."
-            )
-        return redirect(url_for(".texts", source_id=source_id, language=tag))
-
+    add_routes(bp, ROUTES)
     return bp

@@ -17,6 +17,8 @@ Optional capabilities, looked up with ``getattr`` so an adapter without them sti
 * ``connect`` (:class:`ConnectableChannel`): register the webhook with the platform;
 * ``edit`` / ``delete`` (:class:`EditableChannel`);
 * ``fetch_media`` (:class:`MediaFetchingChannel`): download an inbound file's bytes;
+* ``check`` (:class:`CheckableChannel`): ask the platform who the credentials belong to and
+  where it delivers the webhook; a :class:`ConnectionCheck` says what is wrong, in words;
 * ``validate_credentials(credentials)``: raise ValueError with a message for the admin;
 * ``profile(config, credentials, user_id) -> Sender``: who a customer is, asked once when a
   contact is first seen without a name (Messenger, Instagram);
@@ -223,6 +225,40 @@ class ChannelError(Exception):
         self.unreachable = unreachable
 
 
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What the platform says about a source (``check``): whose credentials, which webhook.
+
+    ``problems`` are sentences for the admin that say what is wrong and what to do; none means
+    the platform accepts the credentials and delivers to this source. ``webhook_url`` is the URL
+    the platform reports (None where it does not tell, as on Meta); ``facts`` are further
+    (label, value) lines worth showing, such as Telegram's pending update count.
+    """
+
+    account: str | None = None
+    webhook_url: str | None = None
+    facts: tuple[tuple[str, str], ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def webhook_problem(platform: str, reported: str | None, ours: str) -> str | None:
+    """The sentence for a platform that delivers elsewhere (or nowhere), else None."""
+    if not reported:
+        return (
+            f"{platform} has no webhook registered for this bot: press Connect to register {ours}."
+        )
+    if reported.rstrip("/") != ours.rstrip("/"):
+        return (
+            f"{platform} delivers to {reported}, not to this source's webhook URL {ours}: "
+            "press Connect to register ours (another system may be using this bot)."
+        )
+    return None
+
+
 class Channel(Protocol):
     kind: ClassVar[str]
     supports_edit: ClassVar[bool]
@@ -281,3 +317,14 @@ class MediaFetchingChannel(Channel, Protocol):
     def fetch_media(
         self, config: ChannelConfig, credentials: dict[str, Any], media: InboundMedia, limit: int
     ) -> FetchedMedia: ...
+
+
+class CheckableChannel(Channel, Protocol):
+    """A channel that can ask its platform whether the source is set up (Test connection).
+
+    Never raises for what the platform refuses: a bad token is a problem in the result.
+    """
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck: ...

@@ -77,3 +77,7 @@ def optional_credentials(adapter: Any) -> frozenset[str]:
 
 def can_connect(adapter: Any) -> bool:
     return callable(getattr(adapter, "connect", None))
+
+
+def can_check(adapter: Any) -> bool:
+    return callable(getattr(adapter, "check", None))

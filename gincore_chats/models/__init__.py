@@ -3,6 +3,7 @@
 from .ai import AICall, AIConversationState, AIMode, AIOutcome, AISettings, AIStatus
 from .api import ApiToken, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .attachment import Attachment
+from .audit import AuditEntry
 from .base import Base, metadata, utcnow
 from .contact import Contact, ContactNote
 from .conversation import (
@@ -47,6 +48,7 @@ __all__ = [
     "AIStatus",
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "Base",
     "Contact",
     "ContactNote",

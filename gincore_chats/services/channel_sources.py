@@ -13,16 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..channels.base import Channel, ChannelError
+from ..channels.base import Channel
 from ..channels.registry import (
-    can_connect,
     channel_kinds,
     generated_credentials,
     get_adapter,
     label,
     optional_credentials,
 )
-from ..models import Source, utcnow
+from ..models import Source
 from ..state import ChatsState
 from .secrets import SecretUnreadable, decrypt, encrypt
 from .sources import SourceError
@@ -157,26 +156,3 @@ def webhook_url(state: ChatsState, source: Source, base_url: str | None = None) 
     if not base:
         raise SourceError("Set CHATS_PUBLIC_URL to the address the platforms can reach.")
     return f"{base}{state.config.url_prefix}/webhooks/{source.public_key}"
-
-
-def do_connect(state: ChatsState, source: Source, base_url: str | None = None) -> str:
-    """Register the webhook with the platform (Telegram setWebhook, Viber set_webhook).
-
-    Returns a line for the admin; the platform's refusal becomes a SourceError with its reason.
-    """
-    adapter = adapter_for(source.kind)
-    url = webhook_url(state, source, base_url)
-    if not can_connect(adapter):
-        raise SourceError(
-            f"{label(source.kind)} webhooks are set in the platform's dashboard: enter {url} there."
-        )
-    credentials = read_credentials(state, source)
-    try:
-        message = str(adapter.connect(state.config.channels, credentials, url))  # type: ignore[attr-defined]
-    except ChannelError as exc:
-        raise SourceError(f"{label(source.kind)} refused: {exc.reason}") from None
-    source.settings = {
-        **(source.settings or {}),
-        "connected": {"at": utcnow().isoformat(), "url": url},
-    }
-    return message

@@ -239,6 +239,11 @@ def _record_failure(state: ChatsState, event_id: int, error: str) -> None:
         if event is not None:
             event.attempts += 1
             event.error = error[:2000]
+            # The admins hear of a source that starts failing. Imported here: source_alerts
+            # needs inbound_failures, which imports this module.
+            from .source_alerts import note_failure
+
+            note_failure(state, event)
 
 
 def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]:

@@ -12,6 +12,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,11 @@ class FakeTelegram(FakeServer):
             self.message_ids = itertools.count(5000)
             self.sent: dict[tuple[int, int], dict[str, Any]] = {}
             self.webhook: dict[str, Any] | None = None
+            # What getWebhookInfo reports beyond the URL (a test sets a delivery error).
+            self.webhook_status: dict[str, Any] = {"pending_update_count": 0}
+            # Called (in the fake's thread) while a method is being answered: lets a test look
+            # at the database while the library waits for the platform.
+            self.while_handling: dict[str, Callable[[], Any]] = {}
             self.files = {
                 "BQACAgIAAxkBAAIEs2VkDoc": ("documents/file_7.pdf", b"%PDF-1.4 invoice 5521"),
             }
@@ -120,6 +126,9 @@ class FakeTelegram(FakeServer):
             with self.lock:
                 queued = self.failures.get(name) or []
                 failure = queued.pop(0) if queued else None
+            hook = self.while_handling.get(name)
+            if hook is not None:
+                hook()
             if failure is not None:
                 return reply(*failure)
             return self.handle(name, call)
@@ -151,7 +160,23 @@ class FakeTelegram(FakeServer):
         if name == "setwebhook":
             with self.lock:
                 self.webhook = dict(p)
+                # A new registration starts clean, as Telegram's does.
+                self.webhook_status = {"pending_update_count": 0}
             return reply(200, {"ok": True, "result": True, "description": "Webhook was set"})
+        if name == "getwebhookinfo":
+            with self.lock:
+                hook = dict(self.webhook or {})
+                info: dict[str, Any] = {
+                    "url": hook.get("url", ""),
+                    "has_custom_certificate": False,
+                    **self.webhook_status,
+                }
+            if hook:
+                # Optional fields are left out when unset, as in WebhookInfo.
+                info.update(max_connections=40, ip_address="149.154.167.220")
+                if hook.get("allowed_updates"):
+                    info["allowed_updates"] = hook["allowed_updates"]
+            return reply(200, {"ok": True, "result": info})
         if name in ("sendmessage", "sendphoto", "senddocument") and not p.get("chat_id"):
             return self.bad("Bad Request: chat_id is empty")
         if name == "sendmessage":
@@ -264,6 +289,8 @@ class FakeViber(FakeServer):
                 return self.set_webhook(call.params)
             if method == "send_message":
                 return self.send_message(call.params)
+            if method == "get_account_info":
+                return self.account_info()
             return reply(200, {"status": 3, "status_message": "badData"})
 
     def set_webhook(self, params: dict[str, Any]) -> Response:
@@ -295,6 +322,31 @@ class FakeViber(FakeServer):
                 "event_types": params.get("event_types", []),
             },
         )
+
+    def account_info(self) -> Response:
+        """The documented get_account_info answer (webhook only once one is set)."""
+        info: dict[str, Any] = {
+            "status": 0,
+            "status_message": "ok",
+            "id": "pa:75346594275468546724",
+            "name": "Acme Support",
+            "uri": "acmesupport",
+            "icon": "https://media-direct.cdn.viber.com/pg_download?id=acme",
+            "background": "https://media-direct.cdn.viber.com/pg_download?id=bg",
+            "category": "Shopping",
+            "subcategory": "Online shop",
+            "location": {"lon": 16.3738, "lat": 48.2082},
+            "country": "AT",
+            "subscribers_count": 35,
+            "members": [
+                {"id": "01234567890A=", "name": "Ada", "avatar": "https://a.test", "role": "admin"}
+            ],
+        }
+        with self.lock:
+            if self.webhook_url:
+                info["webhook"] = self.webhook_url
+                info["event_types"] = ["delivered", "seen", "failed", "subscribed"]
+        return reply(200, info)
 
     def send_message(self, params: dict[str, Any]) -> Response:
         if not (params.get("sender") or {}).get("name") or not params.get("receiver"):

@@ -237,10 +237,17 @@ def test_without_an_outgoing_url_replies_fail_with_a_reason(app, live_server, ch
     )
 
 
-def test_settings_page_shows_the_secret_and_the_url(app, live_server, generic, admin_id):
+def test_settings_page_shows_the_url_and_reveals_the_secret(app, live_server, generic, admin_id):
     source_id, url, secret = generic
     admin = Console(live_server, admin_id)
     page = admin.http.get(f"{live_server.url}/chats/settings/channels/{source_id}")
     assert page.status_code == 200
-    assert secret in page.text and url in page.text
+    assert url in page.text
+    assert secret not in page.text  # masked until an admin reveals it (audit-logged)
+    assert "Shared secret (signs pushes to and replies from this source)" in page.text
     assert "Connect</button>" not in page.text  # nothing to register with
+    reveal = f"{live_server.url}/chats/settings/channels/{source_id}/connection/secrets/secret"
+    r = admin.http.post(
+        f"{reveal}/reveal", headers={"X-CSRF-Token": admin.csrf, "Accept": "application/json"}
+    )
+    assert r.json()["value"] == secret

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from gincore_chats.channels.base import (
     ChannelError,
@@ -538,6 +539,38 @@ def test_admin_creates_a_telegram_source_and_connects_it(
     )
     r = admin.http.post(f"{source_url}/connect", data={"csrf_token": token})
     assert r.status_code == 400 and "Telegram refused: Unauthorized" in r.text
+
+
+def test_connect_calls_telegram_with_no_transaction_open(
+    app, live_server, channels, admin_id, fake_telegram, database_url
+):
+    """A slow platform must hold no row lock and no pooled connection: while setWebhook is
+    being answered, no session of the test database has a transaction open."""
+    source_id, _key = make_channel_source(app, "telegram", {"bot_token": TELEGRAM_TOKEN}, [])
+    engine = create_engine(database_url)
+    open_during_call: list[int] = []
+
+    def count_open_transactions() -> None:
+        with engine.connect() as conn:
+            open_during_call.append(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+                    )
+                ).scalar_one()
+            )
+
+    fake_telegram.while_handling["setwebhook"] = count_open_transactions
+    admin = Console(live_server, admin_id)
+    source_url = f"{live_server.url}/chats/settings/channels/{source_id}"
+    token = form_token(admin.http.get(source_url).text)
+    r = admin.http.post(f"{source_url}/connect", data={"csrf_token": token})
+    engine.dispose()
+    assert r.status_code == 200 and "Telegram now delivers @acme_support_bot" in r.text
+    assert open_during_call == [0]
+    # What the call returned is stored afterwards, in its own transaction.
+    assert "Last connected" in admin.http.get(source_url).text
 
 
 def test_cli_creates_and_connects_a_source(app, channels, fake_telegram, manager_id):

@@ -104,6 +104,8 @@ class FakeGraph:
         self.cdn: dict[str, tuple[bytes, str]] = {}  # /cdn/<name> -> (bytes, mime)
         self.chunked: set[str] = set()  # CDN names served without Content-Length
         self.profiles: dict[str, dict[str, Any]] = {}
+        # GET /me: whom the token belongs to (a Page for a Page token, a system user ...).
+        self.me: dict[str, Any] = {"id": "100000000000001", "name": "Acme system user"}
         self._scripted: list[_Scripted] = []
         self._lock = threading.Lock()
         self._counter = 0
@@ -239,6 +241,8 @@ class FakeGraph:
                     "id": parts[0],
                 },
             )
+        if rec.method == "GET" and parts == ["me"]:
+            return _json(200, self.me)
         if rec.method == "GET" and len(parts) == 1 and parts[0] in self.profiles:
             return _json(200, {**self.profiles[parts[0]], "id": parts[0]})
         return _json(

@@ -19,21 +19,21 @@ EXPECTED_FIELDS = {
     "whatsapp": {
         "access_token": True,
         "app_secret": True,
-        "verify_token": False,
+        "verify_token": True,  # a secret: the connection card reveals it on request
         "phone_number_id": False,
         "business_account_id": False,
     },
     "messenger": {
         "page_access_token": True,
         "app_secret": True,
-        "verify_token": False,
+        "verify_token": True,  # a secret: the connection card reveals it on request
         "page_id": False,
         "human_agent_tag": False,
     },
     "instagram": {
         "access_token": True,
         "app_secret": True,
-        "verify_token": False,
+        "verify_token": True,  # a secret: the connection card reveals it on request
         "instagram_account_id": False,
         "page_id": False,
         "human_agent_tag": False,
@@ -60,7 +60,8 @@ def test_class_attributes(cls: Any) -> None:
 
 @pytest.mark.parametrize("cls", ADAPTERS, ids=lambda c: c.kind)
 @pytest.mark.parametrize(
-    "protocol", [base.Channel, base.MediaFetchingChannel, base.ConnectableChannel]
+    "protocol",
+    [base.Channel, base.MediaFetchingChannel, base.ConnectableChannel, base.CheckableChannel],
 )
 def test_methods_match_the_protocols(cls: Any, protocol: Any) -> None:
     for name, member in vars(protocol).items():

@@ -51,6 +51,10 @@ def test_admin_approves_and_edits_an_extracted_candidate(
     widget_send(
         visitor.page, "Hi! How long does delivery to Lviv take? My phone is +380 67 123 45 67"
     )
+    # widget_send waits for the bubble, which shows before the server has the message; the
+    # API below reads the database, so wait until the widget has the stored message back.
+    stored = widget_panel(visitor.page).locator(".gc-mine:not(.gc-pending)", has_text="Lviv")
+    expect(stored).to_have_count(1)
     admin = Console(live_server, admin_id)
     conv_id = admin.api("GET", "/conversations").json()["conversations"][0]["id"]
     assert admin.api("POST", f"/conversations/{conv_id}/join").ok

@@ -12,17 +12,13 @@ link in a text message and images must have a URL Meta can fetch.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
-from ..base import ChannelConfig, ChannelError, FetchedMedia, OutboundMessage, Sender, SendResult
-from ..meta.download import fetch_bytes
-from ..meta.errors import GraphError
-from ..meta.graph import graph_call, graph_url
-from ..meta.parts import send_parts, split_text
+from ..base import ChannelConfig, ChannelError, OutboundMessage, Sender, SendResult
+from ..meta.graph import fetch_fields, graph_url, post_subscribed_apps
+from ..meta.parts import send_parts
 from ..meta.payload import as_str
-from ..meta.send_api import SendEndpoint, flag, required, send_json
-from ..meta.window import messaging_fields
+from ..meta.send_api import SendEndpoint, credential, link_part, required, send_endpoint, text_parts
 
 CHANNEL = "Instagram"
 # Instagram limits message text to 1000 bytes of UTF-8 (Meta's send-message guide; Chatwoot
@@ -38,37 +34,32 @@ def uses_facebook_login(credentials: dict[str, Any]) -> bool:
     return bool(credentials.get("page_id"))
 
 
-def _account(credentials: dict[str, Any]) -> tuple[str, str]:
-    """(base-URL choice, id in the path): the Page with Facebook Login, else the IG account."""
+def _account(credentials: dict[str, Any]) -> str:
+    """The id in the path: the Page with Facebook Login, else the Instagram account."""
     if uses_facebook_login(credentials):
-        return "facebook", str(credentials["page_id"]).strip()
-    return "instagram", required(credentials, "instagram_account_id", CHANNEL)
+        return str(credentials["page_id"]).strip()
+    return required(credentials, "instagram_account_id", CHANNEL)
 
 
 def _url(config: ChannelConfig, credentials: dict[str, Any], *parts: str) -> str:
-    host, _ = _account(credentials)
-    base = config.graph_api_base if host == "facebook" else config.instagram_graph_base
+    facebook = uses_facebook_login(credentials)
+    base = config.graph_api_base if facebook else config.instagram_graph_base
     return graph_url(base, config.graph_api_version, *parts)
 
 
-def _token(credentials: dict[str, Any]) -> str:
-    return required(credentials, "access_token", CHANNEL)
+_token = credential("access_token", CHANNEL)
 
 
 def endpoint(
     config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
 ) -> SendEndpoint:
-    facebook = uses_facebook_login(credentials)
-    _, account = _account(credentials)
-    return SendEndpoint(
-        url=_url(config, credentials, account, "messages"),
-        token=_token(credentials),
-        bearer=not facebook,
-        messaging=messaging_fields(
-            message.customer_last_message_at,
-            human_agent=flag(credentials.get("human_agent_tag")),
-            page_token=facebook,
-        ),
+    url = _url(config, credentials, _account(credentials), "messages")
+    return send_endpoint(
+        url,
+        _token(credentials),
+        credentials,
+        message,
+        page_token=uses_facebook_login(credentials),
     )
 
 
@@ -88,25 +79,17 @@ def send_message(
     lines += [f"{a.filename}: {a.url}" for a in message.attachments if a.kind != "image"]
     parts: list[Callable[[], str]] = []
     if lines:
-        parts += [
-            partial(send_json, config, ep, to, {"text": chunk})
-            for chunk in split_text("\n".join(lines), TEXT_LIMIT_BYTES, in_bytes=True)
-        ]
-    for att in message.attachments:
-        if att.kind == "image":
-            body = {"attachment": {"type": "image", "payload": {"url": att.url}}}
-            parts.append(partial(send_json, config, ep, to, body))
+        parts += text_parts(config, ep, to, "\n".join(lines), TEXT_LIMIT_BYTES, in_bytes=True)
+    parts += [
+        link_part(config, ep, to, "image", a.url) for a in message.attachments if a.kind == "image"
+    ]
     return send_parts(parts)
 
 
 def fetch_profile(config: ChannelConfig, credentials: dict[str, Any], igsid: str) -> Sender:
     """Name, username and picture; Meta grants access once the customer has written."""
-    body = graph_call(
-        config,
-        "GET",
-        _url(config, credentials, str(igsid)),
-        params={"fields": "name,username,profile_pic", "access_token": _token(credentials)},
-    )
+    url = _url(config, credentials, str(igsid))
+    body = fetch_fields(config, url, _token(credentials), "name,username,profile_pic")
     return Sender(
         id=str(igsid),
         name=as_str(body.get("name")),
@@ -115,20 +98,24 @@ def fetch_profile(config: ChannelConfig, credentials: dict[str, Any], igsid: str
     )
 
 
-def fetch_media(config: ChannelConfig, url: str, *, limit: int) -> FetchedMedia:
-    """Attachment URLs are signed CDN links: fetched without our token, which must not leak."""
-    return fetch_bytes(config, url, limit=limit)
-
-
 def subscribe(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     """Turn on webhooks for the account (§5.5 step 2)."""
-    _, account = _account(credentials)
     fields = PAGE_WEBHOOK_FIELDS if uses_facebook_login(credentials) else WEBHOOK_FIELDS
-    body = graph_call(
+    post_subscribed_apps(
         config,
-        "POST",
-        _url(config, credentials, account, "subscribed_apps"),
+        _url(config, credentials, _account(credentials), "subscribed_apps"),
+        CHANNEL,
         params={"subscribed_fields": fields, "access_token": _token(credentials)},
     )
-    if body.get("success") is not True:
-        raise GraphError("Instagram did not confirm the webhook subscription.")
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me``: the professional account (Instagram Login: ``user_id``, ``username``), or
+    the Page with its linked ``instagram_business_account`` (Facebook Login)."""
+    if uses_facebook_login(credentials):
+        url = graph_url(config.graph_api_base, config.graph_api_version, "me")
+        fields = "id,name,instagram_business_account"
+    else:
+        url = graph_url(config.instagram_graph_base, config.graph_api_version, "me")
+        fields = "user_id,username"
+    return fetch_fields(config, url, _token(credentials), fields)

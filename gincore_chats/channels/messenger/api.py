@@ -10,14 +10,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from ..base import ChannelConfig, FetchedMedia, OutboundMessage, Sender, SendResult
-from ..meta.download import fetch_bytes
-from ..meta.errors import GraphError
-from ..meta.graph import graph_call, graph_url
-from ..meta.parts import send_parts, split_text
+from ..base import ChannelConfig, OutboundMessage, Sender, SendResult
+from ..meta.graph import facebook_url, fetch_fields, post_subscribed_apps
+from ..meta.parts import send_parts
 from ..meta.payload import as_str
-from ..meta.send_api import SendEndpoint, flag, required, send_json, send_upload
-from ..meta.window import messaging_fields
+from ..meta.send_api import (
+    SendEndpoint,
+    credential,
+    link_part,
+    send_endpoint,
+    send_upload,
+    text_parts,
+)
 
 CHANNEL = "Messenger"
 # Meta's Send API reference limits message.text to 2000 characters; longer replies are split.
@@ -27,28 +31,16 @@ WEBHOOK_FIELDS = (
     "messages,messaging_postbacks,message_deliveries,message_reads,message_echoes,message_edits"
 )
 
+_token = credential("page_access_token", CHANNEL)
 
-def _url(config: ChannelConfig, *parts: str) -> str:
-    return graph_url(config.graph_api_base, config.graph_api_version, *parts)
-
-
-def _token(credentials: dict[str, Any]) -> str:
-    return required(credentials, "page_access_token", CHANNEL)
+_page = credential("page_id", CHANNEL)
 
 
 def endpoint(
     config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
 ) -> SendEndpoint:
-    return SendEndpoint(
-        url=_url(config, required(credentials, "page_id", CHANNEL), "messages"),
-        token=_token(credentials),
-        bearer=False,
-        messaging=messaging_fields(
-            message.customer_last_message_at,
-            human_agent=flag(credentials.get("human_agent_tag")),
-            page_token=True,
-        ),
-    )
+    url = facebook_url(config, _page(credentials), "messages")
+    return send_endpoint(url, _token(credentials), credentials, message, page_token=True)
 
 
 def send_message(
@@ -58,10 +50,7 @@ def send_message(
     to = str(message.recipient_id)
     parts: list[Callable[[], str]] = []
     if message.text:
-        parts += [
-            partial(send_json, config, ep, to, {"text": chunk})
-            for chunk in split_text(message.text, TEXT_LIMIT)
-        ]
+        parts += text_parts(config, ep, to, message.text, TEXT_LIMIT)
     for att in message.attachments:
         kind = "image" if att.kind == "image" else "file"
         if att.data is not None:
@@ -69,36 +58,29 @@ def send_message(
                 partial(send_upload, config, ep, to, kind, att.filename, att.data, att.mime_type)
             )
         else:
-            body = {"attachment": {"type": kind, "payload": {"url": att.url}}}
-            parts.append(partial(send_json, config, ep, to, body))
+            parts.append(link_part(config, ep, to, kind, att.url))
     return send_parts(parts)
 
 
 def fetch_profile(config: ChannelConfig, credentials: dict[str, Any], psid: str) -> Sender:
     """Name and picture of a customer (granted once they have written to the Page)."""
-    body = graph_call(
-        config,
-        "GET",
-        _url(config, str(psid)),
-        params={"fields": "first_name,last_name,profile_pic", "access_token": _token(credentials)},
-    )
+    url = facebook_url(config, str(psid))
+    body = fetch_fields(config, url, _token(credentials), "first_name,last_name,profile_pic")
     names = (as_str(body.get("first_name")), as_str(body.get("last_name")))
     name = " ".join(n for n in names if n)
     return Sender(id=str(psid), name=name or None, avatar_url=as_str(body.get("profile_pic")))
 
 
-def fetch_media(config: ChannelConfig, url: str, *, limit: int) -> FetchedMedia:
-    """Attachment URLs are signed CDN links: fetched without our token, which must not leak."""
-    return fetch_bytes(config, url, limit=limit)
-
-
 def subscribe_page(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     """Install the app on the Page: without it no messaging webhooks arrive (§4.5)."""
-    body = graph_call(
+    post_subscribed_apps(
         config,
-        "POST",
-        _url(config, required(credentials, "page_id", CHANNEL), "subscribed_apps"),
+        facebook_url(config, _page(credentials), "subscribed_apps"),
+        CHANNEL,
         params={"subscribed_fields": WEBHOOK_FIELDS, "access_token": _token(credentials)},
     )
-    if body.get("success") is not True:
-        raise GraphError("Messenger did not confirm the webhook subscription.")
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me`` with the Page token: the Page it belongs to (``id``, ``name``)."""
+    return fetch_fields(config, facebook_url(config, "me"), _token(credentials), "id,name")

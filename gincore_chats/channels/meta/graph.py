@@ -19,6 +19,11 @@ def graph_url(base: str, version: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), version.strip("/"), *(p.strip("/") for p in parts)])
 
 
+def facebook_url(config: ChannelConfig, *parts: str) -> str:
+    """A ``graph.facebook.com`` URL (every Meta call but Instagram Login's)."""
+    return graph_url(config.graph_api_base, config.graph_api_version, *parts)
+
+
 def graph_call(
     config: ChannelConfig,
     method: str,
@@ -51,3 +56,22 @@ def graph_call(
             http_status=response.status_code,
         )
     return body
+
+
+def fetch_fields(config: ChannelConfig, url: str, token: str, fields: str) -> dict[str, Any]:
+    """GET a node's ``fields`` with a Page or Instagram token in the query (User Profile API)."""
+    return graph_call(config, "GET", url, params={"fields": fields, "access_token": token})
+
+
+def post_subscribed_apps(
+    config: ChannelConfig,
+    url: str,
+    platform: str,
+    *,
+    bearer: str | None = None,
+    params: dict[str, str] | None = None,
+) -> None:
+    """POST ``<node>/subscribed_apps``; without Meta's ``success: true`` no webhooks arrive."""
+    body = graph_call(config, "POST", url, bearer=bearer, params=params)
+    if body.get("success") is not True:
+        raise GraphError(f"{platform} did not confirm the webhook subscription.")

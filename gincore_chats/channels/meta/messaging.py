@@ -16,7 +16,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import DeliveryUpdate, InboundEdit, InboundMedia, InboundMessage, ParsedWebhook, Sender
-from .payload import as_dict, as_list, as_str, from_unix, load_body, location_text, unsupported_text
+from .payload import (
+    as_dict,
+    as_list,
+    as_str,
+    from_unix,
+    load_body,
+    location_text,
+    sort_into,
+    unsupported_text,
+)
 
 # Attachment type -> InboundMedia.kind for what is a file we can download.
 MEDIA_KINDS = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
@@ -141,12 +150,7 @@ def _message(
     text = as_str(msg.get("text"))
     media: list[InboundMedia] = []
     notes: list[str] = []
-    for attachment in as_list(msg.get("attachments")):
-        item = _attachment(as_dict(attachment))
-        if isinstance(item, InboundMedia):
-            media.append(item)
-        else:
-            notes.append(item)
+    sort_into(msg.get("attachments"), _attachment, media, notes)
     fallback = "\n".join(notes) or None
     if msg.get("is_unsupported") is True or (not text and not media and not fallback):
         fallback = unsupported_text(platform, None)

@@ -7,9 +7,12 @@ never cost us the others: every reader here returns an empty value instead of ra
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
+
+T = TypeVar("T")
 
 
 def load_body(raw_body: bytes) -> dict[str, Any]:
@@ -26,6 +29,22 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def sort_into(
+    items: Any,
+    read: Callable[[dict[str, Any]], T | str],
+    kept: list[T],
+    others: list[str],
+) -> None:
+    """``read`` each item of a webhook list; what it cannot use comes back as a reason (or a
+    text for the console), which goes to ``others`` so the rest of the batch still counts."""
+    for raw in as_list(items):
+        item = read(as_dict(raw))
+        if isinstance(item, str):
+            others.append(item)
+        else:
+            kept.append(item)
 
 
 def as_str(value: Any) -> str | None:

@@ -10,12 +10,16 @@ HUMAN_AGENT) is decided per message by :mod:`.window`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from ..base import ChannelConfig, ChannelError
+from ..base import ChannelConfig, ChannelError, OutboundMessage
 from .errors import GraphError
 from .graph import graph_call
+from .parts import split_text
+from .window import messaging_fields
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -37,6 +41,11 @@ def required(credentials: dict[str, Any], name: str, channel: str) -> str:
     return str(value).strip()
 
 
+def credential(name: str, channel: str) -> Callable[[dict[str, Any]], str]:
+    """A reader of one required credential, for a platform client's calls."""
+    return partial(required, name=name, channel=channel)
+
+
 @dataclass(frozen=True)
 class SendEndpoint:
     url: str
@@ -48,6 +57,31 @@ class SendEndpoint:
         if self.bearer:
             return {"bearer": self.token}
         return {"params": {"access_token": self.token}}
+
+
+def send_endpoint(
+    url: str,
+    token: str,
+    credentials: dict[str, Any],
+    message: OutboundMessage,
+    *,
+    page_token: bool,
+) -> SendEndpoint:
+    """Where and how to post ``message``; raises first if Meta's window is closed for it.
+
+    ``page_token``: Messenger and Instagram with Facebook Login send the Page token in the query
+    and a ``messaging_type``; Instagram Login sends a bearer token and no ``messaging_type``.
+    """
+    return SendEndpoint(
+        url=url,
+        token=token,
+        bearer=not page_token,
+        messaging=messaging_fields(
+            message.customer_last_message_at,
+            human_agent=flag(credentials.get("human_agent_tag")),
+            page_token=page_token,
+        ),
+    )
 
 
 def _message_id(body: dict[str, Any]) -> str:
@@ -83,3 +117,27 @@ def send_upload(
     return _message_id(
         graph_call(config, "POST", endpoint.url, data=fields, files=files, **endpoint.auth())
     )
+
+
+def text_parts(
+    config: ChannelConfig,
+    endpoint: SendEndpoint,
+    recipient_id: str,
+    text: str,
+    limit: int,
+    *,
+    in_bytes: bool = False,
+) -> list[Callable[[], str]]:
+    """One part sender per chunk of ``text`` within the platform's limit."""
+    return [
+        partial(send_json, config, endpoint, recipient_id, {"text": chunk})
+        for chunk in split_text(text, limit, in_bytes=in_bytes)
+    ]
+
+
+def link_part(
+    config: ChannelConfig, endpoint: SendEndpoint, recipient_id: str, kind: str, url: str
+) -> Callable[[], str]:
+    """A part sender for a file Meta fetches from ``url`` itself."""
+    body = {"attachment": {"type": kind, "payload": {"url": url}}}
+    return partial(send_json, config, endpoint, recipient_id, body)

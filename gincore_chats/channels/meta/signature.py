@@ -63,6 +63,8 @@ class MetaWebhook:
     supports_edit: ClassVar[bool] = False
     supports_delete: ClassVar[bool] = False
     generated_credentials: ClassVar[dict[str, bool]] = {"verify_token": True}
+    # What signs the deliveries: the connection card reveals and sets it (audit-logged).
+    signing_credential: ClassVar[str] = "app_secret"
 
     def verify(self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes) -> bool:
         return signature_valid(credentials.get("app_secret"), headers, raw_body)

@@ -53,6 +53,14 @@ class TelegramApi:
             raise http.status_error(PLATFORM, response)
         raise error_from(body, response.status_code)
 
+    def me(self) -> dict[str, Any]:
+        """``getMe``: the bot behind the token (a 401 means the token is wrong)."""
+        return dict(self.call("getMe") or {})
+
+    def webhook_info(self) -> dict[str, Any]:
+        """``getWebhookInfo``: ``url``, ``pending_update_count``, ``last_error_date`` ..."""
+        return dict(self.call("getWebhookInfo") or {})
+
     def download(self, file_path: str, limit: int) -> bytes:
         """A file's bytes by the ``file_path`` getFile returned (at most ``limit`` bytes)."""
         url = f"{self._file_base}/{file_path}"

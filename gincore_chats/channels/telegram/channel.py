@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from ..base import (
     ChannelConfig,
     ChannelError,
+    ConnectionCheck,
     FetchedMedia,
     InboundMedia,
     OutboundAttachment,
@@ -17,6 +18,7 @@ from ..base import (
     SendResult,
 )
 from .api import TelegramApi
+from .check import check_connection
 from .parse import external_id, parse_update, split_external_id
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -46,7 +48,8 @@ class TelegramChannel:
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "bot_token": ("Bot token (from @BotFather)", True),
     }
-    # Sent to Telegram in setWebhook and checked on every delivery; the admin never needs it.
+    # Sent to Telegram in setWebhook and checked on every delivery. Not shown with the other
+    # credentials: the source's connection card reveals, sets and rotates it (audit-logged).
     generated_credentials: ClassVar[dict[str, bool]] = {"webhook_secret": False}
     optional_credentials: ClassVar[frozenset[str]] = frozenset()
 
@@ -191,3 +194,8 @@ class TelegramChannel:
         )
         bot = f"@{me['username']}" if me.get("username") else "the bot"
         return f"Telegram now delivers {bot}'s messages to {webhook_url}."
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        return check_connection(config, credentials, webhook_url)

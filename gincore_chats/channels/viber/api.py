@@ -64,3 +64,7 @@ class ViberApi:
             permanent=status not in RETRYABLE,
             unreachable=status in UNREACHABLE,
         )
+
+    def account_info(self) -> dict[str, Any]:
+        """``get_account_info``: the bot's ``name``, ``uri``, ``webhook``, ``subscribers_count``."""
+        return self.call("get_account_info", {})

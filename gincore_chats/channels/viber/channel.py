@@ -10,6 +10,7 @@ from .. import http
 from ..base import (
     ChannelConfig,
     ChannelError,
+    ConnectionCheck,
     FetchedMedia,
     InboundMedia,
     OutboundAttachment,
@@ -18,6 +19,7 @@ from ..base import (
     SendResult,
 )
 from .api import ViberApi
+from .check import check_connection
 from .parse import parse_callback
 
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
@@ -43,6 +45,9 @@ class ViberChannel:
         "sender_avatar": ("Sender avatar URL (optional)", False),
     }
     generated_credentials: ClassVar[dict[str, bool]] = {}
+    # Viber signs callbacks with the auth token: the connection card reveals and sets it, and
+    # registers the webhook again (set_webhook) when it changes.
+    signing_credential: ClassVar[str] = "auth_token"
     optional_credentials: ClassVar[frozenset[str]] = frozenset({"sender_name", "sender_avatar"})
 
     def verify(self, credentials: dict[str, Any], headers: dict[str, str], raw_body: bytes) -> bool:
@@ -133,3 +138,8 @@ class ViberChannel:
             {"url": webhook_url, "event_types": EVENT_TYPES, "send_name": True, "send_photo": True},
         )
         return f"Viber now delivers the bot's messages to {webhook_url}."
+
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        return check_connection(config, credentials, webhook_url)

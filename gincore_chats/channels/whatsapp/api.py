@@ -20,9 +20,9 @@ from ..base import (
 )
 from ..meta.download import fetch_bytes, too_large
 from ..meta.errors import GraphError
-from ..meta.graph import graph_call, graph_url
+from ..meta.graph import facebook_url, graph_call, post_subscribed_apps
 from ..meta.parts import send_parts, split_text
-from ..meta.send_api import required
+from ..meta.send_api import credential, required
 from ..meta.window import check_whatsapp_window
 
 CHANNEL = "WhatsApp"
@@ -31,17 +31,9 @@ CAPTION_LIMIT = 1024  # image/document captions; longer text goes as its own mes
 # WhatsApp shows only JPEG and PNG as images; anything else goes as a document so it arrives.
 IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png"})
 
+_token = credential("access_token", CHANNEL)
 
-def _url(config: ChannelConfig, *parts: str) -> str:
-    return graph_url(config.graph_api_base, config.graph_api_version, *parts)
-
-
-def _token(credentials: dict[str, Any]) -> str:
-    return required(credentials, "access_token", CHANNEL)
-
-
-def _phone(credentials: dict[str, Any]) -> str:
-    return required(credentials, "phone_number_id", CHANNEL)
+_phone = credential("phone_number_id", CHANNEL)
 
 
 def upload_media(
@@ -51,7 +43,7 @@ def upload_media(
     body = graph_call(
         config,
         "POST",
-        _url(config, _phone(credentials), "media"),
+        facebook_url(config, _phone(credentials), "media"),
         bearer=_token(credentials),
         data={"messaging_product": "whatsapp", "type": attachment.mime_type},
         files={"file": (attachment.filename, attachment.data or b"", attachment.mime_type)},
@@ -115,7 +107,7 @@ def send_message(
         raise ChannelError("The message is empty.", permanent=True)
     check_whatsapp_window(message.customer_last_message_at)
     token = _token(credentials)
-    url = _url(config, _phone(credentials), "messages")
+    url = facebook_url(config, _phone(credentials), "messages")
     # Uploads first: if one fails nothing has reached the customer yet, so a retry is clean.
     media_ids = [
         upload_media(config, credentials, a) if a.data is not None else None
@@ -133,7 +125,7 @@ def fetch_media(
 ) -> FetchedMedia:
     """Two steps (§2.4): GET /<media id> for a short-lived URL, then GET it with the token."""
     token = _token(credentials)
-    info = graph_call(config, "GET", _url(config, str(media_id)), bearer=token)
+    info = graph_call(config, "GET", facebook_url(config, str(media_id)), bearer=token)
     url = info.get("url")
     if not isinstance(url, str) or not url:
         raise GraphError("WhatsApp returned no download URL for the media.", permanent=True)
@@ -154,7 +146,7 @@ def mark_read(config: ChannelConfig, credentials: dict[str, Any], external_id: s
     graph_call(
         config,
         "POST",
-        _url(config, _phone(credentials), "messages"),
+        facebook_url(config, _phone(credentials), "messages"),
         bearer=_token(credentials),
         json_body={"messaging_product": "whatsapp", "status": "read", "message_id": external_id},
     )
@@ -163,8 +155,27 @@ def mark_read(config: ChannelConfig, credentials: dict[str, Any], external_id: s
 def subscribe_app(config: ChannelConfig, credentials: dict[str, Any]) -> None:
     """POST /<WABA id>/subscribed_apps: without it no webhooks arrive for the account (§2.6)."""
     waba = required(credentials, "business_account_id", CHANNEL)
-    body = graph_call(
-        config, "POST", _url(config, waba, "subscribed_apps"), bearer=_token(credentials)
+    url = facebook_url(config, waba, "subscribed_apps")
+    post_subscribed_apps(config, url, CHANNEL, bearer=_token(credentials))
+
+
+def fetch_me(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /me``: the (system) user the token belongs to (``id``, ``name``)."""
+    return graph_call(
+        config,
+        "GET",
+        facebook_url(config, "me"),
+        bearer=_token(credentials),
+        params={"fields": "id,name"},
     )
-    if body.get("success") is not True:
-        raise GraphError("WhatsApp did not confirm the webhook subscription.")
+
+
+def fetch_phone_number(config: ChannelConfig, credentials: dict[str, Any]) -> dict[str, Any]:
+    """``GET /<phone number id>``: its ``display_phone_number`` and ``verified_name``."""
+    return graph_call(
+        config,
+        "GET",
+        facebook_url(config, _phone(credentials)),
+        bearer=_token(credentials),
+        params={"fields": "display_phone_number,verified_name"},
+    )

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..base import (
-    ChannelConfig,
-    FetchedMedia,
-    InboundMedia,
-    OutboundMessage,
-    ParsedWebhook,
-    SendResult,
-)
-from ..meta.credentials import check_ids, dashboard_steps
-from ..meta.signature import MetaWebhook
+from ..base import ChannelConfig, ConnectionCheck, FetchedMedia, InboundMedia, ParsedWebhook
+from ..meta import connection_check
+from ..meta.channel import MetaChannel, SendingClient, webhook_credentials
+from ..meta.credentials import dashboard_steps
 from . import api
 from .parse import parse_webhook
 
 
-class WhatsAppChannel(MetaWebhook):
+class WhatsAppChannel(MetaChannel):
     kind: ClassVar[str] = "whatsapp"
+    client: ClassVar[SendingClient] = api
     credential_fields: ClassVar[dict[str, tuple[str, bool]]] = {
         "access_token": ("Access token (system user)", True),
-        "app_secret": ("App secret (signs the webhooks)", True),
-        "verify_token": ("Webhook verify token", False),
+        **webhook_credentials(),
         "phone_number_id": ("Phone number ID", False),
         "business_account_id": ("WhatsApp Business Account ID", False),
     }
@@ -31,15 +25,14 @@ class WhatsAppChannel(MetaWebhook):
     # One app callback serves all the app's numbers: parse keeps this number's events.
     account_credential: ClassVar[str] = "phone_number_id"
     optional_credentials: ClassVar[frozenset[str]] = frozenset()
+    id_credentials: ClassVar[dict[str, str]] = {
+        "phone_number_id": "The phone number ID",
+        "business_account_id": "The WhatsApp Business Account ID",
+    }
 
     def parse(self, raw_body: bytes, *, account_id: str | None = None) -> ParsedWebhook:
         """``account_id``: this source's phone number id, to drop other numbers' events."""
         return parse_webhook(raw_body, phone_number_id=account_id)
-
-    def send(
-        self, config: ChannelConfig, credentials: dict[str, Any], message: OutboundMessage
-    ) -> SendResult:
-        return api.send_message(config, credentials, message)
 
     def fetch_media(
         self, config: ChannelConfig, credentials: dict[str, Any], media: InboundMedia, limit: int
@@ -66,11 +59,23 @@ class WhatsAppChannel(MetaWebhook):
             + dashboard_steps("WhatsApp → Configuration", webhook_url, "messages")
         )
 
-    def validate_credentials(self, credentials: dict[str, Any]) -> None:
-        check_ids(
-            credentials,
-            {
-                "phone_number_id": "The phone number ID",
-                "business_account_id": "The WhatsApp Business Account ID",
-            },
+    def check(
+        self, config: ChannelConfig, credentials: dict[str, Any], webhook_url: str
+    ) -> ConnectionCheck:
+        me, problem = connection_check.ask(api.CHANNEL, lambda: api.fetch_me(config, credentials))
+        if problem:
+            return connection_check.result(None, webhook_url, [problem])
+        number, problem = connection_check.ask(
+            api.CHANNEL, lambda: api.fetch_phone_number(config, credentials)
         )
+        if problem:
+            problem = (
+                f"The token works (user {me.get('name')}), but Meta does not give it the phone "
+                f"number ID {credentials.get('phone_number_id')}: {problem}"
+            )
+        account = (
+            f"{number.get('verified_name')} ({number.get('display_phone_number')})"
+            if number
+            else f"user {me.get('name')}"
+        )
+        return connection_check.result(account, webhook_url, [problem])

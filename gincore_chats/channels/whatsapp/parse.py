@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..base import DeliveryUpdate, InboundMedia, InboundMessage, ParsedWebhook, Sender
@@ -12,6 +13,7 @@ from ..meta.payload import (
     from_unix,
     load_body,
     location_text,
+    sort_into,
     unsupported_text,
 )
 
@@ -57,18 +59,8 @@ def parse_webhook(raw_body: bytes, *, phone_number_id: str | None = None) -> Par
                 ignored.append(f"other_number:{receiver}")
                 continue
             names = _contact_names(value)
-            for raw in as_list(value.get("messages")):
-                message = _message(as_dict(raw), names)
-                if isinstance(message, InboundMessage):
-                    messages.append(message)
-                else:
-                    ignored.append(message)
-            for raw in as_list(value.get("statuses")):
-                status = _status(as_dict(raw))
-                if isinstance(status, DeliveryUpdate):
-                    deliveries.append(status)
-                else:
-                    ignored.append(status)
+            sort_into(value.get("messages"), partial(_message, names=names), messages, ignored)
+            sort_into(value.get("statuses"), _status, deliveries, ignored)
             for error in as_list(value.get("errors")):
                 ignored.append(f"error:{as_dict(error).get('code')}")
     return ParsedWebhook(

@@ -1,767 +1,27 @@
-/* The open conversation: header and actions, messages (signatures, quotes, edits, deletions,
-   delivery states), typing indicators and the Pro live preview, and the composer (replies,
-   private notes, quotes, edits, server-side drafts, typing signals).
+/* The open conversation: opening and switching (a draft save still under way lands first),
+   following it live (events applied in sequence order, a gap or a reconnect resyncs from the
+   last contiguous sequence number), and what the rest of the console asks of it.
 
-   Exactly-once display: a message is keyed by id (and by client_id while it is being sent);
-   every applied event records its sequence number per message, so an older state replayed
-   late never overwrites a newer one. Nothing typed is lost: drafts are saved on the server,
-   and a reply that cannot be sent stays in the thread with a Retry button. */
+   It owns the conversation's life; showing it is split by concern: console-thread.js (the
+   messages), console-header.js (header and actions), console-composer.js (replies, notes,
+   quotes, edits, files), console-send.js, console-drafts.js, console-typing.js and
+   console-read.js. The shared state is console-state.js. */
 
-import {
-  $, announce, api, avatar, button, can, config, root, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen,
-  appendLinkified, fileUrl, humanSize, prefs, srOnly, upload, uuid
-} from "./console-core.js";
+import { $, announce, api, emit, root } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
+import * as typing from "./console-typing.js";
+import * as drafts from "./console-drafts.js";
+import * as thread from "./console-thread.js";
+import * as composer from "./console-composer.js";
+import * as header from "./console-header.js";
+import * as read from "./console-read.js";
+import { alertChat, conv, cur, customerName, outbox, setCur, setSocket, sock, systemText } from "./console-state.js";
 
-var sock = null;
-var cur = null;          // the open conversation's state
 var openSeq = 0;
-var tzMode = prefs.get("tz", "mine");
-var outbox = new Map();  // conversation id -> Map(client_id -> local message) not yet confirmed
-var savingDrafts = new Map();  // conversation id -> the last draft save's promise
-var msgsEl, threadEl, bodyEl, composerEl, typingEl, typingStatusEl, previewEl;
 
-var HISTORY_PAGE = 100;
-var TYPING_TTL = 7000;
-var KIND_NAMES = { telegram: "Telegram", whatsapp: "WhatsApp", viber: "Viber", messenger: "Messenger", instagram: "Instagram", generic: "this channel" };
-var DELIVERY = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not delivered" };
-
-/* ---- helpers ---------------------------------------------------------------------------- */
-
-function conv() { return cur && cur.detail.conversation; }
-function joined() { return !!cur && (conv().managers || []).indexOf(config.me) >= 0; }
-function customerName() { return contactName(conv()); }
-function offset() { return tzMode === "customer" ? panel.customerOffset() : null; }
-
-function alertChat(text) {
-  var a = $("gc-chat-alert");
-  a.textContent = text || "";
-  a.hidden = !text;
-}
-
-function composerError(text) { $("gc-composer-error").textContent = text || ""; }
-
-function authorName(m) {
-  if (m.kind === "customer") return m.author_name || customerName();
-  return m.author_name || "Manager";
-}
-
-function systemText(m) {
-  var d = m.system_data || {};
-  if (m.system_code === "joined") return (d.name || "A manager") + " joined the chat";
-  if (m.system_code === "left") return (d.name || "A manager") + " left the chat";
-  return m.body;
-}
-
-function nearBottom() { return threadEl.scrollHeight - threadEl.scrollTop - threadEl.clientHeight < 120; }
-function toBottom() { threadEl.scrollTop = threadEl.scrollHeight; }
-
-function timeEl(iso) {
-  var t = el("time", "gc-time", fmtWhen(iso, offset()));
-  t.dateTime = iso || "";
-  var off = panel.customerOffset();
-  t.title = "Your time: " + fmtDateTime(iso, null) + (off !== null ? " · Customer's time: " + fmtDateTime(iso, off) : "");
-  return t;
-}
-
-/* ---- message rendering ------------------------------------------------------------------ */
-
-function quoteBlock(q) {
-  var b = el("button", "gc-quote");
-  b.type = "button";
-  b.dataset.action = "jump";
-  var who = q.author_name || (q.kind === "customer" ? customerName() : "");
-  b.appendChild(el("span", "gc-quote-author", who));
-  b.appendChild(el("span", "gc-quote-body", q.deleted ? "Message deleted" : q.body));
-  b.appendChild(el("span", "gc-sr", " (show the quoted message)"));
-  b.addEventListener("click", function () { jumpTo(q.id); });
-  return b;
-}
-
-function deliveryLine(m) {
-  var st = m.delivery_status;
-  var line = el("p", "gc-delivery gc-delivery-" + st);
-  line.appendChild(el("span", "gc-delivery-status", DELIVERY[st] || st));
-  if (m.delivery_error) line.appendChild(el("span", "gc-delivery-error", ": " + m.delivery_error));
-  if (m.can_retry && can("chats.reply")) {
-    var r = button("Retry", "gc-link-button", function () { retry(m, r); });
-    r.dataset.action = "retry";
-    line.appendChild(r);
-  }
-  return line;
-}
-
-function localStateLine(m) {
-  var line = el("p", "gc-delivery " + (m._failed ? "gc-delivery-failed" : "gc-delivery-pending"));
-  if (m._pending) {
-    line.appendChild(el("span", "gc-delivery-status", "Sending…"));
-    if (m._file) {
-      // A real progress bar for uploads, named for screen readers; updated by onProgress.
-      var bar = el("progress", "gc-upload-progress");
-      bar.id = "gc-up-" + m.client_id;
-      bar.max = 100;
-      bar.value = Math.round((m._progress || 0) * 100);
-      bar.setAttribute("aria-label", "Uploading " + m._file.name);
-      line.appendChild(bar);
-    }
-    return line;
-  }
-  line.appendChild(el("span", "gc-delivery-status", "Not sent"));
-  line.appendChild(el("span", "gc-delivery-error", ": " + m._failed));
-  var again = button("Retry", "gc-link-button", function () {
-    m._failed = null;
-    m._pending = true;
-    upsertLocal(m);
-    post(cur, m, 0);
-  });
-  again.dataset.action = "retry";
-  var drop = button("Discard", "gc-link-button", function () {
-    var box = outbox.get(m.conversation_id);
-    if (box) box.delete(m.client_id);
-    var n = findNode(m);
-    if (n) n.remove();
-    bodyEl.focus();
-  });
-  line.appendChild(again);
-  line.appendChild(drop);
-  return line;
-}
-
-function tools(m, li, textId) {
-  var box = el("div", "gc-msg-tools");
-  box.setAttribute("role", "group");
-  box.setAttribute("aria-label", "Message actions");
-  var add = function (label, action, fn) {
-    var b = button(label, "gc-tool", fn);
-    b.dataset.action = action;
-    if (textId) b.setAttribute("aria-describedby", textId);
-    b.tabIndex = -1;
-    box.appendChild(b);
-  };
-  if (can("chats.reply")) add("Quote", "quote", function () { startQuote(m); });
-  var mine = (m.kind === "manager" || m.kind === "note") && m.author_id === config.me;
-  if (mine && can("chats.reply")) {
-    add("Edit", "edit", function () { startEdit(m); });
-    add("Delete", "delete", function () { confirmDelete(m, li); });
-  }
-  return box.childNodes.length ? box : null;
-}
-
-function renderMessage(m) {
-  var li = el("li", "gc-msg gc-msg-" + m.kind);
-  li.id = m.id ? "gc-msg-" + m.id : "gc-msg-p-" + m.client_id;
-  if (m.id) li.dataset.id = m.id;
-  if (m.client_id) li.dataset.clientId = m.client_id;
-  li.tabIndex = -1;
-  if (m.kind === "system") {
-    li.appendChild(el("p", "gc-system", systemText(m)));
-    return li;
-  }
-  var mine = (m.kind === "manager" || m.kind === "note") && m.author_id === config.me;
-  if (mine) li.classList.add("gc-own");
-  if (m.deleted) li.classList.add("gc-msg-deleted");
-  if (m._pending) li.classList.add("gc-pending");
-  if (m._failed) li.classList.add("gc-failed");
-  var head = el("div", "gc-msg-head");
-  var name = authorName(m);
-  head.appendChild(m.kind === "customer" ? customerAvatar(conv(), "gc-avatar-sm") : avatar(name, m.author_avatar_url, m.author_id, "gc-avatar-sm"));
-  head.appendChild(el("strong", "gc-author", name));
-  if (m.kind === "note") head.appendChild(el("span", "gc-tag gc-tag-note", "Private note"));
-  head.appendChild(timeEl(m.created_at));
-  if (m.edited_at && !m.deleted) {
-    var ed = el("span", "gc-edited", "edited");
-    ed.title = "Edited " + fmtDateTime(m.edited_at, null);
-    head.appendChild(ed);
-  }
-  li.appendChild(head);
-  if (m.quoted) li.appendChild(quoteBlock(m.quoted));
-  var textId = null;
-  if (m.deleted) {
-    li.appendChild(el("p", "gc-deleted", "Message deleted"));
-  } else if (m.body || !(m._file || (m.attachments && m.attachments.length))) {
-    var p = el("p", "gc-text");
-    textId = li.id + "-text";
-    p.id = textId;
-    appendLinkified(p, m.body);
-    li.appendChild(p);
-  }
-  var files = m._file ? [{ _local: true, name: m._file.name, size: m._file.size }] : m.attachments;
-  if (Array.isArray(files) && files.length) li.appendChild(attachmentList(files));
-  if (m._pending || m._failed) li.appendChild(localStateLine(m));
-  else if (m.delivery_status) li.appendChild(deliveryLine(m));
-  if (m.id && !m.deleted && !m._pending && !m._failed) {
-    var t = tools(m, li, textId);
-    if (t) li.appendChild(t);
-  }
-  return li;
-}
-
-/* Files of a message: images as thumbnails, everything as a download link (same origin; the
-   server checks access and sends files as attachments, never rendered). */
-function attachmentList(files) {
-  var ul = el("ul", "gc-files");
-  ul.setAttribute("aria-label", "Attachments");
-  files.forEach(function (f) {
-    var li = el("li", "gc-file");
-    if (f._local) {
-      li.appendChild(el("span", "gc-file-name", f.name));
-      li.appendChild(el("span", "gc-file-size", humanSize(f.size)));
-      ul.appendChild(li);
-      return;
-    }
-    var a = el("a", "gc-file-link");
-    a.href = fileUrl(f.id);
-    a.target = "_blank";
-    a.rel = "noopener";
-    if (f.image && f.thumbnail) {
-      var img = document.createElement("img");
-      img.src = fileUrl(f.id, true);
-      img.alt = f.name || "image";
-      img.loading = "lazy";
-      if (f.width && f.height) {
-        var scale = Math.min(1, 240 / Math.max(f.width, f.height));
-        img.width = Math.round(f.width * scale);
-        img.height = Math.round(f.height * scale);
-      }
-      a.appendChild(img);
-      a.classList.add("gc-file-image");
-    } else {
-      a.appendChild(el("span", "gc-file-name", f.name || "file"));
-    }
-    li.appendChild(a);
-    li.appendChild(el("span", "gc-file-size", humanSize(f.size)));
-    ul.appendChild(li);
-  });
-  return ul;
-}
-
-function findNode(m) {
-  var n = m.id ? document.getElementById("gc-msg-" + m.id) : null;
-  if (!n && m.client_id) n = msgsEl.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
-  return n;
-}
-
-function insertSorted(node, id) {
-  if (id) {
-    var items = msgsEl.children;
-    for (var i = 0; i < items.length; i++) {
-      var other = Number(items[i].dataset.id || 0);
-      if (!items[i].dataset.id || other > id) { msgsEl.insertBefore(node, items[i]); return; }
-    }
-  }
-  msgsEl.appendChild(node);
-}
-
-/* Replace a message's node, keeping keyboard focus where it was. */
-function place(m, node) {
-  var old = findNode(m);
-  var stick = nearBottom();
-  if (old) {
-    var focusedAction = old.contains(document.activeElement) ? (document.activeElement.dataset.action || "msg") : null;
-    var wasStop = old.tabIndex === 0;
-    msgsEl.replaceChild(node, old);
-    if (wasStop) setActiveMessage(node);
-    if (focusedAction) {
-      var target = focusedAction === "msg" ? node : node.querySelector('[data-action="' + focusedAction + '"]');
-      (target || node).focus({ preventScroll: true });
-    }
-  } else {
-    insertSorted(node, m.id);
-    if (stick) toBottom();
-  }
-}
-
-/* A message from the server (event or HTTP answer). seq: the event's sequence number. */
-function upsertMessage(m, seq, fromHttp) {
-  if (!cur || !m || m.conversation_id !== cur.id) return;
-  if (m.id) {
-    var applied = cur.msgSeq.get(m.id);
-    if (seq && applied && seq < applied) return;
-    // A send's HTTP answer is never newer than an event already shown for that message.
-    if (fromHttp === "send" && applied) return;
-    if (seq) cur.msgSeq.set(m.id, seq);
-    cur.messages.set(m.id, m);
-  }
-  if (m.client_id) {
-    var box = outbox.get(m.conversation_id);
-    if (box) box.delete(m.client_id);
-  }
-  if (cur.edit && cur.edit.id === m.id && m.deleted) cancelEdit();
-  if (cur.quote && cur.quote.id === m.id) { cur.quote = quoteOf(m); renderQuoteBar(); }
-  place(m, renderMessage(m));
-  // Answer suggestions follow the customer's latest question (console-knowledge.js).
-  if (m.kind === "customer" || m.kind === "manager") emit("message-shown", m);
-}
-
-function upsertLocal(m) {
-  if (!cur || m.conversation_id !== cur.id) return;
-  place(m, renderMessage(m));
-}
-
-function renderAll() {
-  msgsEl.textContent = "";
-  var ms = Array.from(cur.messages.values()).sort(function (a, b) { return a.id - b.id; });
-  ms.forEach(function (m) { msgsEl.appendChild(renderMessage(m)); });
-  var box = outbox.get(cur.id);
-  if (box) box.forEach(function (m) { msgsEl.appendChild(renderMessage(m)); });
-  var last = msgsEl.lastElementChild;
-  if (last) setActiveMessage(last);
-}
-
-/* ---- roving focus over messages (one tab stop; arrows move; Tab reaches its actions) --- */
-
-function setActiveMessage(li) {
-  if (!li) return;
-  msgsEl.querySelectorAll(".gc-msg").forEach(function (n) {
-    if (n === li) return;
-    if (n.tabIndex !== -1) n.tabIndex = -1;
-    n.querySelectorAll(".gc-tool, .gc-quote, .gc-link-button").forEach(function (b) { b.tabIndex = -1; });
-  });
-  li.tabIndex = 0;
-  li.querySelectorAll(".gc-tool, .gc-quote, .gc-link-button").forEach(function (b) { b.tabIndex = 0; });
-}
-
-/* ---- typing (both directions) ---------------------------------------------------------- */
-
-function renderTyping() {
-  if (!cur) { typingStatusEl.textContent = ""; previewEl.hidden = true; typingEl.classList.remove("gc-on"); return; }
-  var now = Date.now(), who = [], preview = null;
-  cur.typing.forEach(function (t, key) {
-    if (t.until < now) { cur.typing.delete(key); return; }
-    who.push(t.name);
-    if (key === "customer" && typeof t.preview === "string" && t.preview) preview = t.preview;
-  });
-  var text = who.length ? who.join(", ") + (who.length > 1 ? " are typing…" : " is typing…") : "";
-  if (typingStatusEl.textContent !== text) typingStatusEl.textContent = text;
-  typingEl.classList.toggle("gc-on", who.length > 0);
-  previewEl.hidden = preview === null;
-  if (preview !== null) previewEl.querySelector(".gc-preview-text").textContent = preview;
-  clearTimeout(cur.typingTimer);
-  if (who.length) cur.typingTimer = setTimeout(renderTyping, 1000);
-}
-
-export function applyTyping(f) {
-  if (!cur || f.conversation_id !== cur.id) return;
-  if (f.who === "manager" && String(f.manager_id) === String(config.me)) return;
-  var key = f.who === "customer" ? "customer" : "m:" + f.manager_id;
-  if (f.active) {
-    cur.typing.set(key, {
-      name: f.who === "customer" ? customerName() : (f.name || "A colleague"),
-      preview: f.who === "customer" ? f.preview : null,
-      until: Date.now() + TYPING_TTL
-    });
-  } else cur.typing.delete(key);
-  renderTyping();
-}
-
-function sendTyping(active) {
-  if (!cur || !sock) return;
-  sock.send({ op: "typing", conversation_id: cur.id, active: active });
-}
-
-function typingInput() {
-  if (!cur || cur.edit || cur.mode !== "reply" || !joined() || !can("chats.reply")) return;
-  if (!bodyEl.value.trim()) { stopTyping(); return; }
-  var now = Date.now();
-  if (!cur.typingOn || now - cur.typingSent > 3000) {
-    sendTyping(true);
-    cur.typingOn = true;
-    cur.typingSent = now;
-  }
-  clearTimeout(cur.typingIdle);
-  cur.typingIdle = setTimeout(stopTyping, 4000);
-}
-
-function stopTyping() {
-  if (!cur) return;
-  clearTimeout(cur.typingIdle);
-  if (cur.typingOn) { sendTyping(false); cur.typingOn = false; }
-}
-
-/* ---- drafts (server-side, per manager and conversation) --------------------------------- */
-
-function draftPayload(c) {
-  if (c.edit) return { body: c.edit.saved.body, quoted_message_id: c.edit.saved.quote ? c.edit.saved.quote.id : null };
-  return { body: bodyEl.value, quoted_message_id: c.quote ? c.quote.id : null };
-}
-
-function scheduleDraft() {
-  if (!cur || cur.edit || !can("chats.reply")) return;
-  cur.draftDirty = true;
-  clearTimeout(cur.draftTimer);
-  var c = cur;
-  cur.draftTimer = setTimeout(function () { saveDraft(c); }, 600);
-}
-
-function saveDraft(c, keepalive) {
-  if (!c || !c.draftDirty) return Promise.resolve();
-  clearTimeout(c.draftTimer);
-  c.draftDirty = false;
-  var payload = draftPayload(c);
-  // Drafts of one conversation are saved in order, and a send waits for them (see post()).
-  c.draftChain = (c.draftChain || Promise.resolve()).then(function () {
-    return api("PUT", "/conversations/" + c.id + "/draft", payload, keepalive ? { keepalive: true } : undefined);
-  }).catch(function () {
-    if (c === cur && !c.draftDirty) { c.draftDirty = true; c.draftTimer = setTimeout(function () { saveDraft(c); }, 5000); }
-  });
-  // Reopening this conversation reads the draft only after this save has landed.
-  savingDrafts.set(c.id, c.draftChain);
-  return c.draftChain;
-}
-
-export function flushDraft(keepalive) { if (cur) saveDraft(cur, keepalive); }
-
-/* ---- quotes ----------------------------------------------------------------------------- */
-
-function quoteOf(m) {
-  return { id: m.id, author_name: authorName(m), body: m.deleted ? "" : m.body, deleted: !!m.deleted, kind: m.kind };
-}
-
-function renderQuoteBar() {
-  var bar = $("gc-quote-bar");
-  if (!cur || !cur.quote) { bar.hidden = true; return; }
-  var q = cur.quote;
-  var text = $("gc-quote-text");
-  text.textContent = "";
-  text.appendChild(el("span", "gc-muted", "Quoting "));
-  text.appendChild(el("strong", null, q.author_name || ""));
-  text.appendChild(el("span", "gc-quote-snippet", ": " + (q.deleted ? "Message deleted" : (q.body || "").slice(0, 140))));
-  bar.hidden = false;
-}
-
-function startQuote(m) {
-  if (!cur) return;
-  if (cur.edit) cancelEdit();
-  cur.quote = quoteOf(m);
-  // An internal note may only be quoted in another note (the server refuses otherwise).
-  if (m.kind === "note") setMode("note");
-  renderQuoteBar();
-  scheduleDraft();
-  bodyEl.focus();
-}
-
-function cancelQuote() {
-  if (!cur || !cur.quote) return false;
-  cur.quote = null;
-  renderQuoteBar();
-  scheduleDraft();
-  return true;
-}
-
-function jumpTo(id) {
-  var node = document.getElementById("gc-msg-" + id);
-  if (node) { reveal(node); return; }
-  loadOlder(id).then(function () {
-    var n = document.getElementById("gc-msg-" + id);
-    if (n) reveal(n); else announce("The quoted message is no longer available.");
-  });
-}
-
-function reveal(node) {
-  var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-  node.scrollIntoView({ block: "center", behavior: reduce ? "auto" : "smooth" });
-  node.classList.remove("gc-highlight");
-  void node.offsetWidth;
-  node.classList.add("gc-highlight");
-  setActiveMessage(node);
-  node.focus({ preventScroll: true });
-}
-
-/* ---- edit and delete (own messages; the server enforces it too) ------------------------- */
-
-function startEdit(m) {
-  if (!cur || !m || m.deleted) return;
-  if (cur.edit) cancelEdit();
-  saveDraft(cur);
-  cur.edit = { id: m.id, kind: m.kind, saved: { body: bodyEl.value, quote: cur.quote, mode: cur.mode } };
-  cur.quote = null;
-  renderQuoteBar();
-  cur.mode = m.kind === "note" ? "note" : "reply";
-  bodyEl.value = m.body;
-  var note = "Editing your " + (m.kind === "note" ? "private note" : "message") + ".";
-  if (m.kind === "manager" && m.edits_reach_customer === false) {
-    note += " The customer keeps the original: " + (KIND_NAMES[conv().source_kind] || "this channel") + " does not deliver edits.";
-  }
-  $("gc-edit-text").textContent = note;
-  $("gc-edit-bar").hidden = false;
-  updateComposer();
-  bodyEl.focus();
-  bodyEl.setSelectionRange(bodyEl.value.length, bodyEl.value.length);
-  stopTyping();
-}
-
-function cancelEdit() {
-  if (!cur || !cur.edit) return false;
-  var saved = cur.edit.saved;
-  cur.edit = null;
-  bodyEl.value = saved.body;
-  cur.quote = saved.quote;
-  cur.mode = saved.mode;
-  $("gc-edit-bar").hidden = true;
-  renderQuoteBar();
-  updateComposer();
-  return true;
-}
-
-function lastOwnMessage() {
-  var best = null;
-  cur.messages.forEach(function (m) {
-    if ((m.kind === "manager" || m.kind === "note") && m.author_id === config.me && !m.deleted) {
-      if (!best || m.id > best.id) best = m;
-    }
-  });
-  return best;
-}
-
-function submitEdit() {
-  var c = cur, id = c.edit.id, text = bodyEl.value.trim();
-  if (!text) { composerError("The message is empty. To remove it, use Delete."); return; }
-  var send = $("gc-send");
-  send.disabled = true;
-  api("PATCH", "/conversations/" + c.id + "/messages/" + id, { body: text }).then(function (data) {
-    send.disabled = false;
-    if (cur !== c) return;
-    composerError("");
-    cancelEdit();
-    upsertMessage(data.message, null, "edit");
-    announce("Message edited.");
-    bodyEl.focus();
-  }, function (e) {
-    send.disabled = false;
-    composerError(e.message);
-  });
-}
-
-function confirmDelete(m, li) {
-  var box = li.querySelector(".gc-msg-tools");
-  if (!box) return;
-  box.textContent = "";
-  box.classList.add("gc-confirming");
-  var warn = "Delete this message?";
-  if (m.kind === "manager" && m.edits_reach_customer === false) {
-    warn += " The customer keeps it: " + (KIND_NAMES[conv().source_kind] || "this channel") + " cannot delete sent messages.";
-  }
-  box.appendChild(el("span", "gc-confirm-text", warn));
-  var yes = button("Confirm delete", "gc-tool gc-danger", function () {
-    yes.disabled = true;
-    var c = cur;
-    api("DELETE", "/conversations/" + c.id + "/messages/" + m.id).then(function (data) {
-      if (cur !== c) return;
-      upsertMessage(data.message, null, "delete");
-      announce("Message deleted.");
-      var n = document.getElementById("gc-msg-" + m.id);
-      if (n) n.focus();
-    }, function (e) {
-      alertChat(e.message);
-      if (cur === c) upsertMessage(m, null, "delete");
-    });
-  });
-  yes.dataset.action = "confirm-delete";
-  var no = button("Cancel", "gc-tool", function () { upsertMessage(cur.messages.get(m.id) || m, null, "delete"); var n = document.getElementById("gc-msg-" + m.id); if (n) n.focus(); });
-  no.dataset.action = "cancel-delete";
-  box.appendChild(yes);
-  box.appendChild(no);
-  yes.focus();
-}
-
-function retry(m, btn) {
-  var c = cur;
-  btn.disabled = true;
-  api("POST", "/conversations/" + c.id + "/messages/" + m.id + "/retry").then(function (data) {
-    if (cur === c) upsertMessage(data.message, null, "retry");
-    announce("Sending again.");
-  }, function (e) {
-    btn.disabled = false;
-    alertChat(e.message);
-  });
-}
-
-/* ---- sending ------------------------------------------------------------------------------- */
-
-function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-
-function request(c, m) {
-  if (m._file) {
-    var form = new FormData();
-    form.append("file", m._file, m._file.name);
-    form.append("client_id", m.client_id);
-    if (m.body) form.append("body", m.body);
-    if (m._quoteId) form.append("quoted_message_id", String(m._quoteId));
-    if (m.kind === "note") form.append("note", "1");
-    return upload("/conversations/" + c.id + "/attachments", form, function (fraction) {
-      m._progress = fraction;
-      var bar = document.getElementById("gc-up-" + m.client_id);
-      if (bar) bar.value = Math.round(fraction * 100);
-    });
-  }
-  return api("POST", "/conversations/" + c.id + "/messages", {
-    body: m.body, client_id: m.client_id, quoted_message_id: m._quoteId || null, note: m.kind === "note"
-  });
-}
-
-function post(c, m, attempt) {
-  var chain = c.draftChain || Promise.resolve();
-  return chain.then(function () {
-    return request(c, m);
-  }).then(function (data) {
-    if (cur === c) upsertMessage(data.message, null, "send");
-    else { var box = outbox.get(c.id); if (box) box.delete(m.client_id); }
-    // A text send clears the server's draft; an upload does not, so its caption would come
-    // back as a draft: clear it unless something new is being typed.
-    if (m._file && m.body && !(c === cur && (bodyEl.value || c.quote))) {
-      api("PUT", "/conversations/" + c.id + "/draft", { body: "" }).catch(function () {});
-    }
-  }, function (e) {
-    // No answer (network): try again with the same client id; the server stores it once.
-    if (e.status === 0 && attempt < 6) return wait(Math.min(8000, 500 * Math.pow(2, attempt))).then(function () { return post(c, m, attempt + 1); });
-    m._pending = false;
-    m._failed = e.message;
-    if (cur === c) { upsertLocal(m); composerError(e.message); }
-  });
-}
-
-function submit() {
-  if (!cur) return;
-  composerError("");
-  if (cur.edit) { submitEdit(); return; }
-  var text = bodyEl.value.trim();
-  if (!text) return;
-  var note = cur.mode === "note";
-  if (!note && !joined()) { composerError("Join the conversation before replying, or write a private note."); return; }
-  queueSend(cur, text, null);
-}
-
-/* A local message, shown at once and sent in the background (kept until the server has it). */
-function queueSend(c, text, file) {
-  var note = c.mode === "note";
-  var m = {
-    id: null, client_id: uuid(), conversation_id: c.id, kind: note ? "note" : "manager",
-    author_id: config.me, author_name: config.meName, body: text,
-    quoted: c.quote ? Object.assign({}, c.quote) : null, _quoteId: c.quote ? c.quote.id : null,
-    created_at: new Date().toISOString(), _pending: true, _file: file
-  };
-  if (!outbox.has(c.id)) outbox.set(c.id, new Map());
-  outbox.get(c.id).set(m.client_id, m);
-  bodyEl.value = "";
-  c.quote = null;
-  renderQuoteBar();
-  stopTyping();
-  // The server clears the draft when the message is stored; a queued save must not revive it.
-  clearTimeout(c.draftTimer);
-  c.draftDirty = false;
-  upsertLocal(m);
-  toBottom();
-  post(c, m, 0);
-}
-
-/* ---- composer state ---------------------------------------------------------------------- */
-
-function setMode(mode) {
-  if (!cur) return;
-  cur.mode = mode;
-  if (mode === "reply" && cur.quote && cur.quote.kind === "note") { cancelQuote(); announce("Quote removed: private notes can be quoted only in notes."); }
-  if (mode !== "reply") stopTyping();
-  updateComposer();
-}
-
-function updateComposer() {
-  var visible = !!cur && can("chats.reply");
-  composerEl.hidden = !visible;
-  if (!visible) return;
-  var editing = !!cur.edit;
-  composerEl.querySelectorAll('input[name="gc-mode"]').forEach(function (r) {
-    r.checked = r.value === cur.mode;
-    r.disabled = editing;
-  });
-  composerEl.classList.toggle("gc-note-mode", cur.mode === "note");
-  var label = $("gc-body-label"), send = $("gc-send");
-  if (editing) { label.textContent = "Edit message"; send.textContent = "Save"; bodyEl.placeholder = ""; }
-  else if (cur.mode === "note") { label.textContent = "Private note"; send.textContent = "Send note"; bodyEl.placeholder = "Only your team sees private notes…"; }
-  else { label.textContent = "Reply"; send.textContent = "Send"; bodyEl.placeholder = "Write a reply…"; }
-  var blocked = !editing && cur.mode === "reply" && !joined();
-  $("gc-join-hint").hidden = !blocked;
-  // Replies to a customer who blocked the bot fail at once; notes still work.
-  var away = conv().unreachable;
-  var hint = $("gc-unreachable");
-  hint.hidden = !away || cur.mode !== "reply";
-  hint.textContent = away ? unreachableText(away) + " Replies are not sent until they write again; private notes work." : "";
-  send.disabled = blocked;
-  $("gc-attach").disabled = blocked || editing;
-}
-
-/* ---- header and actions -------------------------------------------------------------------- */
-
-function unreachableText(away) {
-  var since = away.since ? " (since " + fmtDateTime(away.since, null) + ")" : "";
-  return (away.reason || "The customer cannot receive messages.") + since;
-}
-
-function renderHeader() {
-  var actions = $("gc-chat-actions");
-  if (!cur) { actions.hidden = true; return; }
-  var c = conv();
-  $("gc-chat-title").textContent = customerName();
-  var sub = $("gc-chat-sub");
-  sub.textContent = "";
-  sub.appendChild(el("span", "gc-chat-source", c.source_name + (c.source_kind && c.source_kind !== "widget" ? " · " + (KIND_NAMES[c.source_kind] || c.source_kind) : "")));
-  sub.appendChild(el("span", "gc-tag " + (c.status === "closed" ? "gc-tag-closed" : "gc-tag-open"), c.status === "closed" ? "Closed" : "Open"));
-  if (c.unreachable) {
-    var away = el("span", "gc-tag gc-tag-unreachable", "Unreachable");
-    away.title = unreachableText(c.unreachable);
-    away.appendChild(srOnly(": " + away.title));
-    sub.appendChild(away);
-  }
-  var ids = c.managers || [];
-  var inChat = el("span", "gc-chat-people");
-  if (ids.length) {
-    inChat.appendChild(el("span", "gc-muted", "In chat: "));
-    ids.forEach(function (id, i) {
-      var p = list.people.get(String(id)) || { id: id, name: "Manager " + id };
-      var who = el("span", "gc-person");
-      who.appendChild(avatar(p.name, p.avatar_url, p.id, "gc-avatar-xs"));
-      who.appendChild(el("span", null, (String(id) === String(config.me) ? p.name + " (you)" : p.name) + (i < ids.length - 1 ? "," : "")));
-      inChat.appendChild(who);
-    });
-  } else inChat.appendChild(el("span", "gc-muted", "Nobody has joined"));
-  sub.appendChild(inChat);
-
-  actions.hidden = false;
-  var reply = can("chats.reply"), isIn = joined();
-  $("gc-join").hidden = !reply || isIn;
-  $("gc-leave").hidden = !isIn;
-  var listed = list.row(cur.id);
-  var unread = !!(listed && listed.unread > 0);
-  $("gc-unread").textContent = unread ? "Mark as read" : "Mark as unread";
-  $("gc-unread").dataset.unread = unread ? "1" : "0";
-  $("gc-close").hidden = !reply || c.status === "closed";
-  $("gc-reopen").hidden = !reply || c.status !== "closed";
-  var tz = $("gc-tz"), off = panel.customerOffset();
-  tz.setAttribute("aria-pressed", String(tzMode === "customer"));
-  tz.disabled = off === null;
-  tz.title = off === null ? "The customer's time zone is not known." : "Show message times in the customer's local time.";
-  updateComposer();
-}
-
-function rerenderTimes() {
-  if (!cur) return;
-  msgsEl.querySelectorAll("time.gc-time").forEach(function (t) {
-    t.textContent = fmtWhen(t.dateTime, offset());
-  });
-}
-
-function action(btn, fn) {
-  btn.addEventListener("click", function () {
-    if (!cur) return;
-    var c = cur;
-    btn.disabled = true;
-    alertChat("");
-    fn(c).then(function () { btn.disabled = false; }, function (e) { btn.disabled = false; alertChat(e.message); });
-  });
-}
-
-/* ---- events ---------------------------------------------------------------------------------- */
+/* ---- events ---------------------------------------------------------------------------- */
 
 function scheduleSync() {
   if (!cur || cur.tracker.timer) return;
@@ -781,35 +41,35 @@ export function applyEvent(ev) {
     var m = d.message;
     if (m) {
       var isNew = ev.event === "message.created" && !cur.messages.has(m.id);
-      upsertMessage(m, ev.seq);
-      if (m.kind === "customer") { cur.typing.delete("customer"); renderTyping(); }
-      else if (m.author_id) { cur.typing.delete("m:" + m.author_id); renderTyping(); }
+      thread.upsertMessage(m, ev.seq);
+      if (m.kind === "customer") typing.clear("customer");
+      else if (m.author_id) typing.clear("m:" + m.author_id);
       if (m.kind === "system" && m.system_data && m.system_data.manager_id) {
         list.rememberPeople([{ id: String(m.system_data.manager_id), name: m.system_data.name }]);
       }
       if (isNew && m.kind === "customer") {
-        if (document.hidden || !nearBottom()) announce("New message from " + customerName() + ": " + m.body.slice(0, 120));
-        markRead();
+        if (document.hidden || !thread.nearBottom()) announce("New message from " + customerName() + ": " + m.body.slice(0, 120));
+        read.markRead();
       }
       if (isNew && m.kind === "system") announce(systemText(m));
     }
   } else if (ev.event === "participants.changed") {
     conv().managers = d.managers || [];
-    renderHeader();
+    header.render();
   } else if (ev.event === "contact.reachability") {
     var was = !!conv().unreachable;
     conv().unreachable = d.unreachable || null;
-    renderHeader();
+    header.render();
     if (was !== !!conv().unreachable) announce(conv().unreachable ? "The customer can no longer receive replies." : "The customer can receive replies again.");
   } else if (ev.event === "conversation.status") {
     conv().status = d.status;
-    renderHeader();
+    header.render();
     announce(d.status === "closed" ? "Conversation closed." : "Conversation reopened.");
   } else if (ev.event === "visitor.context") {
     cur.detail.context = d.context;
     panel.applyEvent(ev);
-    renderHeader();
-    rerenderTimes();
+    header.render();
+    thread.rerenderTimes();
   } else {
     panel.applyEvent(ev);
   }
@@ -831,51 +91,19 @@ export function applyError(f) {
   alertChat(f.message);
 }
 
-/* A list row changed: keep the header (name, managers, status) in step. */
-export function applyRow(r) {
-  if (!cur || r.id !== cur.id) return;
-  var c = conv();
-  if (r.last_seq >= (c.last_seq || 0)) {
-    Object.assign(c, r, { contact: Object.assign({}, c.contact, r.contact) });
-    panel.applyRow(r);
-  }
-  renderHeader();  // the read/unread button follows this manager's read state
-}
-
-/* ---- read state ------------------------------------------------------------------------------ */
-
-function newestId() {
-  var n = 0;
-  cur.messages.forEach(function (m, id) { if (id > n) n = id; });
-  return n;
-}
-
-function markRead() {
-  if (!cur || document.hidden || cur.keepUnread) return;
-  var c = cur;
-  clearTimeout(c.readTimer);
-  c.readTimer = setTimeout(function () {
-    var upto = newestId();
-    if (!upto || upto <= c.readUpTo || cur !== c) return;
-    c.readUpTo = upto;
-    c.reading = api("POST", "/conversations/" + c.id + "/read", { message_id: upto }).catch(function () { c.readUpTo = 0; });
-  }, 150);
-}
-
 export function onVisibility() {
   if (!cur || !sock) return;
   sock.send({ op: "viewing", conversation_id: cur.id, active: !document.hidden });
-  if (!document.hidden) { resync(); markRead(); }
+  if (!document.hidden) { resync(); read.markRead(); }
 }
 
-/* ---- opening ---------------------------------------------------------------------------------- */
+/* ---- opening --------------------------------------------------------------------------- */
 
 function leaveCurrent() {
   if (!cur) return;
-  stopTyping();
-  saveDraft(cur);
+  typing.leave();
+  drafts.save(cur);
   cur.tracker.stop();
-  clearTimeout(cur.typingTimer);
   if (sock) sock.send({ op: "unfollow", conversation_id: cur.id });
 }
 
@@ -884,14 +112,14 @@ export function current() { return cur ? cur.id : null; }
 export function open(id, options) {
   id = Number(id);
   if (!id) return Promise.resolve();
-  if (cur && cur.id === id && !(options && options.reload)) { bodyEl.focus(); return Promise.resolve(); }
+  if (cur && cur.id === id && !(options && options.reload)) { composer.focus(); return Promise.resolve(); }
   var seq = ++openSeq;
   leaveCurrent();
   delete root.dataset.synced;
   list.setCurrent(id);
   alertChat("");
   $("gc-chat-title").textContent = "Loading…";
-  return Promise.resolve(savingDrafts.get(id)).then(function () {
+  return Promise.resolve(drafts.landed(id)).then(function () {
     return api("GET", "/conversations/" + id);
   }).then(function (data) {
     if (seq !== openSeq) return;
@@ -905,28 +133,17 @@ export function open(id, options) {
     // Unconfirmed local sends: drop those the server has by now.
     var box = outbox.get(id);
     if (box) data.messages.forEach(function (m) { if (m.client_id) box.delete(m.client_id); });
-    cur = c;
+    setCur(c);
     $("gc-placeholder").hidden = true;
-    $("gc-older").hidden = data.messages.length < HISTORY_PAGE;
+    $("gc-older").hidden = data.messages.length < thread.HISTORY_PAGE;
     panel.show(data);
-    renderAll();
-    bodyEl.value = "";
-    if (data.draft) {
-      bodyEl.value = data.draft.body || "";
-      var qid = data.draft.quoted_message_id;
-      if (qid) {
-        var qm = c.messages.get(qid);
-        c.quote = qm ? quoteOf(qm) : { id: qid, author_name: "", body: "an earlier message", kind: "customer" };
-        if (c.quote.kind === "note") c.mode = "note";
-      }
-    }
-    $("gc-edit-bar").hidden = true;
-    renderQuoteBar();
-    renderHeader();
-    renderTyping();
-    toBottom();
+    thread.renderAll();
+    composer.show(c, data.draft);
+    header.render();
+    typing.render();
+    thread.toBottom();
     if (sock) sock.send({ op: "sync", conversation_id: id, after: c.tracker.floor });
-    if (data.unread) { c.readUpTo = 0; markRead(); }
+    if (data.unread) { c.readUpTo = 0; read.markRead(); }
     try {
       var url = new URL(location.href);
       url.searchParams.set("c", String(id));
@@ -935,43 +152,18 @@ export function open(id, options) {
     emit("opened", id);
   }, function (e) {
     if (seq !== openSeq) return;
-    cur = null;
+    setCur(null);
     list.setCurrent(null);
     $("gc-chat-title").textContent = "Conversation unavailable";
-    msgsEl.textContent = "";
+    thread.clear();
     $("gc-chat-actions").hidden = true;
-    composerEl.hidden = true;
+    composer.hide();
     panel.clear("");
     alertChat(e.message);
   });
 }
 
-function loadOlder(untilId) {
-  if (!cur) return Promise.resolve();
-  var c = cur, pages = 0;
-  function step() {
-    var oldest = Infinity;
-    c.messages.forEach(function (m, id) { if (id < oldest) oldest = id; });
-    if (oldest === Infinity) return Promise.resolve();
-    return api("GET", "/conversations/" + c.id + "?before=" + oldest).then(function (data) {
-      if (cur !== c) return;
-      var before = threadEl.scrollHeight, top = threadEl.scrollTop;
-      data.messages.forEach(function (m) {
-        if (c.messages.has(m.id)) return;
-        c.messages.set(m.id, m);
-        insertSorted(renderMessage(m), m.id);
-      });
-      threadEl.scrollTop = top + (threadEl.scrollHeight - before);
-      var more = data.messages.length >= HISTORY_PAGE;
-      $("gc-older").hidden = !more;
-      pages++;
-      if (untilId && more && !c.messages.has(untilId) && pages < 20) return step();
-    });
-  }
-  return step().catch(function (e) { alertChat(e.message); });
-}
-
-/* ---- wiring ----------------------------------------------------------------------------------- */
+/* ---- wiring ---------------------------------------------------------------------------- */
 
 /* Our rights changed while we were connected: show the open conversation again as the
    server now answers it (customer details may come or go, buttons appear or vanish). */
@@ -982,159 +174,16 @@ export function onPermissions() {
 export function onDown() {
   delete root.dataset.synced;
   if (!cur) return;
-  cur.typing.clear();
-  renderTyping();
+  typing.clear();
 }
 
+/* Each part wires its own elements; the thread gets the composer's actions for its buttons
+   (it cannot import the composer, which shows messages through it). */
 export function init(socket) {
-  sock = socket;
-  msgsEl = $("gc-messages");
-  threadEl = $("gc-thread");
-  bodyEl = $("gc-body");
-  composerEl = $("gc-composer");
-  typingEl = $("gc-typing");
-
-  typingStatusEl = el("p", "gc-typing-status");
-  typingStatusEl.setAttribute("role", "status");
-  var dots = el("span", "gc-dots");
-  dots.setAttribute("aria-hidden", "true");
-  dots.appendChild(el("span"));
-  dots.appendChild(el("span"));
-  dots.appendChild(el("span"));
-  previewEl = el("div", "gc-preview");
-  previewEl.hidden = true;
-  previewEl.appendChild(el("span", "gc-preview-label", "Live preview, not sent yet"));
-  previewEl.appendChild(el("p", "gc-preview-text"));
-  typingEl.removeAttribute("aria-live");
-  typingEl.appendChild(dots);
-  typingEl.appendChild(typingStatusEl);
-  typingEl.appendChild(previewEl);
-
-  composerEl.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
-  bodyEl.addEventListener("keydown", function (e) {
-    if (e.isComposing) return;
-    if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      if (!$("gc-send").disabled || (cur && cur.edit)) submit();
-      else if (cur && cur.mode === "reply" && !joined()) composerError("Join the conversation before replying, or write a private note.");
-    } else if (e.key === "ArrowUp" && !bodyEl.value && cur && !cur.edit) {
-      var m = lastOwnMessage();
-      if (m) { e.preventDefault(); startEdit(m); }
-    } else if (e.key === "Escape") {
-      if (cancelEdit() || cancelQuote()) { e.preventDefault(); e.stopPropagation(); }
-    }
-  });
-  bodyEl.addEventListener("input", function () { composerError(""); scheduleDraft(); typingInput(); });
-  bodyEl.addEventListener("blur", function () { stopTyping(); if (cur) saveDraft(cur); });
-  composerEl.querySelectorAll('input[name="gc-mode"]').forEach(function (r) {
-    r.addEventListener("change", function () { if (r.checked) { setMode(r.value); scheduleDraft(); } });
-  });
-  $("gc-quote-cancel").addEventListener("click", function () { cancelQuote(); bodyEl.focus(); });
-  $("gc-edit-cancel").addEventListener("click", function () { cancelEdit(); bodyEl.focus(); });
-  $("gc-older").addEventListener("click", function () { loadOlder(); });
-  var picker = $("gc-file");
-  $("gc-attach").addEventListener("click", function () { picker.click(); });
-  function sendFiles(files) {
-    if (!cur || !files.length || $("gc-attach").disabled) return false;
-    // One upload is one message; the text in the box goes with the first file as its caption.
-    var caption = bodyEl.value.trim();
-    Array.from(files).forEach(function (file, i) { queueSend(cur, i === 0 ? caption : "", file); });
-    return true;
-  }
-  picker.addEventListener("change", function () {
-    sendFiles(picker.files);
-    picker.value = "";
-    bodyEl.focus();
-  });
-  // Drag-and-drop onto the chat, and files or screenshots pasted into the reply box.
-  var chatEl = msgsEl.closest("section") || msgsEl;
-  chatEl.addEventListener("dragover", function (e) {
-    if (!e.dataTransfer || Array.from(e.dataTransfer.types || []).indexOf("Files") < 0) return;
-    e.preventDefault();
-    chatEl.classList.add("gc-dropping");
-  });
-  chatEl.addEventListener("dragleave", function (e) {
-    if (!chatEl.contains(e.relatedTarget)) chatEl.classList.remove("gc-dropping");
-  });
-  chatEl.addEventListener("drop", function (e) {
-    chatEl.classList.remove("gc-dropping");
-    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
-    e.preventDefault();
-    if (sendFiles(e.dataTransfer.files)) bodyEl.focus();
-  });
-  bodyEl.addEventListener("paste", function (e) {
-    var files = e.clipboardData ? e.clipboardData.files : null;
-    // Plain text pastes as text; only a paste carrying files sends them.
-    if (files && files.length && sendFiles(files)) e.preventDefault();
-  });
-
-  msgsEl.addEventListener("focusin", function (e) {
-    var li = e.target.closest(".gc-msg");
-    if (li && li.tabIndex !== 0) setActiveMessage(li);
-  });
-  msgsEl.addEventListener("keydown", function (e) {
-    var li = e.target.closest(".gc-msg");
-    if (!li || e.target !== li) return;
-    var target = null;
-    if (e.key === "ArrowDown") target = li.nextElementSibling;
-    else if (e.key === "ArrowUp") target = li.previousElementSibling;
-    else if (e.key === "Home") target = msgsEl.firstElementChild;
-    else if (e.key === "End") target = msgsEl.lastElementChild;
-    if (target) { e.preventDefault(); setActiveMessage(target); target.focus(); }
-  });
-
-  action($("gc-join"), function (c) {
-    return api("POST", "/conversations/" + c.id + "/join").then(function (d) {
-      if (cur !== c) return;
-      conv().managers = d.managers;
-      renderHeader();
-      bodyEl.focus();
-      typingInput();
-    });
-  });
-  action($("gc-leave"), function (c) {
-    return api("POST", "/conversations/" + c.id + "/leave").then(function (d) {
-      if (cur !== c) return;
-      stopTyping();
-      conv().managers = d.managers;
-      renderHeader();
-      $("gc-join").focus();
-    });
-  });
-  action($("gc-unread"), function (c) {
-    if ($("gc-unread").dataset.unread === "1") {
-      c.keepUnread = false;
-      return api("POST", "/conversations/" + c.id + "/read").then(function () {
-        if (cur === c) announce("Marked as read.");
-      });
-    }
-    // Stop reading it now, and let a read already on its way land first.
-    c.keepUnread = true;
-    clearTimeout(c.readTimer);
-    return Promise.resolve(c.reading).then(function () {
-      return api("POST", "/conversations/" + c.id + "/unread");
-    }).then(function () {
-      if (cur === c) announce("Marked as unread.");
-    });
-  });
-  action($("gc-close"), function (c) {
-    return api("POST", "/conversations/" + c.id + "/status", { status: "closed" }).then(function (d) {
-      if (cur !== c) return;
-      applyRow(d.conversation);
-      $("gc-reopen").focus();
-    });
-  });
-  action($("gc-reopen"), function (c) {
-    return api("POST", "/conversations/" + c.id + "/status", { status: "open" }).then(function (d) {
-      if (cur !== c) return;
-      applyRow(d.conversation);
-      $("gc-close").focus();
-    });
-  });
-  $("gc-tz").addEventListener("click", function () {
-    tzMode = tzMode === "customer" ? "mine" : "customer";
-    prefs.set("tz", tzMode);
-    renderHeader();
-    rerenderTimes();
-  });
+  setSocket(socket);
+  thread.init(composer.messageActions);
+  typing.init();
+  drafts.init();
+  composer.init();
+  header.init();
 }

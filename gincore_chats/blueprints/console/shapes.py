@@ -1,0 +1,80 @@
+"""What the console shows of a conversation: its list row and its detail, with the customer's
+details only for managers with ``customers.view``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from ...identity import Manager
+from ...models import Conversation, VisitorContext
+from ...permissions import Permission
+from ...serialize import (
+    contact_dict,
+    conversation_summary,
+    message_dict,
+    redact_contact,
+    visitor_context_dict,
+)
+from ...services import contacts, conversations, drafts, managers, read_state, typing_status
+from ...state import get_state
+
+
+def sees_customers(manager: Manager) -> bool:
+    return manager.can(Permission.CUSTOMERS_VIEW) or manager.is_admin
+
+
+def summary_for(manager: Manager, conv: Conversation) -> dict[str, Any]:
+    row = conversation_summary(conv)
+    if not sees_customers(manager):
+        row["contact"] = redact_contact(row["contact"])
+    return row
+
+
+def summaries(manager: Manager, rows: list[Conversation]) -> list[dict[str, Any]]:
+    """List rows with this manager's unread counts and the connected managers' faces."""
+    state = get_state()
+    unread = read_state.unread_counts(state, manager.id, [c.id for c in rows])
+    people = managers.profiles(state, {m for c in rows for m in c.active_manager_ids})
+    result = []
+    for conv in rows:
+        row = summary_for(manager, conv)
+        row["unread"] = unread[conv.id]
+        row["manager_profiles"] = [
+            {"id": mid, "name": people[mid].display_name, "avatar_url": people[mid].avatar_url}
+            for mid in conv.active_manager_ids
+            if mid in people
+        ]
+        result.append(row)
+    return result
+
+
+def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
+    state = get_state()
+    conv = conversations.access_for_manager(state, manager, conversation_id)
+    rows = conversations.history(
+        state, conv, staff=True, before_id=request.args.get("before", type=int)
+    )
+    people = managers.profiles(state, set(conv.active_manager_ids))
+    result: dict[str, Any] = {
+        "conversation": summary_for(manager, conv),
+        "messages": [message_dict(m) for m in rows],
+        "managers": [
+            {"id": p.manager_id, "name": p.display_name, "avatar_url": p.avatar_url}
+            for p in people.values()
+        ],
+        "joined": manager.id in conv.active_manager_ids,
+        "last_seq": conv.last_seq,
+        "unread": read_state.unread_counts(state, manager.id, [conv.id])[conv.id],
+        "preview_enabled": typing_status.preview_enabled(state, conv.source),
+    }
+    draft = drafts.get_draft(state, manager, conv)
+    result["draft"] = (
+        {"body": draft.body, "quoted_message_id": draft.quoted_message_id} if draft else None
+    )
+    if sees_customers(manager):
+        result["contact"] = contact_dict(conv.contact)
+        result["notes"] = [contacts.note_dict(n) for n in contacts.notes_for(state, conv.contact)]
+        result["context"] = visitor_context_dict(state.session.get(VisitorContext, conv.id))
+    return result
