@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_sock import Sock
 
+from ..host import user_loader
 from ..identity import Manager, describe
 from ..models import Conversation, ConversationStatus, Message, Presence, VisitorContext
 from ..permissions import Permission, PermissionDenied
@@ -474,7 +475,7 @@ def create_blueprint(state: ChatsState) -> Blueprint:
             # Rights are read at connect; a socket lives for hours. If the host revoked a
             # permission or an admin changed assignments, close it: the client reconnects and
             # gets exactly its current rights.
-            loader = getattr(getattr(current_app, "login_manager", None), "_user_callback", None)
+            loader = user_loader(current_app)
             user = loader(manager.id) if loader else None
             now = describe(user, state.hooks) if user is not None else None
             if (
