@@ -250,10 +250,7 @@ def test_revoked_assignment_closes_the_console_socket(app, live_server, manager_
     monkeypatch.setattr(presence, "HEARTBEAT", 0.3)
     create_source(app, ["shop.example.com"], [manager_id])
     console = Console(live_server, manager_id)
-    # The server's close frame is what counts. The test server (werkzeug) may keep the TCP
-    # connection open after the socket ends (keep-alive), and the client waits close_timeout
-    # (10 s by default) for it before recv() reports the close: give the teardown 1 s.
-    mws = console_socket(live_server, console, close_timeout=1)
+    mws = console_socket(live_server, console)
     with app.app_context():
         state = app.extensions["gincore_chats"]
         with unit_of_work(state.session):

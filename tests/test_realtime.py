@@ -38,11 +38,10 @@ def visitor_socket(server, visitor: Visitor, after: int = 0, **options: Any):
     return ws
 
 
-def console_socket(server, console: Console, **options: Any):
+def console_socket(server, console: Console):
     ws = connect(
         server.ws_url("/chats/console/ws"),
         additional_headers={"Origin": server.url, "Cookie": console.cookie_header()},
-        **options,
     )
     frames_until(ws, lambda f: f["type"] == "hello")
     return ws
