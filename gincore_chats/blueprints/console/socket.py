@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from ...host import user_loader
 from ...identity import Manager, describe
 from ...permissions import Permission
 from ...realtime.hub import STAFF, Subscriber
@@ -87,7 +88,7 @@ class ConsoleConnection:
         # Rights are read at connect; a socket lives for hours. If the host revoked a
         # permission or an admin changed assignments, close it: the client reconnects and
         # gets exactly its current rights.
-        loader = getattr(getattr(current_app, "login_manager", None), "_user_callback", None)
+        loader = user_loader(current_app)
         user = loader(manager.id) if loader else None
         now = describe(user, state.hooks) if user is not None else None
         if (
