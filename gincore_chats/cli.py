@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .jobs import cleanup
+from .jobs.worker import AppWorker, SimpleAppWorker
 from .knowledge_cli import kb_cli
 from .state import get_state
 from .webhooks_cli import webhooks_cli
@@ -21,15 +23,16 @@ chats_cli.add_command(webhooks_cli)
 @with_appcontext
 def worker(burst: bool, simple: bool) -> None:
     """Run an RQ worker with the scheduler on the library's queue."""
-    from rq import SimpleWorker, Worker
-
-    from .jobs import cleanup, set_worker_app
-
     state = get_state()
-    set_worker_app(current_app._get_current_object())  # type: ignore[attr-defined]
-    cls = SimpleWorker if simple else Worker
-    w = cls([state.queue], connection=state.redis, serializer=state.queue.serializer)
-    click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({cls.__name__})")
+    cls = SimpleAppWorker if simple else AppWorker
+    w = cls(
+        [state.queue],
+        connection=state.redis,
+        serializer=state.queue.serializer,
+        app=current_app._get_current_object(),  # type: ignore[attr-defined]
+    )
+    kind = "SimpleWorker" if simple else "Worker"  # RQ's names, as the docs show them
+    click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({kind})")
     if not burst:
         # Housekeeping that repeats by itself once started (a burst only drains the queue).
         cleanup.schedule(state)

@@ -28,9 +28,9 @@ from ..channels.base import (
     Sender,
 )
 from ..channels.registry import get_adapter
-from ..jobs import enqueue
 from ..json_input import storable
 from ..models import Contact, Conversation, InboundEvent, Message, MessageKind, Source, utcnow
+from ..queue import enqueue
 from ..state import ChatsState
 from .channel_sources import read_credentials
 from .contacts import do_upsert_channel_contact, find_channel_contact

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from ..channels.base import Channel, ChannelError, OutboundAttachment, OutboundMessage
 from ..channels.registry import get_adapter, label
 from ..identity import Manager
-from ..jobs import enqueue
 from ..models import Attachment, Conversation, Message, MessageKind, Source, SourceKind, utcnow
 from ..permissions import Permission, PermissionDenied
+from ..queue import enqueue
 from ..state import ChatsState
 from .delivery import FAILED, PENDING, SENT, apply_parked, do_set_delivery
 from .messages import MessageError, publish_message_update

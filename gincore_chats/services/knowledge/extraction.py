@@ -32,6 +32,7 @@ from ...models import (
     MessageKind,
     utcnow,
 )
+from ...queue import enqueue
 from ...state import ChatsState
 from ..unit_of_work import after_commit, unit_of_work
 from . import candidates
@@ -278,8 +279,6 @@ def schedule_after_close(state: ChatsState, conv: Conversation) -> None:
     """Called when a conversation closes: queue its extraction after commit (if switched on)."""
     if not load_settings(state).extract_on_close:
         return
-    from ...jobs import enqueue  # services enqueue jobs by name, after commit
-
     conversation_id = conv.id
     after_commit(state.session, lambda: enqueue(state, JOB, conversation_id))
 

@@ -19,13 +19,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ...identity import describe
-from ...jobs import enqueue
 from ...models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
     utcnow,
 )
+from ...queue import enqueue
 from ...state import ChatsState
 from .. import mailbox
 from ..conversations import NotFound

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ...jobs import enqueue
 from ...models import (
     Conversation,
     DeliveryStatus,
@@ -26,6 +25,7 @@ from ...models import (
     WebhookEvent,
     utcnow,
 )
+from ...queue import enqueue
 from ...serialize import contact_dict, conversation_summary
 from ...state import ChatsState
 from ..unit_of_work import after_commit
