@@ -14,8 +14,8 @@ from typing import Any
 
 from .ai.client import ProviderSettings
 from .channels.base import ChannelConfig
-from .rate_limit import Limit
-from .rate_limit import parse as parse_limit
+from .limits import Limit
+from .limits import parse as parse_limit
 from .services.file_types import DEFAULT_ALLOWED
 
 DEFAULTS: dict[str, Any] = {
