@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -9,6 +11,9 @@ from flask.cli import AppGroup, with_appcontext
 from .jobs import cleanup
 from .jobs.worker import AppWorker, SimpleAppWorker
 from .knowledge_cli import kb_cli
+from .models import Source
+from .services import channel_sources, inbound, inbound_failures, retention, sources, web_push
+from .services.unit_of_work import unit_of_work
 from .state import get_state
 from .webhooks_cli import webhooks_cli
 
@@ -46,9 +51,6 @@ def worker(burst: bool, simple: bool) -> None:
 @with_appcontext
 def create_widget_source(name: str, domains: tuple[str, ...], employees: tuple[str, ...]) -> None:
     """Create a website widget source and print its install snippet."""
-    from .services import sources
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     try:
         with unit_of_work(state.session):
@@ -67,8 +69,6 @@ def create_widget_source(name: str, domains: tuple[str, ...], employees: tuple[s
 @with_appcontext
 def list_sources() -> None:
     """List sources with their keys, domains and employees."""
-    from .services import sources
-
     for s in sources.list_sources(get_state()):
         domains = ",".join(s.allowed_domains or [])
         employees = ",".join(sorted(s.employee_ids))
@@ -87,9 +87,6 @@ def list_sources() -> None:
 @with_appcontext
 def vapid_keys(subject: str | None, replace: bool) -> None:
     """Create the VAPID keys for browser push notifications (once) and print the public key."""
-    from .services import web_push
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     existing = web_push.load_keys(state)
     if existing is not None and not replace:
@@ -120,10 +117,6 @@ def vapid_keys(subject: str | None, replace: bool) -> None:
 @with_appcontext
 def delete_empty_conversations(older_than: float | None, dry_run: bool) -> None:
     """Delete conversations the customer never wrote in (visits), as the worker does hourly."""
-    from datetime import timedelta
-
-    from .services import retention
-
     state = get_state()
     if older_than is not None:
         if older_than < 0:
@@ -163,9 +156,6 @@ def create_channel_source(
     kind: str, name: str, credentials: tuple[str, ...], employees: tuple[str, ...]
 ) -> None:
     """Create a Telegram, Viber, WhatsApp, Messenger, Instagram or generic source."""
-    from .services import channel_sources, sources
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     values: dict[str, str] = {}
     for item in credentials:
@@ -193,10 +183,6 @@ def create_channel_source(
 @with_appcontext
 def connect(source_id: int) -> None:
     """Register a channel source's webhook with its platform (needs CHATS_PUBLIC_URL)."""
-    from .models import Source
-    from .services import channel_sources, sources
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     try:
         with unit_of_work(state.session):
@@ -220,8 +206,6 @@ def connect(source_id: int) -> None:
 def process_inbound(failed: bool, source_id: int | None) -> None:
     """Queue stored webhook deliveries that were never processed, or (--failed) process the
     failed ones again. Safe to repeat: nothing is created twice."""
-    from .services import inbound, inbound_failures
-    from .services.unit_of_work import unit_of_work
 
     state = get_state()
     if failed:

@@ -24,11 +24,10 @@ from ..identity import Manager, describe
 from ..models import Conversation, ConversationStatus, Message, Presence, VisitorContext
 from ..permissions import Permission, PermissionDenied
 from ..realtime.hub import STAFF, Subscriber
-from ..realtime.session import run_socket, sync_reply
+from ..realtime.session import run_socket
 from ..serialize import (
     contact_dict,
     conversation_summary,
-    message_dict,
     redact_contact,
     visitor_context_dict,
 )
@@ -46,6 +45,8 @@ from ..services import (
     typing_status,
     viewing,
 )
+from ..services.message_events import message_wire as message_dict
+from ..services.replay import sync_reply
 from ..services.row_ids import row_id
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState

@@ -19,8 +19,8 @@ from ..identity import Manager
 from ..json_input import storable_text
 from ..models import Attachment, Conversation
 from ..permissions import Permission, PermissionDenied
-from ..serialize import message_dict
 from ..services import attachments, conversations, messages
+from ..services.message_events import message_wire as message_dict
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState
 from .common import api_errors, csrf_valid, current_manager, json_error

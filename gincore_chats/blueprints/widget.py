@@ -22,8 +22,7 @@ from ..json_input import decode
 from ..models import Conversation, Source
 from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
-from ..realtime.session import run_socket, sync_reply
-from ..serialize import message_dict
+from ..realtime.session import run_socket
 from ..services import (
     contacts,
     conversations,
@@ -37,6 +36,8 @@ from ..services import (
 )
 from ..services.events import events_after
 from ..services.knowledge.settings import widget_enabled as kb_suggestions_enabled
+from ..services.message_events import message_wire as message_dict
+from ..services.replay import sync_reply
 from ..services.sources import get_by_key
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState

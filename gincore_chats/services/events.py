@@ -15,10 +15,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..models import Conversation, ConversationEvent, Visibility, utcnow
 from ..serialize import conversation_summary, redact_contact
 from ..state import ChatsState
+from .hooks import event_appended
 from .managers import profiles
 from .row_ids import clamp_seq
 from .unit_of_work import after_commit
-from .webhooks import events as webhook_events
 
 
 def append_event(
@@ -47,9 +47,9 @@ def append_event(
         created_at=utcnow(),
     )
     session.add(event)
-    # The one place every conversation event passes: webhooks are recorded here, in the
-    # same transaction (sent after commit by RQ; nothing on a rollback).
-    webhook_events.record(state, conversation, type_, payload, seq)
+    # The one place every conversation event passes: webhooks are recorded by their
+    # receiver, in the same transaction (sent after commit by RQ; nothing on a rollback).
+    event_appended.send(state, conversation=conversation, type_=type_, payload=payload, seq=seq)
     wire = event_wire(event)
     conversation_id = conversation.id  # the expired object would be reloaded after commit
     after_commit(

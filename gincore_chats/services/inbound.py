@@ -32,15 +32,17 @@ from ..json_input import storable
 from ..models import Contact, Conversation, InboundEvent, Message, MessageKind, Source, utcnow
 from ..queue import enqueue
 from ..state import ChatsState
+from .attachments import UploadError, do_attach_inbound
 from .channel_sources import read_credentials
 from .contacts import do_upsert_channel_contact, find_channel_contact
 from .conversations import do_open_conversation
 from .delivery import do_apply_receipt
+from .message_events import publish_message_update
+from .message_lookup import find_by_external_id
 from .messages import (
     do_edit_customer_message,
     do_receive_channel_message,
     do_record_platform_reply,
-    find_by_external_id,
 )
 from .outbound import was_sent_by_us
 from .reachability import do_apply_reachability, do_customer_wrote
@@ -367,9 +369,6 @@ def store_inbound_media(
 
 def do_fetch_media(state: ChatsState, message_id: int) -> None:
     """The job's work: fetch each file through the adapter and attach it to the message."""
-    from .attachments import UploadError, do_attach_inbound
-    from .messages import publish_message_update
-
     message = state.session.get(Message, message_id)
     if message is None or message.deleted_at is not None:
         return

@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...models import Message as MessageRow
 from ...permissions import Permission, PermissionDenied
-from ...serialize import message_dict
 from ...services import api_lists, attachments, conversations, messages
+from ...services.message_events import message_wire as message_dict
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from ..files import _file_response, _upload

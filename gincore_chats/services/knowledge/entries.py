@@ -32,7 +32,7 @@ from ...models import (
 from ...permissions import Permission, PermissionDenied
 from ...queue import enqueue
 from ...state import ChatsState
-from ..conversations import NotFound
+from ..errors import NotFound
 from ..row_ids import row_id
 from ..sources import visible_source_ids
 from ..unit_of_work import after_commit

@@ -34,6 +34,7 @@ from ...models import (
 )
 from ...queue import enqueue
 from ...state import ChatsState
+from ..hooks import conversation_closed
 from ..unit_of_work import after_commit, unit_of_work
 from . import candidates
 from .settings import load as load_settings
@@ -275,8 +276,10 @@ def extract_conversation(
         return do_store(state, prepared, method)
 
 
-def schedule_after_close(state: ChatsState, conv: Conversation) -> None:
-    """Called when a conversation closes: queue its extraction after commit (if switched on)."""
+@conversation_closed.connect
+def schedule_after_close(state: ChatsState, conversation: Conversation) -> None:
+    """When a conversation closes: queue its extraction after commit (if switched on)."""
+    conv = conversation
     if not load_settings(state).extract_on_close:
         return
     conversation_id = conv.id

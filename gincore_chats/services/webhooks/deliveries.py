@@ -28,7 +28,7 @@ from ...models import (
 from ...queue import enqueue
 from ...state import ChatsState
 from .. import mailbox
-from ..conversations import NotFound
+from ..errors import NotFound
 from ..row_ids import row_id
 from ..unit_of_work import after_commit, unit_of_work
 from . import transport
