@@ -14,9 +14,9 @@ from typing import Any
 
 from .ai.client import ProviderSettings
 from .channels.base import ChannelConfig
+from .file_types import DEFAULT_ALLOWED
 from .limits import Limit
 from .limits import parse as parse_limit
-from .services.file_types import DEFAULT_ALLOWED
 
 DEFAULTS: dict[str, Any] = {
     # Where the blueprints are mounted.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .file_types import INLINE_IMAGES
 from .models import Attachment, Contact, Conversation, Message, MessageKind, VisitorContext
-from .services.file_types import INLINE_IMAGES
 
 
 def iso(value: datetime | None) -> str | None:

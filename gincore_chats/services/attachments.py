@@ -26,10 +26,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..channels.base import OutboundAttachment
+from ..file_types import INLINE_IMAGES, NEVER_ALLOWED, Detected, detect
 from ..models import Attachment, Conversation, Message, Setting, utcnow
 from ..state import ChatsState
 from ..storage import LocalStorage, Storage
-from .file_types import INLINE_IMAGES, NEVER_ALLOWED, Detected, detect
 from .unit_of_work import after_commit, on_rollback
 
 THUMBNAIL_SIZE = (320, 320)
