@@ -18,10 +18,10 @@ from ..models import Conversation, Message, MessageKind, Source, SourceKind, Vis
 from ..serialize import message_dict
 from ..signals import message_created
 from ..state import ChatsState
-from .events import append_event
-from .unit_of_work import after_commit, on_rollback
+from .events import append_event, transaction_memo
+from .unit_of_work import after_commit
 
-#: session.info key: message id -> the wire dict published in the current transaction.
+#: transaction_memo key: message id -> the wire dict published in the transaction.
 _WIRES = "gincore_chats.message_wires"
 
 
@@ -43,34 +43,21 @@ def _edits_reach(message: Message) -> bool | None:
 
 
 def message_wire(message: Message) -> dict[str, Any]:
-    """The message as clients see it (``serialize.message_dict`` with what only services know)."""
+    """The message as clients see it (``serialize.message_dict`` with what only services know).
+
+    In the transaction that published it, the very dict its event carries: every change to a
+    message ends with its publication here, so that dict is the newest.
+    """
     session = object_session(message)
-    published = session.info.get(_WIRES) if session is not None else None
-    if published and message.id in published:
-        return published[message.id]  # type: ignore[no-any-return]
-    return message_dict(message, edits_reach=_edits_reach(message))
-
-
-def _remember(state: ChatsState, message: Message, wire: dict[str, Any]) -> None:
-    """Keep the published dict for the views of this transaction; forgotten at its end."""
-    session = state.session
-    wires = session.info.get(_WIRES)
-    if wires is None:
-        wires = session.info[_WIRES] = {}
-
-        def forget() -> None:
-            session.info.pop(_WIRES, None)
-
-        after_commit(session, forget)
-        on_rollback(session, forget)
-    wires[message.id] = wire
+    wire = transaction_memo(session, _WIRES).get(message.id) if session is not None else None
+    return wire if wire is not None else message_dict(message, edits_reach=_edits_reach(message))
 
 
 def _publish(state: ChatsState, conv: Conversation, message: Message, type_: str) -> dict[str, Any]:
     visibility = Visibility.STAFF if message.kind == MessageKind.NOTE else Visibility.PUBLIC
     wire = message_dict(message, edits_reach=_edits_reach(message))
     append_event(state, conv, type_, {"message": wire}, visibility)
-    _remember(state, message, wire)
+    transaction_memo(state.session, _WIRES)[message.id] = wire
     return wire
 
 

@@ -39,7 +39,6 @@ __all__ = [
     "find_by_client_id",
     "find_by_external_id",
     "message_in",
-    "publish_message_update",
 ]
 
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
