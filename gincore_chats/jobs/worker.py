@@ -21,12 +21,15 @@ from ..state import EXTENSION_KEY, ChatsState
 class _AppJobs:
     """Mixed into an RQ worker class: ``perform_job`` runs inside a fresh app context."""
 
-    def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
+    # Optional only because RQ itself makes instances to describe workers (``Worker.all``).
+    def __init__(self, *args: Any, app: Flask | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.app = app
         self._parent_pid = os.getpid()
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
+        if self.app is None:
+            raise RuntimeError("gincore-chats workers need the app: AppWorker(..., app=app)")
         with self.app.app_context():
             if os.getpid() != self._parent_pid:
                 # A forked work-horse must not reuse the parent's pooled DB connections.
