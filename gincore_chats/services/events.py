@@ -11,6 +11,7 @@ import weakref
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Conversation, ConversationEvent, Visibility, utcnow
@@ -37,6 +38,8 @@ def transaction_memo(session: Any, key: str) -> dict[Any, Any]:
 
     Keyed by the transaction object itself, so no commit or rollback hook has to clear it.
     """
+    if isinstance(session, scoped_session):
+        session = session()  # Flask-SQLAlchemy's proxy does not pass get_transaction on
     transaction = session.get_transaction()
     if transaction is None:
         return {}
