@@ -29,21 +29,22 @@ from ..channels.base import (
     Sender,
 )
 from ..channels.registry import get_adapter
-from ..jobs import enqueue
 from ..json_input import storable
 from ..models import Contact, Conversation, InboundEvent, Message, MessageKind, Source, utcnow
+from ..queue import enqueue
 from ..state import ChatsState
 from .attachments import UploadError, do_attach_inbound
 from .channel_sources import read_credentials
 from .contacts import do_upsert_channel_contact, find_channel_contact
 from .conversations import do_open_conversation
 from .delivery import do_apply_receipt
+from .hooks import inbound_failed
+from .message_events import publish_message_update
+from .message_lookup import find_by_external_id
 from .messages import (
     do_edit_customer_message,
     do_receive_channel_message,
     do_record_platform_reply,
-    find_by_external_id,
-    publish_message_update,
 )
 from .outbound import was_sent_by_us
 from .reachability import do_apply_reachability, do_customer_wrote
@@ -255,11 +256,8 @@ def _record_failure(state: ChatsState, event_id: int, error: str) -> None:
         if event is not None:
             event.attempts += 1
             event.error = error[:2000]
-            # The admins hear of a source that starts failing. Imported here: source_alerts
-            # needs inbound_failures, which imports this module.
-            from .source_alerts import note_failure
-
-            note_failure(state, event)
+            # The admins hear of a source that starts failing (source_alerts listens).
+            inbound_failed.send(state, event=event)
 
 
 def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]:

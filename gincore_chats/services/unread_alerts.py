@@ -41,6 +41,7 @@ from ..models import (
     VisitorContext,
     utcnow,
 )
+from ..queue import discard, job_id, schedule_once
 from ..state import ChatsState
 from . import alert_emails, links, mailbox, recipients
 from .unit_of_work import after_commit, unit_of_work
@@ -234,8 +235,6 @@ def _current_key(state: ChatsState, scenario: Scenario, conv_id: int) -> str:
 
 def _schedule(state: ChatsState, scenario: Scenario, conv_id: int, *, retry_id: str = "") -> None:
     """Schedule the job for the current window, if there is one (idempotent)."""
-    from ..jobs import job_id, schedule_once
-
     conv = state.session.get(Conversation, conv_id)
     if conv is None:
         return
@@ -259,8 +258,6 @@ def _schedule(state: ChatsState, scenario: Scenario, conv_id: int, *, retry_id: 
 
 def _reconsider(state: ChatsState, scenario: Scenario, conv_id: int) -> None:
     """After a read or a reply: drop the waiting job, and schedule what is still unread."""
-    from ..jobs import discard
-
     current = state.redis.get(_current_key(state, scenario, conv_id))
     if current:
         discard(state, current.decode() if isinstance(current, bytes) else str(current))

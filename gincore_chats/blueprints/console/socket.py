@@ -15,8 +15,9 @@ from ...host import user_loader
 from ...identity import Manager, describe
 from ...permissions import Permission
 from ...realtime.hub import STAFF, Subscriber
-from ...realtime.session import run_socket, sync_reply
+from ...realtime.session import run_socket
 from ...services import conversations, managers, presence, sources, typing_status, viewing
+from ...services.replay import sync_reply
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
 from ..common import current_manager, same_origin
