@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .ai_cli import ai_cli
+from .jobs import cleanup
+from .jobs.worker import AppWorker, SimpleAppWorker
 from .knowledge_cli import kb_cli
+from .services import (
+    channel_sources,
+    inbound,
+    inbound_failures,
+    retention,
+    source_connection,
+    sources,
+    web_push,
+)
+from .services.sources import SourceError
+from .services.unit_of_work import unit_of_work
 from .state import get_state
 from .webhooks_cli import webhooks_cli
 
@@ -23,15 +38,16 @@ chats_cli.add_command(webhooks_cli)
 @with_appcontext
 def worker(burst: bool, simple: bool) -> None:
     """Run an RQ worker with the scheduler on the library's queue."""
-    from rq import SimpleWorker, Worker
-
-    from .jobs import cleanup, set_worker_app
-
     state = get_state()
-    set_worker_app(current_app._get_current_object())  # type: ignore[attr-defined]
-    cls = SimpleWorker if simple else Worker
-    w = cls([state.queue], connection=state.redis, serializer=state.queue.serializer)
-    click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({cls.__name__})")
+    cls = SimpleAppWorker if simple else AppWorker
+    w = cls(
+        [state.queue],
+        connection=state.redis,
+        serializer=state.queue.serializer,
+        app=current_app._get_current_object(),  # type: ignore[attr-defined]
+    )
+    kind = "SimpleWorker" if simple else "Worker"  # RQ's names, as the docs show them
+    click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({kind})")
     if not burst:
         # Housekeeping that repeats by itself once started (a burst only drains the queue).
         cleanup.schedule(state)
@@ -45,9 +61,6 @@ def worker(burst: bool, simple: bool) -> None:
 @with_appcontext
 def create_widget_source(name: str, domains: tuple[str, ...], employees: tuple[str, ...]) -> None:
     """Create a website widget source and print its install snippet."""
-    from .services import sources
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     try:
         with unit_of_work(state.session):
@@ -66,8 +79,6 @@ def create_widget_source(name: str, domains: tuple[str, ...], employees: tuple[s
 @with_appcontext
 def list_sources() -> None:
     """List sources with their keys, domains and employees."""
-    from .services import sources
-
     for s in sources.list_sources(get_state()):
         domains = ",".join(s.allowed_domains or [])
         employees = ",".join(sorted(s.employee_ids))
@@ -86,9 +97,6 @@ def list_sources() -> None:
 @with_appcontext
 def vapid_keys(subject: str | None, replace: bool) -> None:
     """Create the VAPID keys for browser push notifications (once) and print the public key."""
-    from .services import web_push
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     existing = web_push.load_keys(state)
     if existing is not None and not replace:
@@ -119,10 +127,6 @@ def vapid_keys(subject: str | None, replace: bool) -> None:
 @with_appcontext
 def delete_empty_conversations(older_than: float | None, dry_run: bool) -> None:
     """Delete conversations the customer never wrote in (visits), as the worker does hourly."""
-    from datetime import timedelta
-
-    from .services import retention
-
     state = get_state()
     if older_than is not None:
         if older_than < 0:
@@ -162,9 +166,6 @@ def create_channel_source(
     kind: str, name: str, credentials: tuple[str, ...], employees: tuple[str, ...]
 ) -> None:
     """Create a Telegram, Viber, WhatsApp, Messenger, Instagram or generic source."""
-    from .services import channel_sources, sources
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     values: dict[str, str] = {}
     for item in credentials:
@@ -192,8 +193,6 @@ def create_channel_source(
 @with_appcontext
 def connect(source_id: int) -> None:
     """Register a channel source's webhook with its platform (needs CHATS_PUBLIC_URL)."""
-    from .services import source_connection, sources
-
     state = get_state()
     try:
         message = source_connection.register_webhook(state, None, source_id)
@@ -208,10 +207,6 @@ def connect(source_id: int) -> None:
 def check_source(source_id: int) -> None:
     """Ask a channel source's platform whether it works: whose token, which webhook, the last
     delivery error. Exits 1 when something is wrong (needs CHATS_PUBLIC_URL)."""
-    from .services import channel_sources, source_connection
-    from .services.sources import SourceError
-    from .services.unit_of_work import unit_of_work
-
     state = get_state()
     try:
         result = source_connection.check(state, source_id)
@@ -239,8 +234,6 @@ def check_source(source_id: int) -> None:
 def process_inbound(failed: bool, source_id: int | None) -> None:
     """Queue stored webhook deliveries that were never processed, or (--failed) process the
     failed ones again. Safe to repeat: nothing is created twice."""
-    from .services import inbound, inbound_failures
-    from .services.unit_of_work import unit_of_work
 
     state = get_state()
     if failed:

@@ -14,9 +14,9 @@ from typing import Any
 
 from .ai.client import ProviderSettings
 from .channels.base import ChannelConfig
-from .rate_limit import Limit
-from .rate_limit import parse as parse_limit
-from .services.file_types import DEFAULT_ALLOWED
+from .file_types import DEFAULT_ALLOWED
+from .limits import Limit
+from .limits import parse as parse_limit
 
 DEFAULTS: dict[str, Any] = {
     # Where the blueprints are mounted.

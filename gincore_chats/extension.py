@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
 
+from .babel import init_babel
+from .blueprints import (
+    api,
+    api_settings,
+    channel_settings,
+    console,
+    files,
+    knowledge_console,
+    knowledge_settings,
+    knowledge_widget,
+    notification_settings,
+    notifications,
+    settings,
+    source_connection,
+    webhooks,
+    widget,
+    widget_settings,
+)
+from .cli import chats_cli
 from .config import load_config
 from .identity import IdentityHooks
+from .migrations_support import VERSIONS_DIR, register_with_flask_migrate
+
+# The ``_`` imports connect their receivers of the library's own hooks (services.hooks):
+# every process that initialises an app has them, whichever services it happens to use.
+from .services import source_alerts as _source_alerts  # noqa: F401
+from .services.ai import assistant_state as _ai_state  # noqa: F401
+from .services.ai import replies as _ai_replies  # noqa: F401
+from .services.knowledge import extraction as _knowledge_extraction  # noqa: F401
+from .services.unit_of_work import run_ready_effects
+from .services.webhooks import events as _webhook_events  # noqa: F401
 from .state import EXTENSION_KEY, ChatsState
 
 F = Callable[..., Any]
@@ -87,7 +117,11 @@ class Chats:
         )
         config = load_config(app.config)
         state = ChatsState(
-            config=config, db=db, hooks=self.hooks, secret_key=app.config["SECRET_KEY"]
+            config=config,
+            db=db,
+            hooks=self.hooks,
+            secret_key=app.config["SECRET_KEY"],
+            _app=weakref.ref(app),
         )
         app.extensions[EXTENSION_KEY] = state
 
@@ -97,34 +131,11 @@ class Chats:
         sock_options.setdefault("ping_interval", config.ws_ping_interval)
         app.config["SOCK_SERVER_OPTIONS"] = sock_options
 
-        from .babel import init_babel
-        from .blueprints import (
-            api,
-            api_settings,
-            channel_settings,
-            console,
-            files,
-            knowledge_console,
-            knowledge_settings,
-            knowledge_widget,
-            notification_settings,
-            notifications,
-            settings,
-            source_connection,
-            webhooks,
-            widget,
-            widget_settings,
-        )
-        from .cli import chats_cli
-        from .migrations_support import register_with_flask_migrate
-
         init_babel(app)
 
         @app.teardown_appcontext
         def _run_leftover_effects(_exc: BaseException | None) -> None:
             # Effects of commits made outside unit_of_work (see services.unit_of_work).
-            from .services.unit_of_work import run_ready_effects
-
             if db.session.registry.has():
                 run_ready_effects(db.session)
 
@@ -152,6 +163,4 @@ class Chats:
     @staticmethod
     def migrations_directory() -> str:
         """Where the library's Alembic revisions live (wheel or source checkout)."""
-        from .migrations_support import VERSIONS_DIR
-
         return VERSIONS_DIR

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from alembic.config import Config
 from alembic.util import CommandError
 from flask import Flask, appcontext_pushed, current_app, has_app_context
+from sqlalchemy.schema import CreateIndex
 
 from .models import metadata
 from .state import EXTENSION_KEY
@@ -101,8 +102,6 @@ def created_on(obj: Any, connection: Connection) -> bool:
     An index with a condition (``Index(...).ddl_if(...)``: the trigram index exists only where
     PostgreSQL has pg_trgm) is compared by autogenerate only where it applies.
     """
-    from sqlalchemy.schema import CreateIndex
-
     condition = getattr(obj, "_ddl_if", None)
     return condition is None or bool(condition._should_execute(CreateIndex(obj), obj, connection))
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import object_session
-
+from .file_types import INLINE_IMAGES
 from .models import Attachment, Contact, Conversation, Message, MessageKind, VisitorContext
-from .services.file_types import INLINE_IMAGES
 
 
 def iso(value: datetime | None) -> str | None:
@@ -44,8 +42,12 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-def message_dict(message: Message) -> dict[str, Any]:
-    """A message as both audiences see it; deleted bodies are gone (the revision keeps them)."""
+def message_dict(message: Message, *, edits_reach: bool | None = None) -> dict[str, Any]:
+    """A message as both audiences see it; deleted bodies are gone (the revision keeps them).
+
+    ``edits_reach``: whether the platform shows the customer later edits (a manager reply's
+    ``edits_reach_customer``, which the services know: ``services.message_events``).
+    """
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -65,32 +67,23 @@ def message_dict(message: Message) -> dict[str, Any]:
         "attachments": []
         if message.deleted_at
         else [attachment_dict(a) for a in message.attachments if a.deleted_at is None],
-        **delivery_fields(message),
+        **delivery_fields(message, edits_reach),
     }
 
 
-def delivery_fields(message: Message) -> dict[str, Any]:
+def delivery_fields(message: Message, edits_reach: bool | None = None) -> dict[str, Any]:
     """Where a manager's reply to a messenger customer stands (None for the widget).
 
     ``delivery_status``: pending, sent, delivered, read or failed; ``delivery_error``: the
     platform's reason (or "Retrying: ..." while pending); ``can_retry``: show a retry button;
     ``edits_reach_customer``: False where the platform keeps the original (the console says so).
     """
-    reach = None
-    if message.kind == MessageKind.MANAGER:
-        from .models import Source
-        from .services.outbound import edits_reach_customer
-
-        # The source is in the session's identity map (loaded with the conversation).
-        session = object_session(message)
-        source = session.get(Source, message.source_id) if session is not None else None
-        reach = edits_reach_customer(source.kind) if source is not None else None
     return {
         "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error,
         "delivery_updated_at": iso(message.delivery_updated_at),
         "can_retry": message.delivery_status == "failed" and message.deleted_at is None,
-        "edits_reach_customer": reach,
+        "edits_reach_customer": edits_reach if message.kind == MessageKind.MANAGER else None,
     }
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import redis
-from flask import current_app
+from flask import Flask, current_app
+from rq import Queue
+
+# JSON, not pickle: a job payload must never be able to run code in the worker.
+from rq.serializers import JSONSerializer
 
 from .config import ChatsConfig
 from .identity import IdentityHooks
@@ -14,7 +19,6 @@ from .realtime.hub import Hub
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
-    from rq import Queue
 
 EXTENSION_KEY = "gincore_chats"
 
@@ -29,6 +33,16 @@ class ChatsState:
     _hub: Hub | None = field(default=None, repr=False)
     _queue: Queue | None = field(default=None, repr=False)
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The app this state belongs to, weakly: the app holds its state, not the other way round.
+    _app: weakref.ref[Flask] | None = field(default=None, repr=False)
+
+    @property
+    def app(self) -> Flask:
+        """The app this state was made for (the sender of the host's signals)."""
+        app = self._app() if self._app is not None else None
+        if app is None:
+            raise RuntimeError("gincore-chats state without its app")
+        return app
 
     @property
     def redis(self) -> redis.Redis:
@@ -54,11 +68,6 @@ class ChatsState:
     @property
     def queue(self) -> Queue:
         if self._queue is None:
-            from rq import Queue
-
-            # JSON, not pickle: a job payload must never be able to run code in the worker.
-            from rq.serializers import JSONSerializer
-
             self._queue = Queue(
                 self.config.queue_name, connection=self.redis, serializer=JSONSerializer
             )

@@ -96,11 +96,36 @@ def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
 class LiveServer:
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._done = threading.Condition()
+        self._finished: dict[tuple[str, str], int] = {}
+        self.server = make_server("127.0.0.1", 0, self._counting, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _counting(self, environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            return self.app(environ, start_response)
+        finally:
+            # The view has run (its transaction committed or rolled back): tell the waiters.
+            key = (environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+            with self._done:
+                self._finished[key] = self._finished.get(key, 0) + 1
+                self._done.notify_all()
+
+    def finished(self, method: str, path: str) -> int:
+        """How many ``method`` requests to ``path`` the app has handled (answered, refused or
+        failed)."""
+        with self._done:
+            return self._finished.get((method, path), 0)
+
+    def wait_finished(self, method: str, path: str, count: int, timeout: float = 30.0) -> None:
+        """Block until the app has handled ``count`` such requests in all."""
+        key = (method, path)
+        with self._done:
+            if not self._done.wait_for(lambda: self._finished.get(key, 0) >= count, timeout):
+                raise AssertionError(f"{key}: {self._finished.get(key, 0)} of {count} handled")
 
     def ws_url(self, path: str) -> str:
         return self.url.replace("http", "ws", 1) + path

@@ -508,3 +508,32 @@ def test_settings_page_sends_a_test_email_and_reports_smtp_errors(app, live_serv
 
     r = admin.http.post(f"{settings}/mailbox", data={**form, "port": "seventy"})
     assert r.status_code == 400 and "The port must be a number" in r.text
+
+
+def test_one_connection_carries_several_messages_with_one_login(smtp):
+    from gincore_chats.services.mailbox import Mailbox, SmtpConnection
+
+    sink, port = smtp
+    sink.messages.clear()
+    sink.logins.clear()
+    box = Mailbox(
+        active=True,
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        from_address="support@shop.example",
+        from_name="Ünïcode Shop",
+    )
+    # No Flask app and no app context: sending needs neither.
+    with SmtpConnection(box) as connection:
+        connection.send(to=["a@shop.example"], subject="First", text="one", html="<p>one</p>")
+        connection.send(to=["b@shop.example", "c@shop.example"], subject="Second", text="two")
+    [(first_to, first), (second_to, second)] = sink.wait_for(2)
+    assert sink.logins == [(SMTP_USER, SMTP_PASSWORD)]
+    assert (first_to, first["Subject"]) == (["a@shop.example"], "First")
+    assert (second_to, second["Subject"]) == (["b@shop.example", "c@shop.example"], "Second")
+    assert first["From"] == "Ünïcode Shop <support@shop.example>"
+    assert first["Message-ID"].endswith("@shop.example>") and first["Date"]
+    assert body_html(first).strip() == "<p>one</p>" and body_text(second).strip() == "two"

@@ -19,8 +19,8 @@ from ..identity import Manager
 from ..json_input import storable_text
 from ..models import Attachment, Conversation, Message, MessageKind
 from ..permissions import Permission, PermissionDenied
-from ..serialize import message_dict
 from ..services import attachments, conversations, messages
+from ..services.message_events import message_wire
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, api_errors, current_manager, json_error
@@ -88,11 +88,11 @@ def drop_duplicate_upload(state: ChatsState) -> None:
 def uploaded_message(state: ChatsState, conv: Conversation, client_id: str) -> Any:
     """The answer for a retried upload (the message its first try created), else None."""
     existing = messages.find_by_client_id(state, conv, client_id) if client_id else None
-    return None if existing is None else jsonify(message=message_dict(existing), created=False)
+    return None if existing is None else jsonify(message=message_wire(existing), created=False)
 
 
 def sent(state: ChatsState, message: Message, created: bool) -> Any:
-    wire = message_dict(message)
+    wire = message_wire(message)
     if not created:
         drop_duplicate_upload(state)
     return jsonify(message=wire, created=created), 201 if created else 200

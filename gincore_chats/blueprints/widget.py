@@ -22,8 +22,7 @@ from ..json_input import decode
 from ..models import Conversation, Source
 from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
-from ..realtime.session import run_socket, sync_reply
-from ..serialize import message_dict
+from ..realtime.session import run_socket
 from ..services import (
     contacts,
     conversations,
@@ -37,6 +36,8 @@ from ..services import (
 )
 from ..services.events import events_after
 from ..services.knowledge.settings import widget_enabled as kb_suggestions_enabled
+from ..services.message_events import message_wire
+from ..services.replay import sync_reply
 from ..services.sources import get_by_key
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
@@ -81,7 +82,7 @@ def conversation_payload(state: ChatsState, conv: Conversation) -> dict[str, Any
         "conversation_id": conv.id,
         "status": conv.status,
         "last_seq": conv.last_seq,
-        "messages": [message_dict(m) for m in rows],
+        "messages": [message_wire(m) for m in rows],
         "managers": managers_public(state, source),
         "contact": {
             "name": conv.contact.name,
@@ -174,7 +175,7 @@ def send_message(data: dict[str, Any]) -> Any:
             state, conv, data.get("body"), data.get("client_id")
         )
         # Serialised before commit: afterwards the expired row would be loaded again.
-        wire = message_dict(message)
+        wire = message_wire(message)
     return jsonify(message=wire, created=created), 201 if created else 200
 
 

@@ -1,141 +1,31 @@
 """RQ jobs: thin functions that load rows and call one service or adapter.
 
-Jobs are enqueued by dotted path with JSON arguments (never pickled objects) and run inside the
-app's context in the worker started by ``flask chats worker``.
+Services enqueue them by dotted path with JSON arguments (never pickled objects) through
+:mod:`gincore_chats.queue`, so nothing below this package imports it. They run inside an app
+context in the worker started by ``flask chats worker`` (:mod:`gincore_chats.jobs.worker`).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
-from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app, has_app_context
 
 from ..state import EXTENSION_KEY, ChatsState
-
-_worker_app: Flask | None = None
-_worker_pid: int | None = None
-
-
-def set_worker_app(app: Flask) -> None:
-    """Called by the worker command: jobs run in this app's context."""
-    global _worker_app, _worker_pid
-    _worker_app, _worker_pid = app, os.getpid()
-
-
-def enqueue(
-    state: ChatsState,
-    func: str,
-    *args: Any,
-    delay: timedelta | None = None,
-    job_id: str | None = None,
-    retry: Any = None,
-) -> Any:
-    """Enqueue (or schedule) a job; call only from an after-commit effect.
-
-    ``retry``: an ``rq.Retry`` for jobs that may fail for a passing reason (a database hiccup).
-    """
-    options: dict[str, Any] = {"job_id": job_id} if job_id else {}
-    if retry is not None:
-        options["retry"] = retry
-    if delay is not None:
-        return state.queue.enqueue_in(delay, func, *args, **options)
-    return state.queue.enqueue(func, *args, **options)
-
-
-def job_id(state: ChatsState, *parts: object) -> str:
-    """A deterministic job id, namespaced by queue: RQ's job keys are global to the Redis
-    server, and two apps (or test runs) sharing it number their conversations alike."""
-    raw = "-".join((state.config.queue_name, *map(str, parts)))
-    # RQ accepts only [A-Za-z0-9_-] in ids.
-    return re.sub(r"[^A-Za-z0-9_-]", "_", raw)
-
-
-#: Statuses of a job that will still run: scheduling the same id again would be a duplicate.
-_WAITING = ("scheduled", "queued", "deferred", "started")
-
-
-def schedule_once(
-    state: ChatsState, func: str, *args: Any, job_id: str, at: datetime, retry: Any = None
-) -> bool:
-    """Schedule ``func(*args)`` at ``at`` unless a job with this id is waiting or running.
-
-    Atomic in Redis (RQ's unique scheduling), so a burst of calls schedules one job. A finished,
-    failed or stopped job of the same id is replaced. Returns whether a job was scheduled.
-    Call only from an after-commit effect.
-    """
-    from rq.exceptions import DuplicateJobError, NoSuchJobError
-    from rq.job import Job, JobStatus
-
-    queue = state.queue
-    for _attempt in range(2):
-        job = queue.create_job(
-            func,
-            args=args,
-            job_id=job_id,
-            status=JobStatus.SCHEDULED,
-            retry=retry,
-            # Deleted once done: the id may then be scheduled again, and Redis stays lean.
-            result_ttl=0,
-        )
-        try:
-            queue.schedule_job(job, at, unique=True)
-            return True
-        except DuplicateJobError:
-            try:
-                existing = Job.fetch(job_id, connection=state.redis, serializer=queue.serializer)
-            except NoSuchJobError:
-                continue  # finished and deleted in between: try again
-            if existing.get_status(refresh=False) in _WAITING:
-                return False
-            existing.delete()
-    return False
-
-
-def discard(state: ChatsState, job_id: str) -> bool:
-    """Remove a job that has not started (an optimisation: jobs re-check before acting)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    try:
-        job = Job.fetch(job_id, connection=state.redis, serializer=state.queue.serializer)
-    except NoSuchJobError:
-        return False
-    if job.get_status(refresh=False) not in ("scheduled", "queued", "deferred"):
-        return False
-    # delete(), not cancel(): canceled jobs are kept forever (rq#1647) and keep their id taken.
-    job.delete()
-    return True
 
 
 @contextmanager
 def job_state() -> Iterator[ChatsState]:
-    """The app state for a running job, with a fresh DB session that is removed afterwards."""
-    if has_app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        ctx = None
-    else:
-        if _worker_app is None:
-            raise RuntimeError(
-                "gincore-chats jobs run in the worker started by `flask chats worker`"
-            )
-        app = _worker_app
-        ctx = app.app_context()
-        ctx.push()
+    """The app state for a running job, with a fresh DB session that is removed afterwards.
+
+    The worker (``jobs.worker``) runs each job in an app context of its app; a job called
+    directly (a test, a host's own runner) uses the app context it is called in.
+    """
+    if not has_app_context():
+        raise RuntimeError("gincore-chats jobs run in the worker started by `flask chats worker`")
+    state: ChatsState = current_app.extensions[EXTENSION_KEY]
     try:
-        state: ChatsState = app.extensions[EXTENSION_KEY]
-        if _worker_pid is not None and os.getpid() != _worker_pid:
-            # A forked work-horse must not reuse the parent's pooled DB connections.
-            for engine in state.db.engines.values():
-                engine.dispose(close=False)
-        try:
-            yield state
-        finally:
-            state.db.session.remove()
+        yield state
     finally:
-        if ctx is not None:
-            ctx.pop()
+        state.db.session.remove()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..models import utcnow
+from ..queue import job_id, schedule_once
 from ..services import retention
 from ..state import ChatsState
-from . import job_id, job_state, schedule_once
+from . import job_state
 
 INTERVAL = timedelta(hours=1)
 FUNC = "gincore_chats.jobs.cleanup.delete_empty_conversations"

@@ -3,8 +3,9 @@
 Wire protocol (JSON text frames). Client to server:
 
 * ``{"op": "sync", "conversation_id": 7, "after": 41}``: follow conversation 7 and replay every
-  event after sequence 41 from the database, then ``{"type": "synced", "conversation_id": 7,
-  "upto": N, "more": false}``. All events up to ``upto`` that this client may see were sent.
+  event after sequence 41 from the database (``services.replay``), then ``{"type": "synced",
+  "conversation_id": 7, "upto": N, "more": false}``. All events up to ``upto`` that this
+  client may see were sent.
 * ``{"op": "typing", ...}`` and other ops: handled by the blueprint's handler.
 * ``{"op": "ping"}``: answered with ``{"type": "pong"}`` (protocol pings are automatic too).
 
@@ -29,6 +30,7 @@ from typing import Any
 from simple_websocket import ConnectionClosed
 
 from ..json_input import JsonInputError, decode
+from ..permissions import PermissionDenied
 from ..state import ChatsState
 from .hub import Subscriber
 
@@ -90,8 +92,6 @@ def _dispatch(state: ChatsState, raw: Any, handle: OpHandler) -> dict[str, Any] 
     try:
         return _with_session(state, lambda: handle(msg))
     except Exception as exc:  # an op must never kill the socket
-        from ..permissions import PermissionDenied
-
         if isinstance(exc, PermissionDenied | LookupError | ValueError):
             return {"type": "error", "op": msg["op"], "message": str(exc), "ref": msg.get("ref")}
         log.exception("gincore_chats: socket op %r failed", msg["op"])
@@ -101,34 +101,3 @@ def _dispatch(state: ChatsState, raw: Any, handle: OpHandler) -> dict[str, Any] 
             "message": "Internal error.",
             "ref": msg.get("ref"),
         }
-
-
-def sync_reply(
-    state: ChatsState, sub: Subscriber, conversation_id: int, after: Any, *, staff: bool
-) -> dict[str, Any]:
-    """Follow the conversation first, then replay: an event committed in between arrives live
-    or in the replay (or both; the client drops the duplicate), never neither."""
-    from ..models import Conversation
-    from ..services.events import events_after
-
-    try:
-        after_seq = max(0, int(after or 0))
-    except (TypeError, ValueError):
-        after_seq = 0
-    state.hub.follow(sub, conversation_id)
-    # Read the high-water mark before the replay: an event committed after this read has a
-    # higher number and is either in the replay or arrives live; one committed before it is
-    # in the replay. Reading it after the replay could skip an event.
-    conv = state.session.get(Conversation, conversation_id)
-    upto = conv.last_seq if conv is not None else after_seq
-    limit = state.config.replay_limit
-    events = events_after(
-        state, conversation_id, after_seq, staff=staff, limit=limit + 1, pii=sub.can_view_customers
-    )
-    more = len(events) > limit
-    events = events[:limit]
-    for event in events:
-        sub.send(json.dumps(event, default=str))
-    if more:
-        upto = events[-1]["seq"]
-    return {"type": "synced", "conversation_id": conversation_id, "upto": upto, "more": more}

@@ -9,11 +9,14 @@ if the transaction rolls back the stored objects are removed again.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import os
 import re
 import secrets
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -23,10 +26,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..channels.base import OutboundAttachment
+from ..file_types import INLINE_IMAGES, NEVER_ALLOWED, Detected, detect
 from ..models import Attachment, Conversation, Message, Setting, utcnow
 from ..state import ChatsState
 from ..storage import LocalStorage, Storage
-from .file_types import INLINE_IMAGES, NEVER_ALLOWED, Detected, detect
 from .unit_of_work import after_commit, on_rollback
 
 THUMBNAIL_SIZE = (320, 320)
@@ -277,9 +280,6 @@ PUBLIC_LINK_SECONDS = 3600
 
 
 def public_link_signature(state: ChatsState, public_id: str, expires: int) -> str:
-    import hashlib
-    import hmac
-
     key = (state.config.encryption_key or state.secret_key).encode()
     msg = f"gincore-chats/file/{public_id}/{expires}".encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
@@ -290,8 +290,6 @@ def public_url(state: ChatsState, attachment: Attachment) -> str | None:
     base = state.config.public_url
     if not base:
         return None
-    import time
-
     expires = int(time.time()) + PUBLIC_LINK_SECONDS
     sig = public_link_signature(state, attachment.public_id, expires)
     return f"{base}{state.config.url_prefix}/files/p/{attachment.public_id}/{expires}/{sig}"

@@ -17,7 +17,7 @@ from ..models import Contact, Conversation, Visibility
 from ..permissions import Permission, PermissionDenied
 from ..state import ChatsState
 from .contacts import ContactError, clean_contact_fields
-from .conversations import NotFound
+from .errors import NotFound
 from .events import append_event, publish_inbox_update
 from .row_ids import row_id
 from .sources import require_source_access

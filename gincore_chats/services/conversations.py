@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..identity import Manager
@@ -27,15 +26,13 @@ from ..permissions import Permission, PermissionDenied
 from ..signals import conversation_opened
 from ..state import ChatsState
 from ..tokens import issue_visitor_token, read_visitor_token
+from .errors import NotFound
 from .events import append_event, publish_inbox_update
+from .hooks import conversation_closed
 from .read_state import unread_clause
 from .row_ids import MAX_ID, row_id
 from .sources import require_source_access, visible_source_ids
 from .unit_of_work import after_commit
-
-
-class NotFound(LookupError):
-    pass
 
 
 def do_open_conversation(
@@ -56,7 +53,7 @@ def do_open_conversation(
     state.session.flush()
     append_event(state, conv, "conversation.opened", {"status": conv.status})
     publish_inbox_update(state, conv)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = state.app
     conv_id, source_id = conv.id, conv.source_id
     after_commit(
         state.session,
@@ -267,10 +264,8 @@ def do_close(state: ChatsState, manager: Manager, conv: Conversation) -> None:
     conv.status = ConversationStatus.CLOSED
     append_event(state, conv, "conversation.status", {"status": conv.status, "by": manager.name})
     publish_inbox_update(state, conv)
-    # Imported here: the knowledge services import this module (NotFound, access checks).
-    from .knowledge.extraction import schedule_after_close
-
-    schedule_after_close(state, conv)
+    # The knowledge base may queue the conversation's extraction (services.knowledge).
+    conversation_closed.send(state, conversation=conv)
 
 
 def do_reopen(state: ChatsState, conv: Conversation) -> None:

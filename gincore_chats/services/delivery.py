@@ -20,7 +20,8 @@ from sqlalchemy import select
 from ..channels.base import DeliveryUpdate
 from ..models import Contact, Conversation, Message, MessageKind, Source, utcnow
 from ..state import ChatsState
-from .messages import find_by_external_id, publish_message_update
+from .message_events import publish_message_update
+from .message_lookup import find_by_external_id
 
 PENDING, SENT, DELIVERED, READ, FAILED = "pending", "sent", "delivered", "read", "failed"
 _RANK = {PENDING: 0, SENT: 1, DELIVERED: 2, READ: 3}

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from ..identity import Manager
 from ..models import Conversation, Draft, utcnow
 from ..state import ChatsState
-from .messages import MessageError
+from .errors import MessageError
 from .row_ids import row_id
 
 MAX_DRAFT_LENGTH = 20_000

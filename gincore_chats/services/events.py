@@ -7,18 +7,47 @@ concurrent writers get distinct, gap-free numbers in commit order per conversati
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Conversation, ConversationEvent, Visibility, utcnow
 from ..serialize import conversation_summary, redact_contact
 from ..state import ChatsState
+from .hooks import event_appended
 from .managers import profiles
 from .row_ids import clamp_seq
 from .unit_of_work import after_commit
-from .webhooks import events as webhook_events
+
+#: The conversation columns an inbox row shows (``serialize.conversation_summary``).
+_SUMMARY_COLUMNS = (
+    "status",
+    "last_activity_at",
+    "last_message_preview",
+    "first_customer_message_at",
+)
+#: transaction_memo key: ids of the conversations whose row the transaction holds locked.
+_LOCKED = "gincore_chats.locked_conversations"
+
+
+def transaction_memo(session: Any, key: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction (a new one starts empty).
+
+    Keyed by the transaction object itself, so no commit or rollback hook has to clear it.
+    """
+    if isinstance(session, scoped_session):
+        session = session()  # Flask-SQLAlchemy's proxy does not pass get_transaction on
+    transaction = session.get_transaction()
+    if transaction is None:
+        return {}
+    held = session.info.get(key)
+    if held is None or held[0]() is not transaction:
+        held = session.info[key] = (weakref.ref(transaction), {})
+    memo: dict[Any, Any] = held[1]
+    return memo
 
 
 def append_event(
@@ -30,14 +59,20 @@ def append_event(
 ) -> ConversationEvent:
     session = state.session
     session.flush()
-    seq = session.execute(
+    row = session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id)
         .values(last_seq=Conversation.last_seq + 1)
-        .returning(Conversation.last_seq)
-    ).scalar_one()
+        .returning(Conversation.last_seq, *(getattr(Conversation, c) for c in _SUMMARY_COLUMNS))
+    ).one()
+    seq = row[0]
     # Keep the loaded object in step without marking it dirty (a flush must not overwrite).
+    # The UPDATE holds the row lock until commit, so these stay the newest values: what this
+    # transaction changes later is known here, and nobody else can change them meanwhile.
     set_committed_value(conversation, "last_seq", seq)
+    for column, value in zip(_SUMMARY_COLUMNS, row[1:], strict=True):
+        set_committed_value(conversation, column, value)
+    transaction_memo(session, _LOCKED)[conversation.id] = True
     event = ConversationEvent(
         conversation_id=conversation.id,
         seq=seq,
@@ -47,9 +82,9 @@ def append_event(
         created_at=utcnow(),
     )
     session.add(event)
-    # The one place every conversation event passes: webhooks are recorded here, in the
-    # same transaction (sent after commit by RQ; nothing on a rollback).
-    webhook_events.record(state, conversation, type_, payload, seq)
+    # The one place every conversation event passes: webhooks are recorded by their
+    # receiver, in the same transaction (sent after commit by RQ; nothing on a rollback).
+    event_appended.send(state, conversation=conversation, type_=type_, payload=payload, seq=seq)
     wire = event_wire(event)
     conversation_id = conversation.id  # the expired object would be reloaded after commit
     after_commit(
@@ -96,19 +131,12 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
         )
 
     # Taken now (an after-commit hook may not query); published only if the commit succeeds.
-    # Refreshed after the flush: the event's UPDATE holds the conversation's row lock, so what
-    # is read now is the newest state; columns loaded earlier may predate a concurrent change.
+    # Columns loaded before the conversation's row lock may predate a concurrent change: an
+    # event appended in this transaction took the lock and read the row (append_event), else
+    # it is read again here. The contact's row is not locked by it, so it is always read again.
     session.flush()
-    session.refresh(
-        conversation,
-        [
-            "status",
-            "last_activity_at",
-            "last_message_preview",
-            "last_seq",
-            "first_customer_message_at",
-        ],
-    )
+    if conversation.id not in transaction_memo(session, _LOCKED):
+        session.refresh(conversation, [*_SUMMARY_COLUMNS, "last_seq"])
     session.refresh(
         conversation.contact,
         ["name", "email", "phone", "unreachable_at", "unreachable_reason"],

@@ -22,25 +22,29 @@ from sqlalchemy import select
 from ..channels.base import (
     Channel,
     ChannelError,
+    FetchedMedia,
     InboundMedia,
     InboundMessage,
     ParsedWebhook,
     Sender,
 )
 from ..channels.registry import get_adapter
-from ..jobs import enqueue
 from ..json_input import storable
 from ..models import Contact, Conversation, InboundEvent, Message, MessageKind, Source, utcnow
+from ..queue import enqueue
 from ..state import ChatsState
+from .attachments import UploadError, do_attach_inbound
 from .channel_sources import read_credentials
 from .contacts import do_upsert_channel_contact, find_channel_contact
 from .conversations import do_open_conversation
 from .delivery import do_apply_receipt
+from .hooks import inbound_failed
+from .message_events import publish_message_update
+from .message_lookup import find_by_external_id
 from .messages import (
     do_edit_customer_message,
     do_receive_channel_message,
     do_record_platform_reply,
-    find_by_external_id,
 )
 from .outbound import was_sent_by_us
 from .reachability import do_apply_reachability, do_customer_wrote
@@ -130,36 +134,45 @@ def _parse(adapter: Channel, credentials: dict[str, Any], body: bytes) -> Parsed
     return adapter.parse(body)
 
 
-def _with_profiles(
-    state: ChatsState,
-    source: Source,
-    adapter: Channel,
-    credentials: dict[str, Any],
-    parsed: ParsedWebhook,
-) -> ParsedWebhook:
-    """Ask the platform who a new customer is when the webhook carries no name (Messenger)."""
+def _unnamed_senders(state: ChatsState, source_id: int, parsed: ParsedWebhook) -> list[str]:
+    """Customers of this delivery whose name neither the webhook nor their contact row tells."""
+    wanted = dict.fromkeys(
+        item.sender.id for item in parsed.messages if not item.is_echo and not item.sender.name
+    )
+    unnamed = []
+    for sender_id in wanted:
+        contact = find_channel_contact(state, source_id, sender_id)
+        if contact is None or not contact.name:
+            unnamed.append(sender_id)
+    return unnamed
+
+
+def _ask_profiles(
+    state: ChatsState, kind: str, adapter: Channel, credentials: dict[str, Any], ids: list[str]
+) -> dict[str, Sender]:
+    """Ask the platform who these customers are (Messenger sends no name). Called with no
+    transaction open: a slow platform must not hold a pooled connection or row locks."""
     profile = getattr(adapter, "profile", None)
-    if profile is None:
-        return parsed
     found: dict[str, Sender] = {}
-    messages = []
-    for item in parsed.messages:
-        sender = item.sender
-        if not item.is_echo and not sender.name:
-            if sender.id not in found:
-                contact = find_channel_contact(state, source.id, sender.id)
-                found[sender.id] = sender
-                if contact is None or not contact.name:
-                    try:
-                        found[sender.id] = storable(
-                            profile(state.config.channels, credentials, sender.id)
-                        )
-                    except Exception as exc:  # a profile is a nicety; the message matters
-                        log.info("gincore_chats: no profile for %s: %s", source.kind, exc)
-            sender = _merge(sender, found[sender.id])
-            item = dataclasses.replace(item, sender=sender)
-        messages.append(item)
-    return dataclasses.replace(parsed, messages=tuple(messages))
+    if profile is None:
+        return found
+    for sender_id in ids:
+        try:
+            found[sender_id] = storable(profile(state.config.channels, credentials, sender_id))
+        except Exception as exc:  # a profile is a nicety; the message matters
+            log.info("gincore_chats: no profile for %s: %s", kind, exc)
+    return found
+
+
+def _with_profiles(parsed: ParsedWebhook, found: dict[str, Sender]) -> ParsedWebhook:
+    """The delivery with each unnamed sender completed from the profile found for them."""
+    messages = tuple(
+        dataclasses.replace(item, sender=_merge(item.sender, found[item.sender.id]))
+        if not item.is_echo and not item.sender.name and item.sender.id in found
+        else item
+        for item in parsed.messages
+    )
+    return dataclasses.replace(parsed, messages=messages)
 
 
 def _merge(sender: Sender, profile: Sender) -> Sender:
@@ -188,7 +201,7 @@ def process_event(state: ChatsState, event_id: int) -> None:
             credentials = decrypt(state, source.credentials_encrypted)
         except SecretUnreadable:
             credentials = {}
-        body, source_id = event.body, source.id
+        body, source_id, kind = event.body, source.id, source.kind
     try:
         # Strings made storable: a NUL or a lone surrogate in one field must not lose the
         # whole delivery (PostgreSQL refuses both).
@@ -198,10 +211,14 @@ def process_event(state: ChatsState, event_id: int) -> None:
         log.warning("gincore_chats: inbound event %s unreadable: %s", event_id, exc)
         _record_failure(state, event_id, f"Unreadable: {type(exc).__name__}: {exc}")
         return
-    with unit_of_work(session):
-        source = session.get(Source, source_id)
-        assert source is not None
-        parsed = _with_profiles(state, source, adapter, credentials, parsed)
+    if getattr(adapter, "profile", None) is not None:
+        # Read, commit, then ask the platform: no transaction stays open during the call.
+        with unit_of_work(session):
+            unnamed = _unnamed_senders(state, source_id, parsed)
+        if unnamed:
+            parsed = _with_profiles(
+                parsed, _ask_profiles(state, kind, adapter, credentials, unnamed)
+            )
     try:
         with unit_of_work(session):
             # The row lock makes two runs of the same event (a retried job) take turns.
@@ -239,11 +256,8 @@ def _record_failure(state: ChatsState, event_id: int, error: str) -> None:
         if event is not None:
             event.attempts += 1
             event.error = error[:2000]
-            # The admins hear of a source that starts failing. Imported here: source_alerts
-            # needs inbound_failures, which imports this module.
-            from .source_alerts import note_failure
-
-            note_failure(state, event)
+            # The admins hear of a source that starts failing (source_alerts listens).
+            inbound_failed.send(state, event=event)
 
 
 def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]:
@@ -371,44 +385,71 @@ def store_inbound_media(
 
 
 def do_fetch_media(state: ChatsState, message_id: int) -> None:
-    """The job's work: fetch each file through the adapter and attach it to the message."""
-    from .attachments import UploadError, do_attach_inbound
-    from .messages import publish_message_update
+    """The job's work: fetch each file through the adapter and attach it to the message.
 
-    message = state.session.get(Message, message_id)
-    if message is None or message.deleted_at is not None:
-        return
-    conv = state.session.get(Conversation, message.conversation_id)
-    source = conv.source if conv is not None else None
-    adapter = get_adapter(source.kind) if source is not None else None
-    fetch = getattr(adapter, "fetch_media", None)
-    # Copies: changed in place, the JSON column would not see a change to save.
-    refs = [dict(r) for r in (message.system_data or {}).get("media") or []]
-    if conv is None or source is None or fetch is None or not refs:
-        return
-    credentials = read_credentials(state, source)
-    changed = False
-    for ref in refs:
+    Downloads are slow and large, so each runs between transactions: read the refs, commit,
+    download, then a new unit of work stores the file (as :func:`.outbound.deliver` sends).
+    """
+    session = state.session
+    with unit_of_work(session):
+        message = session.get(Message, message_id)
+        if message is None or message.deleted_at is not None:
+            return
+        conv = session.get(Conversation, message.conversation_id)
+        source = conv.source if conv is not None else None
+        adapter = get_adapter(source.kind) if source is not None else None
+        fetch = getattr(adapter, "fetch_media", None)
+        refs = [dict(r) for r in (message.system_data or {}).get("media") or []]
+        if source is None or fetch is None or not refs:
+            return
+        credentials = read_credentials(state, source)
+    for index, ref in enumerate(refs):
         if ref.get("stored") or ref.get("error"):
             continue  # a re-run after a crash does not fetch twice
         try:
-            fetched = fetch(
+            fetched: FetchedMedia | str = fetch(
                 state.config.channels,
                 credentials,
                 InboundMedia(**_media_fields(ref)),
                 state.config.max_upload_size,
             )
-            with state.session.begin_nested():
-                attachment = do_attach_inbound(state, message, conv, fetched.data, fetched.filename)
-            ref["stored"] = attachment.public_id
-        except (ChannelError, UploadError) as exc:
+        except ChannelError as exc:
+            fetched = str(exc)
+        _store_media(state, message_id, index, fetched)
+
+
+def _store_media(
+    state: ChatsState, message_id: int, index: int, fetched: FetchedMedia | str
+) -> None:
+    """Attach one downloaded file (or note why it is missing) to ref ``index`` of the message."""
+    session = state.session
+    with unit_of_work(session):
+        # Lock the row alone (the message loads its quote with an outer join, which FOR UPDATE
+        # refuses): a second run of the job waits here, then sees the ref stored and stops.
+        session.execute(select(Message.id).where(Message.id == message_id).with_for_update())
+        message = session.get(Message, message_id)
+        if message is None or message.deleted_at is not None:
+            return
+        # Copies: changed in place, the JSON column would not see a change to save.
+        refs = [dict(r) for r in (message.system_data or {}).get("media") or []]
+        if index >= len(refs) or refs[index].get("stored") or refs[index].get("error"):
+            return
+        conv = session.get(Conversation, message.conversation_id)
+        assert conv is not None
+        if isinstance(fetched, str):
             # The customer's message stays, naming the file; the manager sees why it is missing.
-            ref["error"] = str(exc)[:300]
-        changed = True
-    if changed:
+            refs[index]["error"] = fetched[:300]
+        else:
+            try:
+                with session.begin_nested():
+                    attachment = do_attach_inbound(
+                        state, message, conv, fetched.data, fetched.filename
+                    )
+                refs[index]["stored"] = attachment.public_id
+            except UploadError as exc:
+                refs[index]["error"] = str(exc)[:300]
         message.system_data = {**(message.system_data or {}), "media": refs}
         publish_message_update(state, conv, message)
-    state.session.commit()
 
 
 def _media_fields(ref: dict[str, Any]) -> dict[str, Any]:

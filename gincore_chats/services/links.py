@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, has_request_context, request
-
+from ..host import Host
 from ..state import ChatsState
 
 log = logging.getLogger(__name__)
@@ -16,26 +15,22 @@ def console_path(state: ChatsState, conversation_id: int) -> str:
     return f"{state.config.url_prefix}/console?c={conversation_id}"
 
 
-def absolute(state: ChatsState, path: str) -> str:
-    """``CHATS_PUBLIC_URL`` + path; else the current request's host, else ``SERVER_NAME``.
+def absolute(state: ChatsState, path: str, host: Host) -> str:
+    """``CHATS_PUBLIC_URL`` + path; else the host's root URL (a request's host, else
+    ``SERVER_NAME``).
 
     A worker has no request, so without either setting an email could only carry a relative
     link: that is logged, since the link will not work from a mail client.
     """
     if state.config.public_url:
         return state.config.public_url + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    server = current_app.config.get("SERVER_NAME")
-    if server:
-        scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
-        root = str(current_app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
-        return f"{scheme}://{server}{root}{path}"
+    if host.root_url:
+        return host.root_url.rstrip("/") + path
     log.warning(
         "gincore_chats: set CHATS_PUBLIC_URL (or SERVER_NAME) so emails carry absolute links"
     )
     return path
 
 
-def console_url(state: ChatsState, conversation_id: int) -> str:
-    return absolute(state, console_path(state, conversation_id))
+def console_url(state: ChatsState, conversation_id: int, host: Host) -> str:
+    return absolute(state, console_path(state, conversation_id), host)

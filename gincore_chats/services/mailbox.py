@@ -1,8 +1,9 @@
 """The corporate mailbox: SMTP settings an admin enters, and sending through them.
 
-Stored in the ``mailbox`` setting, the password encrypted (services.secrets). Each send builds
-its own Flask-Mail ``Mail`` from the stored settings on a private Flask app, so the host's own
-Flask-Mail configuration (``MAIL_*``, ``app.extensions["mail"]``) is never read or changed.
+Stored in the ``mailbox`` setting, the password encrypted (services.secrets). Messages are built
+with the standard library's :mod:`email` and sent over :class:`SmtpConnection`, which may carry
+several messages; nothing reads or changes the host's own mail setup (``MAIL_*``,
+``app.extensions["mail"]``), and no Flask app or context is needed to send.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from types import TracebackType
 from typing import Any
-
-import flask_mail
-from flask import Flask
 
 from ..models import Setting, utcnow
 from ..state import ChatsState
@@ -143,43 +146,111 @@ def do_save(state: ChatsState, form: dict[str, Any]) -> Mailbox:
     return load(state)
 
 
-class _Connection(flask_mail.Connection):
-    """Flask-Mail's connection with a timeout and certificate-checked TLS.
+class SmtpConnection:
+    """One SMTP session with the mailbox's server, for one message or several.
 
-    Flask-Mail opens ``smtplib.SMTP`` without a timeout and with an unverified TLS context.
+    Certificate-checked TLS and a :data:`TIMEOUT` on every step. Use it as a context manager;
+    errors come out as :class:`MailError` with the server's (or the network's) words.
     """
 
-    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
-        mail = self.mail
-        context = ssl.create_default_context()
-        host: smtplib.SMTP | smtplib.SMTP_SSL
-        if mail.use_ssl:
-            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=TIMEOUT, context=context)
-        else:
-            host = smtplib.SMTP(mail.server, mail.port, timeout=TIMEOUT)
-        if mail.use_tls:
-            host.starttls(context=context)
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
-        return host
+    def __init__(self, mailbox: Mailbox) -> None:
+        if not mailbox.configured:
+            raise MailError(str(mailbox.inactive_reason))
+        self.mailbox = mailbox
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpConnection:
+        box = self.mailbox
+        with _mail_errors(box):
+            context = ssl.create_default_context()
+            smtp: smtplib.SMTP
+            if box.security == "ssl":
+                smtp = smtplib.SMTP_SSL(box.host, box.port, timeout=TIMEOUT, context=context)
+            else:
+                smtp = smtplib.SMTP(box.host, box.port, timeout=TIMEOUT)
+            try:
+                if box.security == "starttls":
+                    smtp.starttls(context=context)
+                if box.username and box.password:
+                    smtp.login(box.username, box.password)
+            except BaseException:
+                smtp.close()
+                raise
+        self._smtp = smtp
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()  # the message went out; a failed goodbye changes nothing
+
+    def send(
+        self,
+        *,
+        to: list[str],
+        subject: str,
+        text: str,
+        html: str | None = None,
+        reply_to: str | None = None,
+    ) -> None:
+        """Send one message (all recipients in one SMTP transaction); raises :class:`MailError`."""
+        assert self._smtp is not None, "use SmtpConnection as a context manager"
+        message = _message(self.mailbox, to, subject, text, html, reply_to)
+        with _mail_errors(self.mailbox):
+            self._smtp.send_message(message, self.mailbox.from_address, list(to))
 
 
-def _mail_app(mailbox: Mailbox) -> Flask:
-    app = Flask(__name__)
-    app.config.update(
-        MAIL_SERVER=mailbox.host,
-        MAIL_PORT=mailbox.port,
-        MAIL_USE_TLS=mailbox.security == "starttls",
-        MAIL_USE_SSL=mailbox.security == "ssl",
-        MAIL_USERNAME=mailbox.username or None,
-        MAIL_PASSWORD=mailbox.password,
-        MAIL_DEFAULT_SENDER=(mailbox.from_name, mailbox.from_address)
-        if mailbox.from_name
-        else mailbox.from_address,
-        MAIL_SUPPRESS_SEND=False,
+def _message(
+    box: Mailbox, to: list[str], subject: str, text: str, html: str | None, reply_to: str | None
+) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = (
+        formataddr((box.from_name, box.from_address)) if box.from_name else (box.from_address)
     )
-    flask_mail.Mail(app)
-    return app
+    message["To"] = ", ".join(to)
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=box.from_address.rpartition("@")[2] or None)
+    # RFC 3834: autoresponders must not answer a notification.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+@contextmanager
+def _mail_errors(box: Mailbox) -> Iterator[None]:
+    """SMTP and network failures as :class:`MailError`, in words an admin can act on."""
+    try:
+        yield
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(f"The SMTP server refused the login: {_smtp_text(exc)}") from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = ", ".join(sorted(exc.recipients))
+        raise MailError(f"The SMTP server refused the recipient {refused}.") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise MailError(f"The SMTP server answered: {_smtp_text(exc)}") from exc
+    except smtplib.SMTPException as exc:
+        raise MailError(f"SMTP error: {exc}") from exc
+    except ssl.SSLError as exc:
+        raise MailError(f"TLS failed with {box.host}:{box.port}: {exc}") from exc
+    except TimeoutError as exc:
+        raise MailError(f"{box.host}:{box.port} did not answer within {TIMEOUT} seconds.") from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise MailError(f"Could not connect to {box.host}:{box.port}: {reason}") from exc
 
 
 def send(
@@ -191,43 +262,9 @@ def send(
     html: str | None = None,
     reply_to: str | None = None,
 ) -> None:
-    """Send one message (all recipients in one SMTP transaction); raises :class:`MailError`."""
-    if not mailbox.configured:
-        raise MailError(str(mailbox.inactive_reason))
-    app = _mail_app(mailbox)
-    # Flask-Mail reads its state from current_app: give it the private app, not the host's.
-    with app.app_context():
-        message = flask_mail.Message(
-            subject=subject,
-            recipients=list(to),
-            body=text,
-            html=html,
-            reply_to=reply_to,
-            # RFC 3834: autoresponders must not answer a notification.
-            extra_headers={"Auto-Submitted": "auto-generated"},
-        )
-        try:
-            with _Connection(app.extensions["mail"]) as connection:
-                connection.send(message)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(f"The SMTP server refused the login: {_smtp_text(exc)}") from exc
-        except smtplib.SMTPRecipientsRefused as exc:
-            refused = ", ".join(sorted(exc.recipients))
-            raise MailError(f"The SMTP server refused the recipient {refused}.") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise MailError(f"The SMTP server answered: {_smtp_text(exc)}") from exc
-        except smtplib.SMTPException as exc:
-            raise MailError(f"SMTP error: {exc}") from exc
-        except ssl.SSLError as exc:
-            raise MailError(f"TLS failed with {mailbox.host}:{mailbox.port}: {exc}") from exc
-        except TimeoutError as exc:
-            raise MailError(
-                f"{mailbox.host}:{mailbox.port} did not answer within {TIMEOUT} seconds."
-            ) from exc
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            where = f"{mailbox.host}:{mailbox.port}"
-            raise MailError(f"Could not connect to {where}: {reason}") from exc
+    """Send one message over a connection of its own; raises :class:`MailError`."""
+    with SmtpConnection(mailbox) as connection:
+        connection.send(to=to, subject=subject, text=text, html=html, reply_to=reply_to)
 
 
 def _smtp_text(exc: smtplib.SMTPResponseException) -> str:

@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,19 +18,28 @@ from ..models import (
     Message,
     MessageKind,
     MessageRevision,
-    Visibility,
     utcnow,
 )
 from ..permissions import Permission, PermissionDenied
-from ..serialize import message_dict
-from ..signals import message_created
 from ..state import ChatsState
 from .attachments import do_free_for_message
 from .conversations import touch
+from .errors import MessageError
 from .events import append_event, publish_inbox_update
+from .message_events import publish_message_created, publish_message_update
+from .message_lookup import find_by_client_id, find_by_external_id, message_in
 from .notifications import customer_wrote, manager_replied
+from .outbound import queue_delete, queue_edit, queue_send
 from .row_ids import row_id
-from .unit_of_work import after_commit
+
+# Views find these here too (``messages.MessageError``, ``messages.message_in`` ...); they live
+# in their own modules so that the services below this one need not import it.
+__all__ = [
+    "MessageError",
+    "find_by_client_id",
+    "find_by_external_id",
+    "message_in",
+]
 
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -40,10 +48,6 @@ SYSTEM_TEXTS = {
     "joined": "{name} joined the chat",
     "left": "{name} left the chat",
 }
-
-
-class MessageError(ValueError):
-    """Invalid message input; the text is shown to the sender."""
 
 
 def clean_body(state: ChatsState, body: Any, *, allow_empty: bool = False) -> str:
@@ -67,12 +71,6 @@ def clean_client_id(client_id: Any) -> str:
     return client_id
 
 
-def find_by_client_id(state: ChatsState, conv: Conversation, client_id: str) -> Message | None:
-    return state.session.scalar(
-        select(Message).where(Message.conversation_id == conv.id, Message.client_id == client_id)
-    )
-
-
 def _insert_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
     """Insert, or return the row an earlier try with the same client id created.
 
@@ -94,15 +92,6 @@ def _insert_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
             raise
         return existing, False
     return message, True
-
-
-def _published(state: ChatsState, conv: Conversation, message: Message, type_: str) -> None:
-    visibility = Visibility.STAFF if message.kind == MessageKind.NOTE else Visibility.PUBLIC
-    wire = message_dict(message)
-    append_event(state, conv, type_, {"message": wire}, visibility)
-    if type_ == "message.created":
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        after_commit(state.session, lambda: message_created.send(app, message=wire))
 
 
 def _link_attachments(
@@ -159,7 +148,7 @@ def do_send_customer_message(
             _reopen_by_customer(state, conv)
         first_customer_message(conv, message)
         touch(conv, text or files)
-        _published(state, conv, message, "message.created")
+        publish_message_created(state, conv, message)
         publish_inbox_update(state, conv)
         customer_wrote(state, conv, message)  # push now, email if unread (after commit)
     return message, created
@@ -214,13 +203,10 @@ def do_send_manager_message(
         if not note:
             touch(conv, text or files)
             # A reply in a messenger conversation leaves through the platform from an RQ job
-            # (marked "pending" first, so the created event already shows it). Imported here:
-            # the outbound service imports this module.
-            from .outbound import queue_send
-
+            # (marked "pending" first, so the created event already shows it).
             queue_send(state, conv, message)
             manager_replied(state, conv, manager.id)  # unread emails re-planned; AI stops
-        _published(state, conv, message, "message.created")
+        publish_message_created(state, conv, message)
         publish_inbox_update(state, conv)
     return message, created
 
@@ -241,7 +227,7 @@ def add_system_message(
     state.session.add(message)
     state.session.flush()
     touch(conv, None)
-    _published(state, conv, message, "message.created")
+    publish_message_created(state, conv, message)
     return message
 
 
@@ -266,9 +252,7 @@ def do_edit_message(
     )
     message.body = text
     message.edited_at = utcnow()
-    _published(state, conv, message, "message.updated")
-    from .outbound import queue_edit  # see do_send_manager_message
-
+    publish_message_update(state, conv, message)
     queue_edit(state, conv, message)
     return message
 
@@ -284,30 +268,12 @@ def do_delete_message(
     message.deleted_at = utcnow()
     # The text stays for audit; the files' bytes are removed and their space freed.
     do_free_for_message(state, message)
-    _published(state, conv, message, "message.updated")
-    from .outbound import queue_delete  # see do_send_manager_message
-
+    publish_message_update(state, conv, message)
     queue_delete(state, conv, message)
     return message
 
 
-def publish_new_message(state: ChatsState, conv: Conversation, message: Message) -> None:
-    """Append the created event of a message another service stored (the AI assistant's)."""
-    _published(state, conv, message, "message.created")
-
-
-def publish_message_update(state: ChatsState, conv: Conversation, message: Message) -> None:
-    """Tell everyone watching that a message changed (delivery state, body, deletion)."""
-    _published(state, conv, message, "message.updated")
-
-
 # -- messages from messenger platforms (services.inbound) ---------------------------------------
-
-
-def find_by_external_id(state: ChatsState, source_id: int, external_id: str) -> Message | None:
-    return state.session.scalar(
-        select(Message).where(Message.source_id == source_id, Message.external_id == external_id)
-    )
 
 
 def _insert_external_once(state: ChatsState, message: Message) -> tuple[Message, bool]:
@@ -366,7 +332,7 @@ def do_receive_channel_message(
             _reopen_by_customer(state, conv)
         first_customer_message(conv, message)
         touch(conv, text)
-        _published(state, conv, message, "message.created")
+        publish_message_created(state, conv, message)
         publish_inbox_update(state, conv)
         customer_wrote(state, conv, message)  # as in the widget
     return message, created
@@ -395,7 +361,7 @@ def do_record_platform_reply(
     message, created = _insert_external_once(state, message)
     if created:
         touch(conv, text)
-        _published(state, conv, message, "message.created")
+        publish_message_created(state, conv, message)
         publish_inbox_update(state, conv)
         manager_replied(state, conv)  # answered from the platform's app
     return message, created
@@ -411,15 +377,5 @@ def do_edit_customer_message(
     state.session.add(MessageRevision(message_id=message.id, body=message.body, replaced_by=None))
     message.body = text
     message.edited_at = utcnow()
-    _published(state, conv, message, "message.updated")
-    return message
-
-
-def message_in(state: ChatsState, conv: Conversation, message_id: Any) -> Message:
-    mid = row_id(message_id)
-    if mid is None:
-        raise MessageError("No such message in this conversation.")
-    message = state.session.get(Message, mid)
-    if message is None or message.conversation_id != conv.id:
-        raise MessageError("No such message in this conversation.")
+    publish_message_update(state, conv, message)
     return message

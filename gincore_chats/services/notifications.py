@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..models import Conversation, Message
 from ..state import ChatsState
-from . import unread_alerts, web_push
+from . import hooks, unread_alerts, web_push
 
 
 def customer_wrote(state: ChatsState, conv: Conversation, message: Message) -> None:
@@ -17,9 +17,8 @@ def customer_wrote(state: ChatsState, conv: Conversation, message: Message) -> N
     The first customer message is what makes a conversation "new" for notifications: the widget
     opens its conversation when it starts, and an empty chat has nothing to read.
     """
-    from .ai import replies  # the AI services import the message services
-
-    if replies.after_customer_message(state, conv, message):
+    answers = hooks.customer_message.send(state, conversation=conv, message=message)
+    if any(taken for _receiver, taken in answers):
         return  # the AI assistant answers (after commit); managers hear at a hand-off
     unread_alerts.after_customer_message(state, conv)
     web_push.after_customer_message(state, conv, message)
@@ -27,9 +26,7 @@ def customer_wrote(state: ChatsState, conv: Conversation, message: Message) -> N
 
 def manager_replied(state: ChatsState, conv: Conversation, manager_id: str | None = None) -> None:
     """A manager reply (not a note): it answers the customer, who may not see it in time."""
-    from .ai import assistant_state
-
-    assistant_state.manager_took_over(state, conv, manager_id)  # the AI goes silent
+    hooks.manager_took_over.send(state, conversation=conv, manager_id=manager_id)
     unread_alerts.after_manager_message(state, conv)
 
 

@@ -27,12 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from ..channels.base import Channel, ChannelError, OutboundAttachment, OutboundMessage
 from ..channels.registry import get_adapter, label
 from ..identity import Manager
-from ..jobs import enqueue
 from ..models import Attachment, Conversation, Message, MessageKind, Source, SourceKind, utcnow
 from ..permissions import Permission, PermissionDenied
+from ..queue import enqueue
 from ..state import ChatsState
+from .attachments import outbound_attachment
 from .delivery import FAILED, PENDING, SENT, apply_parked, do_set_delivery
-from .messages import MessageError, publish_message_update
+from .errors import MessageError
+from .message_events import publish_message_update
 from .reachability import do_set_reachability, not_sent_reason
 from .secrets import SecretUnreadable, decrypt
 from .unit_of_work import after_commit, unit_of_work
@@ -107,14 +109,6 @@ def queue_delete(state: ChatsState, conv: Conversation, message: Message) -> Non
         _schedule(state, DELETE_JOB, message.id, 1, 0)
 
 
-def edits_reach_customer(source_kind: str) -> bool:
-    """Can the customer see a manager's later edit or delete? (The widget always can.)"""
-    if source_kind == SourceKind.WIDGET:
-        return True
-    adapter = get_adapter(source_kind)
-    return bool(adapter and adapter.supports_edit and adapter.supports_delete)
-
-
 def do_retry(state: ChatsState, manager: Manager, conv: Conversation, message: Message) -> Message:
     """A manager sends a failed reply again.
 
@@ -144,8 +138,6 @@ def _attachments(state: ChatsState, message: Message) -> tuple[OutboundAttachmen
     files: list[Attachment] = [a for a in message.attachments if a.deleted_at is None]
     if not files:
         return ()
-    from .attachments import outbound_attachment
-
     return tuple(outbound_attachment(state, a) for a in files)
 
 

@@ -6,7 +6,7 @@ from ..identity import Manager
 from ..models import Conversation, Participant, utcnow
 from ..permissions import Permission, PermissionDenied
 from ..state import ChatsState
-from .ai import assistant_state
+from . import hooks
 from .events import append_event, publish_inbox_update
 from .messages import add_system_message
 
@@ -25,7 +25,7 @@ def do_join(state: ChatsState, manager: Manager, conv: Conversation) -> bool:
     if active_participant(conv, manager.id) is not None:
         return False
     conv.participants.append(Participant(manager_id=manager.id, joined_at=utcnow()))
-    assistant_state.manager_took_over(state, conv, manager.id)  # the AI goes silent at once
+    hooks.manager_took_over.send(state, conversation=conv, manager_id=manager.id)  # AI stops
     add_system_message(state, conv, "joined", {"name": manager.name, "manager_id": manager.id})
     append_event(state, conv, "participants.changed", {"managers": conv.active_manager_ids})
     publish_inbox_update(state, conv)

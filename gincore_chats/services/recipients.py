@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy import select
 
+from ..host import UserLoader
 from ..identity import describe
 from ..models import Conversation, ManagerProfile
 from ..state import ChatsState
@@ -28,11 +28,14 @@ def watcher_ids(conv: Conversation) -> set[str]:
     return set(conv.source.employee_ids) | set(conv.active_manager_ids)
 
 
-def email_addresses(state: ChatsState, manager_ids: set[str]) -> dict[str, str]:
+def email_addresses(
+    state: ChatsState, manager_ids: set[str], load_user: UserLoader | None
+) -> dict[str, str]:
     """Addresses of the managers who want notification emails (their own switch).
 
     The profile caches the address the host's ``email_loader`` gave when the manager last used
-    the console; a manager who never opened it is looked up through the host's user loader.
+    the console; a manager who never opened it is looked up through ``load_user`` (the host's
+    Flask-Login user loader, see :func:`gincore_chats.host.user_loader`).
     """
     if not manager_ids:
         return {}
@@ -49,19 +52,17 @@ def email_addresses(state: ChatsState, manager_ids: set[str]) -> dict[str, str]:
             if profile.email_notifications and profile.email:
                 result[mid] = profile.email
             continue
-        email = _host_email(state, mid)
+        email = _host_email(state, mid, load_user)
         if email:
             result[mid] = email
     return result
 
 
-def _host_email(state: ChatsState, manager_id: str) -> str | None:
-    login_manager = getattr(current_app, "login_manager", None)
-    loader = getattr(login_manager, "_user_callback", None)
-    if loader is None:
+def _host_email(state: ChatsState, manager_id: str, load_user: UserLoader | None) -> str | None:
+    if load_user is None:
         return None
     try:
-        user = loader(manager_id)
+        user = load_user(manager_id)
     except Exception:  # the host's loader; an error there must not stop the other emails
         log.exception("gincore_chats: loading user %s for a notification email failed", manager_id)
         return None

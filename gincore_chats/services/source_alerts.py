@@ -14,10 +14,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..identity import describe
-from ..jobs import enqueue
 from ..models import InboundEvent, Source
+from ..queue import enqueue
 from ..state import ChatsState
 from . import mailbox
+from .hooks import inbound_failed
 from .inbound_failures import Failures, failures_by_source, failures_of
 from .unit_of_work import after_commit, unit_of_work
 
@@ -40,6 +41,7 @@ def admin_addresses(state: ChatsState) -> list[str]:
     return sorted(found)
 
 
+@inbound_failed.connect
 def note_failure(state: ChatsState, event: InboundEvent) -> None:
     """Called where a delivery's failure is recorded: queue the alert if the source starts
     failing now (the email job runs after this transaction commits)."""

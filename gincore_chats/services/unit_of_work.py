@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,27 @@ Effect = Callable[[], Any]
 
 def after_commit(session: Session | Any, effect: Effect) -> None:
     """Run ``effect`` once the current transaction of ``session`` has committed."""
-    session.info.setdefault(_PENDING, []).append(effect)
+    _listen(session).info.setdefault(_PENDING, []).append(effect)
 
 
 def on_rollback(session: Session | Any, undo: Effect) -> None:
     """Undo work done outside the database (a stored file) if the transaction rolls back."""
-    session.info.setdefault(_UNDO, []).append(undo)
+    _listen(session).info.setdefault(_UNDO, []).append(undo)
 
 
-@event.listens_for(Session, "after_commit")
+def _listen(session: Session | Any) -> Session:
+    """The session itself (a ``scoped_session`` names the current one), with our listeners.
+
+    They attach to this one session object when it first carries our work, not to the
+    ``Session`` class: the host's own sessions (and any other library's) never run them.
+    """
+    real: Session = session() if isinstance(session, scoped_session) else session
+    if not event.contains(real, "after_commit", _commit_effects):
+        event.listen(real, "after_commit", _commit_effects)
+        event.listen(real, "after_rollback", _drop_effects)
+    return real
+
+
 def _commit_effects(session: Session) -> None:
     session.info.pop(_UNDO, None)
     pending = session.info.pop(_PENDING, None)
@@ -48,7 +60,6 @@ def _commit_effects(session: Session) -> None:
         session.info.setdefault(_READY, []).extend(pending)
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_effects(session: Session) -> None:
     session.info.pop(_PENDING, None)
     for undo in session.info.pop(_UNDO, None) or ():

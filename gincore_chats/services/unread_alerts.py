@@ -29,6 +29,7 @@ from rq import Retry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..host import Host
 from ..models import (
     Conversation,
     Message,
@@ -40,6 +41,7 @@ from ..models import (
     VisitorContext,
     utcnow,
 )
+from ..queue import discard, job_id, schedule_once
 from ..state import ChatsState
 from . import alert_emails, links, mailbox, recipients
 from .unit_of_work import after_commit, unit_of_work
@@ -153,13 +155,15 @@ Sender = Callable[[], int] | str
 
 
 def _employee_sender(
-    state: ChatsState, conv: Conversation, pending: list[Message], box: mailbox.Mailbox
+    state: ChatsState, conv: Conversation, pending: list[Message], box: mailbox.Mailbox, host: Host
 ) -> Sender:
-    to = sorted(set(recipients.email_addresses(state, recipients.responsible_ids(conv)).values()))
+    wanted = recipients.responsible_ids(conv)
+    to = sorted(set(recipients.email_addresses(state, wanted, host.load_user).values()))
+    link = links.console_url(state, conv.id, host)
 
     def send() -> int:
         if to:
-            email = alert_emails.employee_unread(conv, pending, links.console_url(state, conv.id))
+            email = alert_emails.employee_unread(conv, pending, link)
             mailbox.send(box, to=to, subject=email.subject, text=email.text, html=email.html)
         return len(to)
 
@@ -167,7 +171,7 @@ def _employee_sender(
 
 
 def _customer_sender(
-    state: ChatsState, conv: Conversation, pending: list[Message], box: mailbox.Mailbox
+    state: ChatsState, conv: Conversation, pending: list[Message], box: mailbox.Mailbox, host: Host
 ) -> Sender:
     address = conv.contact.email
     if not address:
@@ -200,7 +204,7 @@ class Scenario:
     job_name: str
     func: str
     pending: Callable[[ChatsState, Conversation], list[Message]]
-    sender: Callable[[ChatsState, Conversation, list[Message], mailbox.Mailbox], Sender]
+    sender: Callable[[ChatsState, Conversation, list[Message], mailbox.Mailbox, Host], Sender]
 
 
 EMPLOYEES = Scenario(
@@ -231,8 +235,6 @@ def _current_key(state: ChatsState, scenario: Scenario, conv_id: int) -> str:
 
 def _schedule(state: ChatsState, scenario: Scenario, conv_id: int, *, retry_id: str = "") -> None:
     """Schedule the job for the current window, if there is one (idempotent)."""
-    from ..jobs import job_id, schedule_once
-
     conv = state.session.get(Conversation, conv_id)
     if conv is None:
         return
@@ -256,8 +258,6 @@ def _schedule(state: ChatsState, scenario: Scenario, conv_id: int, *, retry_id: 
 
 def _reconsider(state: ChatsState, scenario: Scenario, conv_id: int) -> None:
     """After a read or a reply: drop the waiting job, and schedule what is still unread."""
-    from ..jobs import discard
-
     current = state.redis.get(_current_key(state, scenario, conv_id))
     if current:
         discard(state, current.decode() if isinstance(current, bytes) else str(current))
@@ -298,8 +298,10 @@ def after_customer_read(state: ChatsState, conv: Conversation) -> None:
 # -- the job ----------------------------------------------------------------------------------
 
 
-def run(state: ChatsState, scenario: Scenario, conv_id: int) -> str:
+def run(state: ChatsState, scenario: Scenario, conv_id: int, host: Host) -> str:
     """Re-check the conversation and send the window's email if it is still due and unsent.
+
+    ``host``: the host's user loader and root URL (for recipients and links), from the job.
 
     Returns what happened (the worker logs it). Serialised per conversation with a Redis lock,
     so two workers never build overlapping windows; the log's unique key is the last guard.
@@ -328,7 +330,7 @@ def run(state: ChatsState, scenario: Scenario, conv_id: int) -> str:
         box = mailbox.load(state)
         if not box.usable:
             return f"corporate email unusable: {box.inactive_reason}"
-        send = scenario.sender(state, conv, pending, box)
+        send = scenario.sender(state, conv, pending, box, host)
         if isinstance(send, str):
             return send
         claim = NotificationLog(

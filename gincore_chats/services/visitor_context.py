@@ -8,6 +8,7 @@ from typing import Any
 from user_agents import parse as parse_user_agent
 
 from ..models import Conversation, Visibility, VisitorContext, utcnow
+from ..queue import enqueue
 from ..serialize import visitor_context_dict
 from ..state import ChatsState
 from .events import append_event
@@ -87,8 +88,6 @@ def do_record_context(
         state, conv, "visitor.context", {"context": visitor_context_dict(ctx)}, Visibility.PII
     )
     if ip_changed and state.config.geoip_database:
-        from ..jobs import enqueue
-
         conv_id = conv.id
         after_commit(
             state.session, lambda: enqueue(state, "gincore_chats.jobs.geo.locate", conv_id)

@@ -24,10 +24,13 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from py_vapid import Vapid02
+from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, func, select, update
 
 from ..babel import _
 from ..models import Conversation, Message, MessageKind, PushSubscription, Setting, utcnow
+from ..queue import enqueue
 from ..state import ChatsState
 from . import alert_emails, links, recipients, viewing
 from .secrets import SecretUnreadable, decrypt, encrypt
@@ -205,8 +208,6 @@ def device_count(state: ChatsState, manager_id: str) -> int:
 
 def after_customer_message(state: ChatsState, conv: Conversation, message: Message) -> None:
     """Queue a push job after commit, when push is set up (live delivery never waits for it)."""
-    from ..jobs import enqueue
-
     conv_id, message_id = conv.id, message.id
 
     def queue_push() -> None:
@@ -306,9 +307,6 @@ def push_new_message(state: ChatsState, conv_id: int) -> str:
 def _send_all(
     keys: VapidKeys, targets: list[_Target], conv_id: int, data: str
 ) -> tuple[list[int], list[int]]:
-    from py_vapid import Vapid02
-    from pywebpush import WebPushException, webpush
-
     assert keys.private_pem is not None
     vapid = Vapid02(serialization.load_pem_private_key(keys.private_pem.encode(), password=None))
     delivered: list[int] = []

@@ -22,13 +22,16 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import requests
 from PIL import Image
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from gincore_chats.channels.meta.errors import WINDOW_MESSENGER, WINDOW_WHATSAPP
 
@@ -145,8 +148,12 @@ class TimedGraph(FakeGraph):
     def __init__(self) -> None:
         super().__init__()
         self.exchanges: list[Exchange] = []
+        #: Runs before each answer, while the caller waits on it (a platform that stalls).
+        self.before_answer: Callable[[Recorded], None] | None = None
 
     def _handle(self, rec: Recorded) -> tuple[int, dict[str, str], bytes]:
+        if self.before_answer is not None:
+            self.before_answer(rec)
         at = time.monotonic()
         status, headers, body = super()._handle(rec)
         with self._lock:
@@ -735,7 +742,8 @@ def test_whatsapp_131047_from_the_api_or_a_failed_status_is_shown_and_retry_work
 # -- (8) media in and out --------------------------------------------------------------------------
 
 
-def test_inbound_media_is_downloaded_and_served_in_the_console(app, meta):
+def deliver_media(meta: Flow) -> list[tuple[str | None, list[tuple[str, str | None, bytes]]]]:
+    """Post each kind's reference media messages; returns (body, [(mime, name, bytes)]) each."""
     api = meta.api
     if meta.kind == "whatsapp":
         # Two steps (§2.4): media id -> short-lived lookaside URL -> bytes, both with the Bearer.
@@ -768,6 +776,12 @@ def test_inbound_media_is_downloaded_and_served_in_the_console(app, meta):
         )
         meta.deliver(dumps(data))
         expected = [(None, [("image/jpeg", None, JPEG)])]
+    return expected
+
+
+def test_inbound_media_is_downloaded_and_served_in_the_console(app, meta):
+    api = meta.api
+    expected = deliver_media(meta)
     run_worker(app)
 
     console = meta.console()
@@ -856,3 +870,62 @@ def test_a_png_uploaded_in_the_console_goes_out_as_an_image(app, meta):
         fetched = requests.get(link, timeout=10)
         assert fetched.status_code == 200 and fetched.content == PNG
     assert meta.other.requests == []
+
+
+# -- (9) a slow platform holds nothing in our database -----------------------------------------
+
+
+LOCKABLE = ("chats_inbound_events", "chats_contacts", "chats_conversations", "chats_messages")
+
+
+def held_by_others(database_url: str) -> list[str]:
+    """What other connections hold in our database at this moment: transactions left open
+    (a pooled connection taken) and row locks on the tables inbound processing writes."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    held = []
+    try:
+        with engine.begin() as conn:
+            held += [
+                f"a connection is {state}: {query}"
+                for state, query in conn.execute(
+                    text(
+                        "SELECT state, query FROM pg_stat_activity WHERE datname ="
+                        " current_database() AND pid <> pg_backend_pid()"
+                        " AND state LIKE 'idle in transaction%'"
+                    )
+                )
+            ]
+        for table in LOCKABLE:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"SELECT 1 FROM {table} FOR UPDATE NOWAIT"))
+            except OperationalError:
+                held.append(f"a row of {table} is locked")
+    finally:
+        engine.dispose()
+    return held
+
+
+def test_profile_and_media_calls_wait_on_the_platform_with_no_transaction_open(
+    app, meta, database_url
+):
+    # Every GET (profile look-up, media info, the file itself) is answered only after another
+    # connection has looked at the database, while the worker waits on that answer.
+    seen: list[tuple[str, list[str]]] = []
+
+    def look(rec: Recorded) -> None:
+        if rec.method == "GET":
+            seen.append((rec.path, held_by_others(database_url)))
+
+    meta.api.before_answer = look
+    expected = deliver_media(meta)
+    run_worker(app)
+
+    files = sum(len(f) for _, f in expected)
+    calls = files * 2 if meta.kind == "whatsapp" else files + 1  # + media info / + profile
+    assert len(seen) == calls, seen
+    assert [held for _, held in seen] == [[]] * calls, seen
+    detail = meta.conversation(meta.console())
+    messages = [m for m in detail["messages"] if m["kind"] == "customer"]
+    assert [len(m["attachments"]) for m in messages] == [len(f) for _, f in expected]
+    assert detail["conversation"]["contact"]["name"] == NAME[meta.kind]

@@ -190,7 +190,7 @@ def test_drafts_survive_switching_reload_and_another_device(
     app: Any, chats_url: str, open_browser: Callable[[], BrowserSide], manager_id: str
 ) -> None:
     source_id, _ = create_source(app, ["shop.example.com"], [manager_id])
-    alice, _bob = open_conversations(
+    alice, bob = open_conversations(
         app, source_id, [{"name": "Alice Draft"}, {"name": "Bob Draft"}], "a question"
     )
     laptop = open_console(open_browser(), chats_url, manager_id)
@@ -202,9 +202,15 @@ def test_drafts_survive_switching_reload_and_another_device(
     row(laptop, "Bob Draft").click()
     expect(laptop.get_by_role("heading", name="Bob Draft")).to_be_visible()
     expect(composer(laptop)).to_have_value("")
-    composer(laptop).fill("Bob, one moment")
-
-    row(laptop, "Alice Draft").click()
+    # Bob's draft is saved after a pause in typing or on leaving him, whichever comes first.
+    # The reload below must not cut that request off (a reload aborts a fetch in flight), so
+    # wait for the server's answer, however busy the machine is.
+    with laptop.expect_response(
+        lambda r: r.request.method == "PUT" and r.url.endswith(f"/conversations/{bob}/draft")
+    ) as saved:
+        composer(laptop).fill("Bob, one moment")
+        row(laptop, "Alice Draft").click()
+    assert saved.value.ok
     expect(composer(laptop)).to_have_value("Dear Alice, about your")
     expect(laptop.locator("#gc-quote-bar")).to_contain_text("a question")
 

@@ -269,6 +269,9 @@ def test_a_pasted_image_and_a_dropped_file_are_sent(
     assert counts(app) == (2, 2)
 
 
+VALUES = "(bars) => bars.map((b) => b.value)"
+
+
 def test_upload_progress_is_shown_and_an_upload_can_be_cancelled(
     app: Any,
     live_server: Any,
@@ -289,13 +292,16 @@ def test_upload_progress_is_shown_and_an_upload_can_be_cancelled(
     )
     big = b"All the sizes we have.\n" * 13_000  # 299 KB of text
 
+    uploads = "/chats/widget/api/attachments"
+    before = live_server.finished("POST", uploads)
     pick(page, t, payload("catalog.txt", big, "text/plain"))
     bar = panel(page, t).get_by_role("progressbar", name=said(t["uploading"], "catalog.txt"))
     expect(bar).to_be_visible()
-    values = []
+    values: list[float] = []
     deadline = time.monotonic() + 15
-    while bar.count() and time.monotonic() < deadline:
-        values.append(float(bar.evaluate("(b) => b.value")))
+    # evaluate_all reads the bar if it is still there (evaluate would wait for a finished one).
+    while (now := bar.evaluate_all(VALUES)) and time.monotonic() < deadline:
+        values.append(float(now[0]))
         page.wait_for_timeout(200)
     assert any(0 < v < 100 for v in values), values  # it moved, in steps, while it ran
     assert values == sorted(values)
@@ -306,12 +312,15 @@ def test_upload_progress_is_shown_and_an_upload_can_be_cancelled(
     pick(page, t, payload("again.txt", big, "text/plain"))
     bar = panel(page, t).get_by_role("progressbar", name=said(t["uploading"], "again.txt"))
     deadline = time.monotonic() + 10
-    while float(bar.evaluate("(b) => b.value")) < 10 and time.monotonic() < deadline:
+    expect(bar).to_be_visible()
+    while (now := bar.evaluate_all(VALUES)) and now[0] < 10 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
+    assert now, "the upload finished before it could be cancelled"
     panel(page, t).get_by_role("button", name=t["cancel"], exact=True).click()
     expect(chat_log(page, t).locator(".gc-up")).to_have_count(0)
     expect(message_box(page, t)).to_be_focused()
-    page.wait_for_timeout(500)
+    # The server has seen the cut-off upload through (refused or failed), then nothing is kept.
+    live_server.wait_finished("POST", uploads, before + 2)
     assert counts(app) == (1, 1)
     assert len(stored_files(app)) == 1
 

@@ -6,10 +6,9 @@ a browser holding a console session cannot be made to call it (no CSRF surface).
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app, g, request
 
+from ...host import user_loader
 from ...identity import Manager
 from ...json_input import JsonInputError
 from ...models import ApiToken
@@ -43,11 +42,6 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def _user_loader() -> Any:
-    login_manager = getattr(current_app, "login_manager", None)
-    return getattr(login_manager, "user_callback", None)
-
-
 def authenticate(state: ChatsState) -> tuple[ApiToken, Manager]:
     raw = _bearer()
     if raw is None:
@@ -55,7 +49,7 @@ def authenticate(state: ChatsState) -> tuple[ApiToken, Manager]:
     token = api_tokens.find_valid(state, raw)
     if token is None:
         raise unauthorized("The token is unknown, expired or revoked.")
-    manager = api_tokens.acting_manager(state, token, _user_loader())
+    manager = api_tokens.acting_manager(state, token, user_loader(current_app))
     if manager is None:
         raise unauthorized("The token's user no longer exists; create a new token.")
     return token, manager

@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...models import Message as MessageRow
 from ...permissions import Permission, PermissionDenied
-from ...serialize import message_dict
 from ...services import api_lists, attachments, conversations, messages
+from ...services.message_events import message_wire
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from ..files import _file_response, _upload
@@ -71,7 +71,7 @@ class Upload(FormModel):
 
 
 def _out(message: MessageRow) -> Message:
-    return Message.model_validate(message_dict(message))
+    return Message.model_validate(message_wire(message))
 
 
 def _client_id(given: str | None) -> str:

@@ -10,8 +10,8 @@ from flask import jsonify
 from ...identity import Manager
 from ...models import Conversation, Message
 from ...permissions import Permission
-from ...serialize import message_dict
 from ...services import conversations, drafts, messages, outbound
+from ...services.message_events import message_wire
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
 from ..common import Route, api_errors
@@ -39,7 +39,7 @@ def send(data: dict[str, Any], conversation_id: int) -> Any:
         )
         drafts.do_clear_draft(state, manager.id, conv.id)
         # Serialised before commit: afterwards the expired row would be loaded again.
-        wire = message_dict(message)
+        wire = message_wire(message)
     return jsonify(message=wire, created=created), 201 if created else 200
 
 
@@ -51,7 +51,7 @@ def change_message(conversation_id: int, message_id: int, change: MessageChange)
         conv = conversations.access_for_manager(state, manager, conversation_id, Permission.REPLY)
         message = messages.message_in(state, conv, message_id)
         change(state, manager, conv, message)
-        wire = message_dict(message)
+        wire = message_wire(message)
     return jsonify(message=wire)
 
 

@@ -13,11 +13,11 @@ from ...permissions import Permission
 from ...serialize import (
     contact_dict,
     conversation_summary,
-    message_dict,
     redact_contact,
     visitor_context_dict,
 )
 from ...services import contacts, conversations, drafts, managers, read_state, typing_status
+from ...services.message_events import message_wire
 from ...state import get_state
 
 
@@ -59,7 +59,7 @@ def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
     people = managers.profiles(state, set(conv.active_manager_ids))
     result: dict[str, Any] = {
         "conversation": summary_for(manager, conv),
-        "messages": [message_dict(m) for m in rows],
+        "messages": [message_wire(m) for m in rows],
         "managers": [
             {"id": p.manager_id, "name": p.display_name, "avatar_url": p.avatar_url}
             for p in people.values()

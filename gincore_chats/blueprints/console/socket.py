@@ -11,11 +11,13 @@ from typing import Any
 
 from flask import current_app, request
 
+from ...host import user_loader
 from ...identity import Manager, describe
 from ...permissions import Permission
 from ...realtime.hub import STAFF, Subscriber
-from ...realtime.session import run_socket, sync_reply
+from ...realtime.session import run_socket
 from ...services import conversations, managers, presence, sources, typing_status, viewing
+from ...services.replay import sync_reply
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
 from ..common import current_manager, same_origin
@@ -87,7 +89,7 @@ class ConsoleConnection:
         # Rights are read at connect; a socket lives for hours. If the host revoked a
         # permission or an admin changed assignments, close it: the client reconnects and
         # gets exactly its current rights.
-        loader = getattr(getattr(current_app, "login_manager", None), "_user_callback", None)
+        loader = user_loader(current_app)
         user = loader(manager.id) if loader else None
         now = describe(user, state.hooks) if user is not None else None
         if (

@@ -5,6 +5,7 @@ daily limit), :mod:`.breaker` (repeated provider failures), :mod:`.assistant_sta
 assistant still answer a conversation), :mod:`.prompt` (what the provider is sent),
 :mod:`.handoff`, :mod:`.replies` (the reply turn, run by ``jobs.ai``) and :mod:`.drafts`.
 
-Nothing is imported here: the message services call into :mod:`.assistant_state` and
-:mod:`.replies`, which import the message services in turn.
+Nothing is imported here: the message services, below these, reach :mod:`.assistant_state`
+and :mod:`.replies` through the receivers of ``services.hooks`` they connect (imported by
+``extension``).
 """

@@ -1,9 +1,10 @@
 """Whether the assistant still answers a conversation: active, handed off, or stopped.
 
-No row means active (the source's mode decides whether there is an assistant at all). A
-manager who joins or replies stops it at once (:func:`manager_took_over`, called by the
-participant and message services); a manager may hand the conversation back. Every change
-appends a staff-only ``ai.state`` event, so consoles badge the conversation and resync sees it.
+No row means active (the source's mode decides whether there is an assistant at all). A manager
+who joins or replies stops it at once (:func:`manager_took_over`, which hears the participant
+and message services through ``services.hooks.manager_took_over``); a manager may hand the
+conversation back. Every change appends a staff-only ``ai.state`` event, so consoles badge the
+conversation and resync sees it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ...identity import Manager
 from ...models import AIConversationState, AIMode, AIStatus, Conversation, Visibility, utcnow
 from ...permissions import Permission, PermissionDenied
 from ...state import ChatsState
+from .. import hooks
 from ..events import append_event, publish_inbox_update
 from .settings import mode_of
 
@@ -70,6 +72,13 @@ def manager_took_over(state: ChatsState, conv: Conversation, manager_id: str | N
     if status_of(state, conv.id) == AIStatus.STOPPED:
         return
     do_set(state, conv, AIStatus.STOPPED, "manager", manager_id=manager_id)
+
+
+@hooks.manager_took_over.connect
+def _manager_took_over(
+    state: ChatsState, *, conversation: Conversation, manager_id: str | None
+) -> None:
+    manager_took_over(state, conversation, manager_id)
 
 
 def do_hand_back(state: ChatsState, manager: Manager, conv: Conversation) -> AIConversationState:

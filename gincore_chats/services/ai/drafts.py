@@ -14,6 +14,7 @@ from ...ai import ProviderError, client_for
 from ...identity import Manager
 from ...models import AIOutcome, Conversation
 from ...permissions import Permission, PermissionDenied
+from ...queue import enqueue
 from ...state import ChatsState
 from ..unit_of_work import after_commit, unit_of_work
 from . import calls, prompt
@@ -34,8 +35,6 @@ def do_request_draft(state: ChatsState, manager: Manager, conv: Conversation) ->
         raise PermissionDenied("You need the chats.reply permission.", Permission.REPLY)
     if snapshot(state, conv.source_id).provider is None:
         raise DraftUnavailable(NO_PROVIDER)
-    from ...jobs import enqueue  # jobs import the services
-
     conv_id, manager_id = conv.id, manager.id
     after_commit(state.session, lambda: enqueue(state, JOB, conv_id, manager_id))
 

@@ -17,7 +17,7 @@ from ...state import ChatsState
 from .. import presence, unread_alerts, web_push, widget_texts
 from ..alert_emails import language
 from ..conversations import touch
-from ..messages import publish_new_message
+from ..message_events import publish_message_created
 from . import assistant_state
 
 SYSTEM_CODE = "ai_handoff"
@@ -72,7 +72,7 @@ def do_hand_off(
     state.session.add(message)
     state.session.flush()
     touch(conv, None)
-    publish_new_message(state, conv, message)
+    publish_message_created(state, conv, message)
     from ..outbound import queue_send  # outbound imports the message services
 
     queue_send(state, conv, message)

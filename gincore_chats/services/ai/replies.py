@@ -1,8 +1,9 @@
 """The reply turn: answer the customer, or hand the conversation to people.
 
-:func:`after_customer_message` is called (by ``notifications.customer_wrote``) when a customer
-message is stored; in an AI mode it queues ``jobs.ai.reply_turn`` after commit and tells the
-caller the assistant answers (managers are then told at a hand-off, not now).
+:func:`after_customer_message` hears (through ``services.hooks.customer_message``, sent by
+``notifications.customer_wrote``) when a customer message is stored; in an AI mode it queues
+``jobs.ai.reply_turn`` after commit and tells the caller the assistant answers (managers are
+then told at a hand-off, not now).
 
 :func:`run_turn` is that job's work, in three steps so no network call happens inside a
 transaction: read and decide what can be decided without the provider (a request for a
@@ -21,17 +22,20 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rq import Retry
 from sqlalchemy import or_, select
 
 from ...ai import ProviderError, Usage, client_for
 from ...ai.human_request import asks_for_person
 from ...babel import _
 from ...models import AIMode, AIOutcome, AIStatus, Conversation, Message, MessageKind, utcnow
+from ...queue import enqueue, job_id
 from ...state import ChatsState
+from .. import hooks
 from ..alert_emails import language
 from ..conversations import touch
 from ..events import publish_inbox_update
-from ..messages import publish_new_message
+from ..message_events import publish_message_created
 from ..typing_status import publish_assistant_typing
 from ..unit_of_work import after_commit, unit_of_work
 from . import assistant_state, breaker, calls, handoff, prompt
@@ -49,10 +53,6 @@ def after_customer_message(state: ChatsState, conv: Conversation, message: Messa
         return False
     if assistant_state.status_of(state, conv.id) != AIStatus.ACTIVE:
         return False
-    from rq import Retry
-
-    from ...jobs import enqueue, job_id  # jobs import the services
-
     conv_id, message_id = conv.id, message.id
     # Retried for a passing failure (a database hiccup); a turn never answers twice.
     after_commit(
@@ -63,6 +63,11 @@ def after_customer_message(state: ChatsState, conv: Conversation, message: Messa
         ),
     )  # fmt: skip
     return True
+
+
+@hooks.customer_message.connect
+def _customer_message(state: ChatsState, *, conversation: Conversation, message: Message) -> bool:
+    return after_customer_message(state, conversation, message)
 
 
 @dataclass
@@ -264,7 +269,7 @@ def do_post_answer(
     state.session.add(message)
     state.session.flush()
     touch(conv, message.body)
-    publish_new_message(state, conv, message)
+    publish_message_created(state, conv, message)
     publish_inbox_update(state, conv)
     from ..outbound import queue_send  # outbound imports the message services
 

@@ -30,8 +30,9 @@ from ...models import (
     utcnow,
 )
 from ...permissions import Permission, PermissionDenied
+from ...queue import enqueue
 from ...state import ChatsState
-from ..conversations import NotFound
+from ..errors import NotFound
 from ..row_ids import row_id
 from ..sources import visible_source_ids
 from ..unit_of_work import after_commit
@@ -85,8 +86,6 @@ def _schedule_embedding(state: ChatsState, entry: KnowledgeEntry) -> None:
         entry, str(provider.embedding_model)
     ):
         return
-    from ...jobs import enqueue  # jobs import services; enqueued by name, after commit
-
     entry_id = entry.id
     after_commit(state.session, lambda: enqueue(state, EMBED_JOB, entry_id))
 

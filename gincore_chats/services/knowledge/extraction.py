@@ -32,7 +32,9 @@ from ...models import (
     MessageKind,
     utcnow,
 )
+from ...queue import enqueue
 from ...state import ChatsState
+from ..hooks import conversation_closed
 from ..unit_of_work import after_commit, unit_of_work
 from . import candidates
 from .settings import load as load_settings
@@ -274,12 +276,12 @@ def extract_conversation(
         return do_store(state, prepared, method)
 
 
-def schedule_after_close(state: ChatsState, conv: Conversation) -> None:
-    """Called when a conversation closes: queue its extraction after commit (if switched on)."""
+@conversation_closed.connect
+def schedule_after_close(state: ChatsState, conversation: Conversation) -> None:
+    """When a conversation closes: queue its extraction after commit (if switched on)."""
+    conv = conversation
     if not load_settings(state).extract_on_close:
         return
-    from ...jobs import enqueue  # services enqueue jobs by name, after commit
-
     conversation_id = conv.id
     after_commit(state.session, lambda: enqueue(state, JOB, conversation_id))
 

@@ -19,16 +19,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ...identity import describe
-from ...jobs import enqueue
 from ...models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
     utcnow,
 )
+from ...queue import enqueue
 from ...state import ChatsState
 from .. import mailbox
-from ..conversations import NotFound
+from ..errors import NotFound
 from ..row_ids import row_id
 from ..unit_of_work import after_commit, unit_of_work
 from . import transport

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...models import WebhookEndpoint, utcnow
 from ...state import ChatsState
-from ..conversations import NotFound
+from ..errors import NotFound
 from ..row_ids import row_id
 from ..secrets import SecretUnreadable, decrypt, encrypt
 from .events import EVENT_TYPES

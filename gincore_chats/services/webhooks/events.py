@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ...jobs import enqueue
 from ...models import (
     Conversation,
     DeliveryStatus,
@@ -26,8 +25,10 @@ from ...models import (
     WebhookEvent,
     utcnow,
 )
+from ...queue import enqueue
 from ...serialize import contact_dict, conversation_summary
 from ...state import ChatsState
+from ..hooks import event_appended
 from ..unit_of_work import after_commit
 
 DELIVER_JOB = "gincore_chats.jobs.webhooks.deliver"
@@ -109,10 +110,12 @@ def _subscribers(state: ChatsState) -> list[tuple[int, frozenset[str]]]:
     return found
 
 
+@event_appended.connect
 def record(
-    state: ChatsState, conv: Conversation, type_: str, payload: dict[str, Any], seq: int
+    state: ChatsState, conversation: Conversation, type_: str, payload: dict[str, Any], seq: int
 ) -> None:
     """Called in append_event's transaction: store the events and deliveries it makes."""
+    conv = conversation
     if not state.config.is_pro:
         return
     made = webhook_events(conv, type_, payload)
