@@ -12,9 +12,9 @@ import pytest
 
 from gincore_chats.identity import describe
 from gincore_chats.models import AICall, Conversation, Source
-from gincore_chats.services import mailbox
 from gincore_chats.services.ai import assistant_state, calls, drafts
 from gincore_chats.services.ai import settings as ai_settings
+from gincore_chats.services.notifications import mailbox
 from gincore_chats.services.unit_of_work import unit_of_work
 
 from .. import hostapp

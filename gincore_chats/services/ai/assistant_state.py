@@ -16,7 +16,7 @@ from ...models import AIConversationState, AIMode, AIStatus, Conversation, Visib
 from ...permissions import Permission, PermissionDenied
 from ...state import ChatsState
 from .. import hooks
-from ..events import append_event, publish_inbox_update
+from ..conversations.events import append_event, publish_inbox_update
 from .settings import mode_of
 
 

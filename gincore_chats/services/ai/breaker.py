@@ -13,7 +13,7 @@ import logging
 
 from ...ai import ProviderSettings
 from ...state import ChatsState
-from .. import mailbox
+from ..notifications import mailbox
 from ..webhooks.deliveries import admin_addresses
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from ...babel import _
 from ...models import AIStatus, Conversation, Message, MessageKind, utcnow
 from ...state import ChatsState
-from .. import presence, unread_alerts, web_push, widget_texts
-from ..alert_emails import language
-from ..conversations import touch
-from ..message_events import publish_message_created
+from ..conversations.lifecycle import touch
+from ..conversations.message_events import publish_message_created
+from ..managers import presence
+from ..notifications import unread_alerts, web_push
+from ..notifications.alert_emails import language
+from ..widget import texts as widget_texts
 from . import assistant_state
 
 SYSTEM_CODE = "ai_handoff"
@@ -73,7 +75,7 @@ def do_hand_off(
     state.session.flush()
     touch(conv, None)
     publish_message_created(state, conv, message)
-    from ..outbound import queue_send  # outbound imports the message services
+    from ..channels.outbound import queue_send  # outbound imports the message services
 
     queue_send(state, conv, message)
     if keep_assistant:

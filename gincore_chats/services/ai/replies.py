@@ -32,11 +32,11 @@ from ...models import AIMode, AIOutcome, AIStatus, Conversation, Message, Messag
 from ...queue import enqueue, job_id
 from ...state import ChatsState
 from .. import hooks
-from ..alert_emails import language
-from ..conversations import touch
-from ..events import publish_inbox_update
-from ..message_events import publish_message_created
-from ..typing_status import publish_assistant_typing
+from ..conversations.events import publish_inbox_update
+from ..conversations.lifecycle import touch
+from ..conversations.message_events import publish_message_created
+from ..conversations.typing_status import publish_assistant_typing
+from ..notifications.alert_emails import language
 from ..unit_of_work import after_commit, unit_of_work
 from . import assistant_state, breaker, calls, handoff, prompt
 from .settings import Snapshot, snapshot
@@ -271,7 +271,7 @@ def do_post_answer(
     touch(conv, message.body)
     publish_message_created(state, conv, message)
     publish_inbox_update(state, conv)
-    from ..outbound import queue_send  # outbound imports the message services
+    from ..channels.outbound import queue_send  # outbound imports the message services
 
     queue_send(state, conv, message)
     assistant_state.do_count_turn(state, conv)

@@ -13,7 +13,7 @@ from ...ai import ProviderSettings
 from ...models import AIMode, AISettings, Source, utcnow
 from ...state import ChatsState
 from ..secrets import SecretUnreadable, decrypt, encrypt
-from ..widget_texts import WidgetTextError, normalize_language
+from ..widget.texts import WidgetTextError, normalize_language
 
 MAX_INSTRUCTION = 4000
 MAX_NAME = 80
