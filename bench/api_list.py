@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gincore_chats import Chats
 from gincore_chats.identity import describe
 from gincore_chats.models import metadata
-from gincore_chats.services import api_tokens
+from gincore_chats.services.api import tokens as api_tokens
 from gincore_chats.services.unit_of_work import unit_of_work
 
 ADMIN_URL = os.environ.get(

@@ -43,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gincore_chats import Chats
 from gincore_chats.identity import Manager
 from gincore_chats.models import Conversation, metadata, utcnow
-from gincore_chats.services import conversations, retention
+from gincore_chats.services.conversations import lifecycle as conversations
+from gincore_chats.services.conversations import retention
 
 ADMIN_URL = os.environ.get(
     "CHATS_BENCH_DATABASE_URL",

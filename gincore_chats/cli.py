@@ -11,15 +11,12 @@ from flask.cli import AppGroup, with_appcontext
 from .jobs import cleanup
 from .jobs.worker import AppWorker, SimpleAppWorker
 from .knowledge_cli import kb_cli
-from .services import (
-    channel_sources,
-    inbound,
-    inbound_failures,
-    retention,
-    source_connection,
-    sources,
-    web_push,
-)
+from .services import sources
+from .services.channels import connection as source_connection
+from .services.channels import inbound, inbound_failures
+from .services.channels import sources as channel_sources
+from .services.conversations import retention
+from .services.notifications import web_push
 from .services.sources import SourceError
 from .services.unit_of_work import unit_of_work
 from .state import get_state

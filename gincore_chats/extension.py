@@ -34,7 +34,7 @@ from .migrations_support import VERSIONS_DIR, register_with_flask_migrate
 
 # The ``_`` imports connect their receivers of the library's own hooks (services.hooks):
 # every process that initialises an app has them, whichever services it happens to use.
-from .services import source_alerts as _source_alerts  # noqa: F401
+from .services.channels import alerts as _source_alerts  # noqa: F401
 from .services.knowledge import extraction as _knowledge_extraction  # noqa: F401
 from .services.unit_of_work import run_ready_effects
 from .services.webhooks import events as _webhook_events  # noqa: F401

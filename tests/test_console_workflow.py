@@ -168,7 +168,7 @@ def test_online_managers_shown_to_visitors(app, live_server, manager_id):
     # Closing the last tab keeps the manager online for a short grace period (reloads).
     assert len(visitor.api("GET", "/conversation").json()["managers"]) == 1
     state = app.extensions["gincore_chats"]
-    from gincore_chats.services import presence
+    from gincore_chats.services.managers import presence
 
     key_ = state.key("presence", manager_id)
     ((_member, score),) = state.redis.zrange(key_, 0, -1, withscores=True)
@@ -244,7 +244,8 @@ def test_revoked_assignment_closes_the_console_socket(app, live_server, manager_
     from websockets.exceptions import ConnectionClosed
 
     from gincore_chats.models import Source
-    from gincore_chats.services import presence, sources
+    from gincore_chats.services import sources
+    from gincore_chats.services.managers import presence
     from gincore_chats.services.unit_of_work import unit_of_work
 
     monkeypatch.setattr(presence, "HEARTBEAT", 0.3)

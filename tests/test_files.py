@@ -269,7 +269,7 @@ def test_signed_platform_links_work_until_they_expire(app, live_server, chat, co
         "attachments"
     ][0]
     from gincore_chats.models import Attachment
-    from gincore_chats.services import attachments
+    from gincore_chats.services.files import attachments
 
     with app.app_context():
         state = app.extensions["gincore_chats"]
@@ -286,7 +286,7 @@ def test_a_racing_duplicate_upload_leaves_no_orphan_file(app, live_server, chat,
     _, console, conv_id = chat
     cid = str(uuid.uuid4())
     assert upload_console(console, conv_id, "a.txt", b"first", client_id=cid).status_code == 201
-    from gincore_chats.services import messages
+    from gincore_chats.services.conversations import messages
 
     # The second try passes the early look-up (as if the first had not committed yet) and
     # meets the unique constraint instead.

@@ -236,7 +236,7 @@ def configure(
     active: bool = True,
 ) -> None:
     from gincore_chats.models import Source
-    from gincore_chats.services import mailbox, unread_alerts
+    from gincore_chats.services.notifications import mailbox, unread_alerts
     from gincore_chats.services.unit_of_work import unit_of_work
 
     state = app.extensions["gincore_chats"]
@@ -369,8 +369,8 @@ def test_reading_in_time_cancels_and_late_jobs_recheck(app, live_server, worker,
 
 def test_customer_gets_unseen_replies_in_their_language(app, live_server, worker, smtp, staff):
     from gincore_chats.models import Source
-    from gincore_chats.services import widget_texts
     from gincore_chats.services.unit_of_work import unit_of_work
+    from gincore_chats.services.widget import texts as widget_texts
 
     sink, port = smtp
     sink.messages.clear()
@@ -511,7 +511,7 @@ def test_settings_page_sends_a_test_email_and_reports_smtp_errors(app, live_serv
 
 
 def test_one_connection_carries_several_messages_with_one_login(smtp):
-    from gincore_chats.services.mailbox import Mailbox, SmtpConnection
+    from gincore_chats.services.notifications.mailbox import Mailbox, SmtpConnection
 
     sink, port = smtp
     sink.messages.clear()

@@ -155,7 +155,7 @@ def push_service() -> Iterator[PushService]:
 @pytest.fixture
 def push(app: Any, push_service: PushService, monkeypatch: pytest.MonkeyPatch) -> PushService:
     """Push set up (keys), a clean service, and http endpoints allowed (a local service)."""
-    from gincore_chats.services import web_push
+    from gincore_chats.services.notifications import web_push
     from gincore_chats.services.unit_of_work import unit_of_work
 
     monkeypatch.setitem(app.config, "TESTING", True)
@@ -202,7 +202,7 @@ def team(app: Any) -> dict[str, str]:
 def test_pushes_reach_assigned_managers_not_looking_and_gone_devices_go(
     app, live_server, push, team
 ):
-    from gincore_chats.services import web_push
+    from gincore_chats.services.notifications import web_push
 
     _, key = create_source(app, ["shop.example.com"], [team["mia"], team["bob"]])
     mia, bob = Console(live_server, team["mia"]), Console(live_server, team["bob"])
@@ -278,7 +278,7 @@ def test_a_burst_of_messages_is_one_push_per_device(app, live_server, push, team
 
 
 def test_subscriptions_api_and_service_worker(app, live_server, monkeypatch, team):
-    from gincore_chats.services import web_push
+    from gincore_chats.services.notifications import web_push
     from gincore_chats.services.unit_of_work import unit_of_work
 
     mia = Console(live_server, team["mia"])
@@ -334,7 +334,7 @@ def test_subscriptions_api_and_service_worker(app, live_server, monkeypatch, tea
 
 def test_cli_creates_vapid_keys_once(app, team):
     from gincore_chats.models import PushSubscription
-    from gincore_chats.services import web_push
+    from gincore_chats.services.notifications import web_push
     from gincore_chats.services.unit_of_work import unit_of_work
 
     runner = app.test_cli_runner()

@@ -25,7 +25,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from gincore_chats import Chats
 from gincore_chats.babel import TRANSLATIONS
-from gincore_chats.services import widget_texts
+from gincore_chats.services.widget import texts as widget_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = Path(TRANSLATIONS)

@@ -249,9 +249,12 @@ def test_off_means_kept(app, live_server, manager_id):
 
 def test_deletion_leaves_no_orphans_on_sqlite(tmp_path: Path) -> None:
     """The demo's database: SQLite does not cascade deletes, so the service deletes children."""
-    from gincore_chats.services import contacts, conversations, messages, retention, visitor_context
+    from gincore_chats.services.contacts import customers as contacts
+    from gincore_chats.services.conversations import lifecycle as conversations
+    from gincore_chats.services.conversations import messages, retention
     from gincore_chats.services.sources import do_create_widget_source
     from gincore_chats.services.unit_of_work import unit_of_work
+    from gincore_chats.services.widget import visitor_context
 
     app = Flask(f"host_{uuid.uuid4().hex[:6]}")
     app.config.update(

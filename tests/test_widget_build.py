@@ -50,7 +50,7 @@ def test_rebuilding_gives_the_committed_bytes(output) -> None:
 
 
 def test_the_loader_names_the_launcher_as_the_catalogs_do(app) -> None:
-    from gincore_chats.services import widget_texts
+    from gincore_chats.services.widget import texts as widget_texts
 
     # The loader as built (its banner digest, checked above, covers this text).
     [loader] = [o.text for o in build.plan() if o.source == "loader.js"]
@@ -75,7 +75,7 @@ def test_sizes_are_within_the_budget() -> None:
 def test_every_text_comes_from_the_server() -> None:
     """No English widget text is built into app.js (only the title and close label a panel
     needs to say why the chat could not start, before any text came from the server)."""
-    from gincore_chats.services.widget_texts import DEFAULTS
+    from gincore_chats.services.widget.texts import DEFAULTS
 
     app_js = (ROOT / "widget_assets" / "app.js").read_text(encoding="utf-8")
     built_in = {k: v for k, v in DEFAULTS.items() if f'"{v}"' in app_js}

@@ -26,7 +26,7 @@ def shop(app, live_server, admin_id, manager_id):
 
 
 def catalog(app, key, language):
-    from gincore_chats.services import widget_texts
+    from gincore_chats.services.widget import texts as widget_texts
 
     with app.test_request_context():
         return widget_texts.catalog_text(key, language)

@@ -11,8 +11,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..identity import describe
 from ..models import ApiToken, WebhookEndpoint
-from ..services import api_tokens, managers
-from ..services.conversations import NotFound
+from ..services.api import tokens as api_tokens
+from ..services.conversations.lifecycle import NotFound
+from ..services.managers import profiles as managers
 from ..services.unit_of_work import unit_of_work
 from ..services.webhooks import deliveries, endpoints
 from ..services.webhooks.events import EVENT_TYPES

@@ -9,7 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..channels.registry import can_connect, channel_kinds, label
 from ..models import Source, SourceKind
-from ..services import channel_sources, inbound_failures, managers, source_connection, sources
+from ..services import sources
+from ..services.channels import connection as source_connection
+from ..services.channels import inbound_failures
+from ..services.channels import sources as channel_sources
+from ..services.managers import profiles as managers
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, csrf_token, current_manager

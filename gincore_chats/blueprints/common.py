@@ -15,9 +15,9 @@ from ..identity import Manager, describe
 from ..origins import parse_origin
 from ..permissions import PermissionDenied
 from ..rate_limit import RateLimited
-from ..services.contacts import ContactError
-from ..services.conversations import NotFound
-from ..services.messages import MessageError
+from ..services.contacts.customers import ContactError
+from ..services.conversations.lifecycle import NotFound
+from ..services.conversations.messages import MessageError
 from ..services.sources import SourceError
 from ..state import ChatsState, get_state
 from .json_request import read_object

@@ -19,8 +19,10 @@ from ..identity import Manager
 from ..json_input import storable_text
 from ..models import Attachment, Conversation, Message, MessageKind
 from ..permissions import Permission, PermissionDenied
-from ..services import attachments, conversations, messages
-from ..services.message_events import message_wire
+from ..services.conversations import lifecycle as conversations
+from ..services.conversations import messages
+from ..services.conversations.message_events import message_wire
+from ..services.files import attachments
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, api_errors, current_manager, json_error

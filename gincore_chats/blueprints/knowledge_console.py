@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..identity import Manager
 from ..knowledge.language import detect
 from ..models import Conversation, Message, MessageKind, SightingKind
-from ..services import conversations
+from ..services.conversations import lifecycle as conversations
 from ..services.knowledge import entries, retrieval
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state

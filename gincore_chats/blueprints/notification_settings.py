@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..models import Source, SourceKind
-from ..services import mailbox, sources, unread_alerts, web_push
+from ..services import sources
+from ..services.notifications import mailbox, unread_alerts, web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, csrf_token, current_manager

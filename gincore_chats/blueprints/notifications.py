@@ -13,7 +13,8 @@ from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
 from ..identity import Manager
 from ..models import ManagerProfile
-from ..services import managers, web_push
+from ..services.managers import profiles as managers
+from ..services.notifications import web_push
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, api_errors, json_body, json_error

@@ -8,7 +8,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..channels.registry import LABELS
 from ..models import Source, SourceKind
-from ..services import attachments, inbound_failures, managers, sources
+from ..services import sources
+from ..services.channels import inbound_failures
+from ..services.files import attachments
+from ..services.managers import profiles as managers
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from . import settings_ui

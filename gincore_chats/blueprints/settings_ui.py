@@ -15,7 +15,9 @@ from flask import Blueprint, g, request, url_for
 from werkzeug.routing import BuildError
 
 from ..models import Source, SourceKind
-from ..services import attachments, managers, sources
+from ..services import sources
+from ..services.files import attachments
+from ..services.managers import profiles as managers
 from ..state import ChatsState
 
 #: The blueprints whose pages are settings pages (the header marks "Settings" current).

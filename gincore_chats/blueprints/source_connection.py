@@ -25,8 +25,10 @@ from flask import (
 
 from ..channels.registry import can_check, can_connect, label
 from ..models import Source
-from ..services import inbound_failures, source_alerts, source_connection
-from ..services.channel_sources import adapter_for
+from ..services.channels import alerts as source_alerts
+from ..services.channels import connection as source_connection
+from ..services.channels import inbound_failures
+from ..services.channels.sources import adapter_for
 from ..services.sources import SourceError
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state

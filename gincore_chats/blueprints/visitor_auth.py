@@ -27,7 +27,7 @@ from flask import Response, current_app, request
 from ..models import Conversation, Source
 from ..origins import Origin, origin_of_url, parse_origin
 from ..permissions import PermissionDenied
-from ..services import conversations
+from ..services.conversations import lifecycle as conversations
 from ..services.sources import origin_allowed
 from ..state import ChatsState
 

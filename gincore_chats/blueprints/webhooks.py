@@ -20,7 +20,7 @@ from ..channels.registry import get_adapter
 from ..json_input import JsonInputError
 from ..models import Source, SourceKind
 from ..services import sources
-from ..services.inbound import do_store_event
+from ..services.channels.inbound import do_store_event
 from ..services.secrets import SecretUnreadable, decrypt
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state

@@ -23,23 +23,19 @@ from ..models import Conversation, Source
 from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
 from ..realtime.session import run_socket
-from ..services import (
-    contacts,
-    conversations,
-    messages,
-    presence,
-    read_state,
-    typing_status,
-    visitor_context,
-    widget_consent,
-    widget_texts,
-)
-from ..services.events import events_after
+from ..services.contacts import customers as contacts
+from ..services.conversations import lifecycle as conversations
+from ..services.conversations import messages, read_state, typing_status
+from ..services.conversations.events import events_after
+from ..services.conversations.message_events import message_wire
+from ..services.conversations.replay import sync_reply
 from ..services.knowledge.settings import widget_enabled as kb_suggestions_enabled
-from ..services.message_events import message_wire
-from ..services.replay import sync_reply
+from ..services.managers import presence
 from ..services.sources import get_by_key
 from ..services.unit_of_work import unit_of_work
+from ..services.widget import consent as widget_consent
+from ..services.widget import texts as widget_texts
+from ..services.widget import visitor_context
 from ..state import ChatsState, get_state
 from . import visitor_auth
 from .common import Route, add_routes, client_ip, json_error

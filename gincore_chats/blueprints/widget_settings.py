@@ -15,8 +15,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 
 from ..models import Source, SourceKind, WidgetText
-from ..services import widget_consent, widget_texts
 from ..services.unit_of_work import unit_of_work
+from ..services.widget import consent as widget_consent
+from ..services.widget import texts as widget_texts
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, csrf_token
 from .guards import guard_admin_pages

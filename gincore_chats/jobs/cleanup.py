@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from ..models import utcnow
 from ..queue import job_id, schedule_once
-from ..services import retention
+from ..services.conversations import retention
 from ..state import ChatsState
 from . import job_state
 

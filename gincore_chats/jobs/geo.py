@@ -10,7 +10,7 @@ import geoip2.errors
 
 from ..models import Conversation, VisitorContext
 from ..services.unit_of_work import unit_of_work
-from ..services.visitor_context import do_set_location
+from ..services.widget.visitor_context import do_set_location
 from . import job_state
 
 log = logging.getLogger(__name__)

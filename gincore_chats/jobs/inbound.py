@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..services import inbound
+from ..services.channels import inbound
 from . import job_state
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..host import host_of
-from ..services import unread_alerts, web_push
+from ..services.notifications import unread_alerts, web_push
 from . import job_state
 
 

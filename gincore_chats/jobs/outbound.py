@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..services import outbound
+from ..services.channels import outbound
 from . import job_state
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..services import source_alerts
+from ..services.channels import alerts as source_alerts
 from . import job_state
 
 

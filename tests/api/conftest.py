@@ -48,7 +48,7 @@ def make_token(
 ) -> str:
     """A token for ``user_id`` with ``scopes`` (default: all the user's permissions)."""
     from gincore_chats.identity import describe
-    from gincore_chats.services import api_tokens
+    from gincore_chats.services.api import tokens as api_tokens
     from gincore_chats.services.unit_of_work import unit_of_work
 
     with app.app_context():

@@ -75,7 +75,7 @@ def test_tokens_authenticate_and_fail_clearly(app, pro_server, manager_id):
         used = [t.last_used_at for t in state.session.query(ApiToken).filter_by(name="CRM sync")]
         assert used[0] is not None  # last use recorded
 
-    from gincore_chats.services import api_tokens
+    from gincore_chats.services.api import tokens as api_tokens
     from gincore_chats.services.unit_of_work import unit_of_work
 
     with app.app_context(), unit_of_work(state.session):

@@ -215,7 +215,7 @@ def smtp() -> Iterator[tuple[Sink, int]]:
 def test_continuous_failures_disable_the_endpoint_and_email_admins(
     app, pro_app, pro_server, world, receiver, smtp, monkeypatch
 ):
-    from gincore_chats.services import mailbox
+    from gincore_chats.services.notifications import mailbox
     from gincore_chats.services.unit_of_work import unit_of_work
 
     sink, port = smtp
@@ -262,7 +262,7 @@ def test_continuous_failures_disable_the_endpoint_and_email_admins(
 
 def test_a_rolled_back_change_sends_nothing(app, pro_app, pro_server, world, receiver):
     from gincore_chats.models import Contact, Source
-    from gincore_chats.services import conversations
+    from gincore_chats.services.conversations import lifecycle as conversations
     from gincore_chats.services.unit_of_work import unit_of_work
 
     register(world, receiver.url, events=["conversation.created"])

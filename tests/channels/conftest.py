@@ -120,7 +120,8 @@ def pending_jobs(app: Any) -> int:
 def make_channel_source(
     app: Any, kind: str, credentials: dict[str, str], employees: list[str], name: str = "Bot"
 ) -> tuple[int, str]:
-    from gincore_chats.services import channel_sources, sources
+    from gincore_chats.services import sources
+    from gincore_chats.services.channels import sources as channel_sources
     from gincore_chats.services.unit_of_work import unit_of_work
 
     with app.app_context():
@@ -133,7 +134,7 @@ def make_channel_source(
 
 def stored_credentials(app: Any, source_id: int) -> dict[str, Any]:
     from gincore_chats.models import Source
-    from gincore_chats.services.channel_sources import read_credentials
+    from gincore_chats.services.channels.sources import read_credentials
 
     with app.app_context():
         state = app.extensions["gincore_chats"]

@@ -285,7 +285,7 @@ def test_a_24_hour_window_failure_is_visible_to_the_manager(app, live_server, st
 
 def test_the_console_hears_delivery_changes_live(app, live_server, stub, manager_id):
     """Each state change is a message.updated event: every console following sees it."""
-    from gincore_chats.services.events import events_after
+    from gincore_chats.services.conversations.events import events_after
 
     _, url = stub
     signed_post(url, {"messages": [{"id": "mid.1", "from": "psid-1", "name": "Ann", "text": "hi"}]})
@@ -388,7 +388,7 @@ def test_a_concurrent_duplicate_is_caught_by_the_unique_constraint(app, stub, mo
     """Two workers with the same message: the second insert fails on (source, external id)
     and returns the first worker's row instead of a second message."""
     from gincore_chats.models import Conversation, Message
-    from gincore_chats.services import messages
+    from gincore_chats.services.conversations import messages
     from gincore_chats.services.unit_of_work import unit_of_work
 
     _, url = stub
@@ -413,7 +413,7 @@ def test_a_concurrent_duplicate_is_caught_by_the_unique_constraint(app, stub, mo
 
 
 def test_an_echo_that_overtakes_our_own_send_is_not_shown_twice(app, live_server, stub, manager_id):
-    from gincore_chats.services.outbound import deliver
+    from gincore_chats.services.channels.outbound import deliver
 
     _, url = stub
     signed_post(url, {"messages": [{"id": "mid.1", "from": "psid-1", "name": "Ann", "text": "hi"}]})

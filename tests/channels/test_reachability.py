@@ -221,7 +221,7 @@ def test_writing_again_clears_the_mark_but_late_older_updates_change_nothing(
 
 
 def test_a_block_processed_while_a_reply_waits_stops_the_send(app, telegram, fake_telegram):
-    from gincore_chats.services import inbound
+    from gincore_chats.services.channels import inbound
 
     chat = telegram
     waiting = reply(chat.console, chat.conv_id, "One moment please")

@@ -63,7 +63,7 @@ def old_schema_again(app: Any) -> None:
 
 
 def mailbox_on(app: Any, port: int) -> None:
-    from gincore_chats.services import mailbox
+    from gincore_chats.services.notifications import mailbox
     from gincore_chats.services.unit_of_work import unit_of_work
 
     state = app.extensions["gincore_chats"]

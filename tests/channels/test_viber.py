@@ -240,7 +240,7 @@ def test_a_receipt_before_the_send_is_recorded_is_not_lost(
     app, live_server, viber, manager_id, fake_viber
 ):
     """Viber may call back before the job has stored the token: the receipt waits for it."""
-    from gincore_chats.services.outbound import deliver
+    from gincore_chats.services.channels.outbound import deliver
 
     _, url = viber
     console, conv_id = joined(app, live_server, url, manager_id)
@@ -368,7 +368,7 @@ def test_connect_registers_the_webhook_viber_checks_it_at_once(
 
     # A wrong token: Viber's refusal is the error shown.
     from gincore_chats.models import Source
-    from gincore_chats.services import channel_sources
+    from gincore_chats.services.channels import sources as channel_sources
     from gincore_chats.services.unit_of_work import unit_of_work
 
     with app.app_context():

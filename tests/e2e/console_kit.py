@@ -91,8 +91,9 @@ def open_conversations(
 ) -> list[int]:
     """Conversations made straight through the services (fast; no per-IP widget limit)."""
     from gincore_chats.models import Source
-    from gincore_chats.services import contacts as contact_service
-    from gincore_chats.services import conversations, messages
+    from gincore_chats.services.contacts import customers as contact_service
+    from gincore_chats.services.conversations import lifecycle as conversations
+    from gincore_chats.services.conversations import messages
     from gincore_chats.services.unit_of_work import unit_of_work
 
     ids = []
@@ -116,7 +117,7 @@ def mark_read(app: Any, manager_id: str, conversation_ids: list[int]) -> None:
     """The manager has read these conversations (what opening each in the console does)."""
     from gincore_chats.identity import describe
     from gincore_chats.models import Conversation
-    from gincore_chats.services import read_state
+    from gincore_chats.services.conversations import read_state
     from gincore_chats.services.unit_of_work import unit_of_work
 
     from .. import hostapp

@@ -242,8 +242,11 @@ def test_messenger_reply_shows_delivery_state_and_can_be_retried(
 ) -> None:
     from gincore_chats.identity import describe
     from gincore_chats.models import Contact, Message, Source
-    from gincore_chats.services import conversations, delivery, participants, sources
-    from gincore_chats.services import messages as message_service
+    from gincore_chats.services import sources
+    from gincore_chats.services.channels import delivery
+    from gincore_chats.services.conversations import lifecycle as conversations
+    from gincore_chats.services.conversations import messages as message_service
+    from gincore_chats.services.conversations import participants
     from gincore_chats.services.unit_of_work import unit_of_work
 
     from .. import hostapp

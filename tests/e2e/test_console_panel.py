@@ -83,8 +83,8 @@ def test_panel_shows_the_visitor_saves_edits_and_notes_never_reach_the_visitor(
     # The worker's IP lookup lands later: city and country appear live.
     with app.app_context():
         from gincore_chats.models import Conversation
-        from gincore_chats.services import visitor_context
         from gincore_chats.services.unit_of_work import unit_of_work
+        from gincore_chats.services.widget import visitor_context
 
         state = app.extensions["gincore_chats"]
         with unit_of_work(state.session):
@@ -279,7 +279,7 @@ def test_revoked_rights_take_effect_in_an_open_console(
     manager_id: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from gincore_chats.services import presence
+    from gincore_chats.services.managers import presence
 
     from .. import hostapp
 

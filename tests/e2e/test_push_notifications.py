@@ -25,7 +25,7 @@ def test_console_registers_the_worker_and_it_shows_pushes(
     app: Any, live_server: Any, chats_url: str, open_browser: Any
 ) -> None:
     from gincore_chats.models import ManagerProfile
-    from gincore_chats.services import web_push
+    from gincore_chats.services.notifications import web_push
     from gincore_chats.services.unit_of_work import unit_of_work
 
     state = app.extensions["gincore_chats"]

@@ -58,7 +58,7 @@ def config_fixture(app: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., N
 
 def texts(app: Any, language: str) -> dict[str, str]:
     """The catalog's widget texts in a language (what the widget must show without overrides)."""
-    from gincore_chats.services import widget_texts
+    from gincore_chats.services.widget import texts as widget_texts
 
     with app.test_request_context():
         return {key: widget_texts.catalog_text(key, language) for key in widget_texts.KEYS}
@@ -132,7 +132,8 @@ def only_conversation(app: Any) -> Any:
 def set_presence(app: Any, manager_id: str, status: str = "online", connected: bool = True) -> None:
     """A manager with a console connected (a heartbeat) and the chosen status."""
     from gincore_chats.identity import describe
-    from gincore_chats.services import managers, presence
+    from gincore_chats.services.managers import presence
+    from gincore_chats.services.managers import profiles as managers
     from gincore_chats.services.unit_of_work import unit_of_work
 
     from .. import hostapp

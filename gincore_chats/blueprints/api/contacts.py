@@ -8,7 +8,8 @@ from flask import request
 from pydantic import BaseModel, Field
 
 from ...permissions import Permission
-from ...services import api_lists, contact_fields
+from ...services.api import lists as api_lists
+from ...services.contacts import fields as contact_fields
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from . import pagination

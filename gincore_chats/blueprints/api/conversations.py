@@ -15,7 +15,10 @@ from ...models import Conversation as ConversationRow
 from ...models import ConversationStatus
 from ...permissions import Permission
 from ...serialize import unreachable_dict
-from ...services import api_lists, conversations, managers, participants, read_state
+from ...services.api import lists as api_lists
+from ...services.conversations import lifecycle as conversations
+from ...services.conversations import participants, read_state
+from ...services.managers import profiles as managers
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from . import pagination

@@ -13,8 +13,8 @@ from werkzeug.routing import PathConverter
 
 from ...json_input import JsonInputError
 from ...permissions import PermissionDenied
-from ...services.attachments import UploadError
-from ...services.conversations import NotFound as ServiceNotFound
+from ...services.conversations.lifecycle import NotFound as ServiceNotFound
+from ...services.files.attachments import UploadError
 from ..common import INPUT_ERRORS
 from .problems import ApiProblem, forbidden, invalid, not_found, response_for
 

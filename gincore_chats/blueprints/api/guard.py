@@ -13,7 +13,7 @@ from ...identity import Manager
 from ...json_input import JsonInputError
 from ...models import ApiToken
 from ...rate_limit import RateLimited, hit
-from ...services import api_tokens
+from ...services.api import tokens as api_tokens
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
 from ..json_request import read_object

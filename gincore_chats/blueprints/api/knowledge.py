@@ -15,7 +15,8 @@ from ...identity import Manager
 from ...knowledge.language import detect
 from ...models import EntryStatus, KnowledgeEntry
 from ...permissions import Permission, PermissionDenied
-from ...services import api_lists, conversations
+from ...services.api import lists as api_lists
+from ...services.conversations import lifecycle as conversations
 from ...services.knowledge import entries, retrieval
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from ...services import api_tokens
+from ...services.api import tokens as api_tokens
 from ...state import get_state
 from .guard import current_manager, current_token_id
 from .problems import unauthorized

@@ -13,8 +13,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...models import Message as MessageRow
 from ...permissions import Permission, PermissionDenied
-from ...services import api_lists, attachments, conversations, messages
-from ...services.message_events import message_wire
+from ...services.api import lists as api_lists
+from ...services.conversations import lifecycle as conversations
+from ...services.conversations import messages
+from ...services.conversations.message_events import message_wire
+from ...services.files import attachments
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from ..files import _file_response, _upload

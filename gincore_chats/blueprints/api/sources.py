@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from ...models import SourceKind
 from ...services import sources
-from ...services.api_lists import require_view
+from ...services.api.lists import require_view
 from ...state import get_state
 from .guard import current_manager
 from .spec import operation

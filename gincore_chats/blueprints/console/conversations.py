@@ -9,8 +9,10 @@ from flask import jsonify, request
 
 from ...models import ConversationStatus
 from ...permissions import Permission
-from ...services import conversations, drafts, managers, participants, read_state
-from ...services.events import events_after
+from ...services.conversations import drafts, participants, read_state
+from ...services.conversations import lifecycle as conversations
+from ...services.conversations.events import events_after
+from ...services.managers import profiles as managers
 from ...services.row_ids import row_id
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state

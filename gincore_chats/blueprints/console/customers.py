@@ -8,7 +8,8 @@ from flask import jsonify
 
 from ...permissions import Permission
 from ...serialize import contact_dict, redact_contact
-from ...services import contacts, conversations
+from ...services.contacts import customers as contacts
+from ...services.conversations import lifecycle as conversations
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from ..common import Route, api_errors

@@ -10,8 +10,10 @@ from flask import jsonify
 from ...identity import Manager
 from ...models import Conversation, Message
 from ...permissions import Permission
-from ...services import conversations, drafts, messages, outbound
-from ...services.message_events import message_wire
+from ...services.channels import outbound
+from ...services.conversations import drafts, messages
+from ...services.conversations import lifecycle as conversations
+from ...services.conversations.message_events import message_wire
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
 from ..common import Route, api_errors

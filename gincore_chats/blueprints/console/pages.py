@@ -7,7 +7,8 @@ from typing import Any
 from flask import jsonify, render_template
 
 from ...models import Presence
-from ...services import managers, presence
+from ...services.managers import presence
+from ...services.managers import profiles as managers
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from ..common import Route, api_errors, csrf_token, current_manager, json_error

@@ -16,8 +16,11 @@ from ...serialize import (
     redact_contact,
     visitor_context_dict,
 )
-from ...services import contacts, conversations, drafts, managers, read_state, typing_status
-from ...services.message_events import message_wire
+from ...services.contacts import customers as contacts
+from ...services.conversations import drafts, read_state, typing_status
+from ...services.conversations import lifecycle as conversations
+from ...services.conversations.message_events import message_wire
+from ...services.managers import profiles as managers
 from ...state import get_state
 
 

@@ -16,8 +16,12 @@ from ...identity import Manager, describe
 from ...permissions import Permission
 from ...realtime.hub import STAFF, Subscriber
 from ...realtime.session import run_socket
-from ...services import conversations, managers, presence, sources, typing_status, viewing
-from ...services.replay import sync_reply
+from ...services import sources
+from ...services.conversations import lifecycle as conversations
+from ...services.conversations import typing_status, viewing
+from ...services.conversations.replay import sync_reply
+from ...services.managers import presence
+from ...services.managers import profiles as managers
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
 from ..common import current_manager, same_origin

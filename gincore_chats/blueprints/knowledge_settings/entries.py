@@ -9,7 +9,7 @@ from flask import flash, redirect, request, url_for
 from sqlalchemy import select
 
 from ...models import Conversation, EntryOrigin, EntryStatus, KnowledgeEntry
-from ...services.conversations import NotFound
+from ...services.conversations.lifecycle import NotFound
 from ...services.knowledge import entries, retrieval
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state

@@ -9,7 +9,7 @@ from flask import abort, render_template, request
 
 from ...models import EntryOrigin, EntryStatus, KnowledgeEntry, Source
 from ...services import sources
-from ...services.conversations import NotFound
+from ...services.conversations.lifecycle import NotFound
 from ...services.knowledge import entries
 from ...state import get_state
 from ..common import csrf_token, current_manager

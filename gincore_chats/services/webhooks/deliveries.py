@@ -27,8 +27,8 @@ from ...models import (
 )
 from ...queue import enqueue
 from ...state import ChatsState
-from .. import mailbox
 from ..errors import NotFound
+from ..notifications import mailbox
 from ..row_ids import row_id
 from ..unit_of_work import after_commit, unit_of_work
 from . import transport

@@ -1,0 +1,1 @@
+"""The REST API's tokens and its keyset-paged lists."""

@@ -1,0 +1,2 @@
+"""Telling people: notification triggers, unread-message emails, browser push, the corporate
+mailbox, and who receives what."""
