@@ -6,9 +6,15 @@
     grounded = [m for m in matches if m.grounded]
 
 It returns published entries in scope of the source, best first. The database narrows the
-candidates (PostgreSQL: full-text search on the stems, with prefixes for typos, plus pg_trgm
-similarity on the normalised text when the extension is installed; SQLite: every entry of the
-language, fine for a demo's size), and :mod:`gincore_chats.knowledge.scoring` ranks them.
+candidates (PostgreSQL: full-text search on the stems through the GIN indexes, with prefixes
+for typos and, when pg_trgm is installed, the known stems spelt like an unknown word; SQLite:
+every entry of the language, fine for a demo's size), and
+:mod:`gincore_chats.knowledge.scoring` ranks them in Python.
+
+On PostgreSQL a search is two statements besides the settings: the query words' statistics
+(with their respellings), then the candidates with everything the scorer needs (phrasings,
+answer stems, the statistics of their words). Each round trip costs more than the work in it
+on a busy server, so nothing is fetched entry by entry.
 
 Hybrid retrieval: pass ``embedding=embed_query(state, text)`` and the candidates are re-ranked
 with the cosine similarity of the entries' embeddings as well. :func:`embed_query` calls the
@@ -22,14 +28,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import JSON, Select, Text, any_, func, literal_column, select, union_all
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...ai import ProviderError, client_for
 from ...knowledge import language as lang_detect
 from ...knowledge.scoring import Document, rank
 from ...knowledge.text import primary, stems
-from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing
+from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing, KnowledgeTerm
 from ...state import ChatsState
 from . import index
 from .entries import in_scope
@@ -99,26 +106,52 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 NARROW_TERMS = 4
 RARE = 0.05
 RARE_COUNT = 50
-#: Known stems tried in place of one unknown word.
+#: Known stems tried in place of one unknown word, and how many unknown words get them.
 RESPELLINGS = 3
+RESPELT_WORDS = 6
+#: Query words looked at for typos at most (long questions are pasted text, not typos).
+TYPO_CANDIDATES = 12
 
 
-def _respell(state: ChatsState, language: str, unknown: Sequence[str]) -> list[str]:
-    """Known stems spelt like words the base does not know (typos), by trigram similarity,
-    in one query for all of them."""
-    wanted = [t for t in unknown if len(t) >= PREFIX][:6]
-    if not wanted or not index.trigram_available(state):
-        return []
+def _lookup(
+    state: ChatsState, language: str, terms: Sequence[str]
+) -> tuple[dict[str, int], list[str]]:
+    """The query stems' document frequencies and, on PostgreSQL with pg_trgm, known stems
+    spelt like the words the base does not know (typos), in one statement."""
+    if not index.trigram_available(state):
+        return index.document_frequencies(state, language, terms), []
+    # Respelling candidates: a word the base does not know is found by NOT EXISTS in the
+    # database, so the statement needs no second round trip.
+    typos = [t for t in dict.fromkeys(terms) if len(t) >= PREFIX][:TYPO_CANDIDATES]
     rows = state.session.execute(
         sql_text(
-            "SELECT k.term FROM unnest(CAST(:words AS text[])) AS w(word) CROSS JOIN LATERAL ("
-            " SELECT term FROM chats_kb_terms"
-            " WHERE language = :language AND df > 0 AND term % w.word"
-            " ORDER BY similarity(term, w.word) DESC LIMIT :per_word) AS k"
+            "SELECT term, df, NULL AS n, NULL AS sim FROM chats_kb_terms"
+            " WHERE language = :language AND term = ANY(CAST(:terms AS text[]))"
+            " UNION ALL"
+            " SELECT k.term, k.df, w.n, k.sim"
+            " FROM unnest(CAST(:typos AS text[])) WITH ORDINALITY AS w(word, n)"
+            " CROSS JOIN LATERAL ("
+            "  SELECT term, df, similarity(term, w.word) AS sim FROM chats_kb_terms"
+            "  WHERE language = :language AND df > 0 AND term % w.word"
+            "  AND NOT EXISTS (SELECT 1 FROM chats_kb_terms AS known WHERE"
+            "   known.language = :language AND known.term = w.word AND known.df > 0)"
+            "  ORDER BY sim DESC, term LIMIT :per_word) AS k"
         ),
-        {"words": wanted, "language": language, "per_word": RESPELLINGS},
+        {
+            "terms": sorted(set(terms)),
+            "typos": typos,
+            "language": language,
+            "per_word": RESPELLINGS,
+        },
+    ).all()
+    df = {term: int(count) for term, count, n, _ in rows if n is None}
+    spelt = sorted(
+        ((int(n), -float(sim), term) for term, _, n, sim in rows if n is not None),
     )
-    return list(dict.fromkeys(rows.scalars()))
+    # As many unknown words as before the merge: the first RESPELT_WORDS of them.
+    unknown = [t for t in typos if not df.get(t)][:RESPELT_WORDS]
+    wanted = {typos.index(t) + 1 for t in unknown}
+    return df, list(dict.fromkeys(term for n, _, term in spelt if n in wanted))
 
 
 def _tsquery(
@@ -163,53 +196,136 @@ def _base_filter(
     return query
 
 
-def _narrow(
+def _candidates(
     state: ChatsState,
-    text: str,
-    terms: list[str],
+    tsq_text: str,
     language: str,
     statuses: Sequence[str],
     source_id: int | None,
     exclude: Iterable[int],
-    df: dict[str, int],
-    total: int,
-) -> list[int]:
-    """Entry ids worth scoring, most promising first."""
-    if not index.is_postgresql(state):
-        query = _base_filter(select(KnowledgeEntry.id), language, statuses, source_id, exclude)
-        return list(state.session.scalars(query.order_by(KnowledgeEntry.id)))
-    narrowing = list(terms)
-    respelt = _respell(state, language, [t for t in narrowing if not df.get(t)])
-    tsq_text = _tsquery(narrowing, df, total, respelt)
-    scores: dict[int, float] = {}
-    if tsq_text:
-        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), tsq_text)
-        phr = _base_filter(
+) -> tuple[list[_Row], list[Document], dict[str, int]]:
+    """PostgreSQL: the entries worth scoring (at most POOL, by full-text rank on phrasings,
+    answers at half weight) with their phrasings' and answer's stems and the statistics of
+    every word they use, in one statement. The GIN indexes find the matches; nothing outside
+    the pool leaves the database."""
+    if not tsq_text:
+        return [], [], {}
+    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), tsq_text)
+    phrasing_hits = (
+        _base_filter(
             select(
-                KnowledgePhrasing.entry_id,
+                KnowledgePhrasing.entry_id.label("id"),
                 func.max(func.ts_rank(KnowledgePhrasing.search_vector, tsq)).label("r"),
             ).join(KnowledgeEntry, KnowledgeEntry.id == KnowledgePhrasing.entry_id),
             language,
             statuses,
             source_id,
             exclude,
-        ).where(KnowledgePhrasing.search_vector.op("@@")(tsq))
-        phr = phr.group_by(KnowledgePhrasing.entry_id).order_by(literal_column("r").desc())
-        for entry_id, r in state.session.execute(phr.limit(POOL)):
-            scores[entry_id] = float(r)
-        ans = _base_filter(
-            select(KnowledgeEntry.id, func.ts_rank(KnowledgeEntry.answer_vector, tsq).label("r")),
+        )
+        .where(KnowledgePhrasing.search_vector.op("@@")(tsq))
+        .group_by(KnowledgePhrasing.entry_id)
+        .order_by(literal_column("r").desc())
+        .limit(POOL)
+        .subquery()
+    )
+    answer_hits = (
+        _base_filter(
+            select(
+                KnowledgeEntry.id.label("id"),
+                (0.5 * func.ts_rank(KnowledgeEntry.answer_vector, tsq)).label("r"),
+            ),
             language,
             statuses,
             source_id,
             exclude,
-        ).where(KnowledgeEntry.answer_vector.op("@@")(tsq))
-        for entry_id, r in state.session.execute(
-            ans.order_by(literal_column("r").desc()).limit(POOL // 3)
+        )
+        .where(KnowledgeEntry.answer_vector.op("@@")(tsq))
+        .order_by(literal_column("r").desc())
+        .limit(POOL // 3)
+        .subquery()
+    )
+    hits = union_all(
+        select(phrasing_hits.c.id, phrasing_hits.c.r), select(answer_hits.c.id, answer_hits.c.r)
+    ).subquery("hits")
+    pool = (
+        select(hits.c.id, func.max(hits.c.r).label("r"))
+        .group_by(hits.c.id)
+        .order_by(literal_column("r").desc(), hits.c.id)
+        .limit(POOL)
+        .cte("pool")
+    )
+    phrasing = KnowledgePhrasing.__table__.alias("phrasing")
+    phrasing_stems = (
+        select(func.array_agg(phrasing.c.stems))
+        .where(phrasing.c.entry_id == KnowledgeEntry.id)
+        .scalar_subquery()
+    )
+    # entry.terms holds the distinct stems of its phrasings and answer (index.entry_terms).
+    words_df = (
+        select(func.json_object_agg(KnowledgeTerm.term, KnowledgeTerm.df, type_=JSON))
+        .where(
+            KnowledgeTerm.language == KnowledgeEntry.language,
+            KnowledgeTerm.term
+            == any_(func.string_to_array(KnowledgeEntry.terms, " ", type_=ARRAY(Text))),
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            KnowledgeEntry.id,
+            KnowledgeEntry.question,
+            KnowledgeEntry.answer,
+            KnowledgeEntry.language,
+            KnowledgeEntry.answer_stems,
+            phrasing_stems.label("phrasings"),
+            words_df.label("words_df"),
+        )
+        .join(pool, pool.c.id == KnowledgeEntry.id)
+        .order_by(pool.c.r.desc(), KnowledgeEntry.id)
+    )
+    rows, docs, df = [], [], {}
+    for r in state.session.execute(query):
+        rows.append(_Row(r.id, r.question, r.answer, r.language))
+        docs.append(
+            Document(r.id, [p.split() for p in r.phrasings or ()], (r.answer_stems or "").split())
+        )
+        df.update({term: int(count) for term, count in (r.words_df or {}).items()})
+    return rows, docs, df
+
+
+def _all_of_language(
+    state: ChatsState,
+    language: str,
+    statuses: Sequence[str],
+    source_id: int | None,
+    exclude: Iterable[int],
+) -> tuple[list[_Row], list[Document]]:
+    """SQLite (the demo): every entry of the language, scored in Python."""
+    query = _base_filter(
+        select(
+            KnowledgeEntry.id,
+            KnowledgeEntry.question,
+            KnowledgeEntry.answer,
+            KnowledgeEntry.language,
+            KnowledgeEntry.answer_stems,
+        ),
+        language,
+        statuses,
+        source_id,
+        exclude,
+    ).order_by(KnowledgeEntry.id)
+    found = state.session.execute(query).all()
+    phrasings: dict[int, list[list[str]]] = {r.id: [] for r in found}
+    if phrasings:
+        for entry_id, stem_text in state.session.execute(
+            select(KnowledgePhrasing.entry_id, KnowledgePhrasing.stems).where(
+                KnowledgePhrasing.entry_id.in_(list(phrasings))
+            )
         ):
-            scores[entry_id] = max(scores.get(entry_id, 0.0), 0.5 * float(r))
-    ordered = sorted(scores, key=lambda k: -scores[k])
-    return ordered[:POOL]
+            phrasings[entry_id].append(stem_text.split())
+    rows = [_Row(r.id, r.question, r.answer, r.language) for r in found]
+    docs = [Document(r.id, phrasings[r.id], (r.answer_stems or "").split()) for r in found]
+    return rows, docs
 
 
 def _score(
@@ -226,42 +342,20 @@ def _score(
     total = index.entry_count(state, language)
     if not total:
         return []
-    query_df = index.document_frequencies(state, language, terms)
-    ids = _narrow(state, text, terms, language, statuses, source_id, exclude, query_df, total)
-    if not ids:
+    if index.is_postgresql(state):
+        query_df, respelt = _lookup(state, language, terms)
+        tsq_text = _tsquery(terms, query_df, total, respelt)
+        rows, docs, words_df = _candidates(state, tsq_text, language, statuses, source_id, exclude)
+    else:
+        query_df = index.document_frequencies(state, language, terms)
+        rows, docs = _all_of_language(state, language, statuses, source_id, exclude)
+        vocabulary = {t for doc in docs for p in doc.phrasings for t in p}
+        words_df = index.document_frequencies(state, language, vocabulary - set(query_df))
+    if not docs:
         return []
-    rows = {
-        r.id: _Row(r.id, r.question, r.answer, r.language)
-        for r in state.session.execute(
-            select(
-                KnowledgeEntry.id,
-                KnowledgeEntry.question,
-                KnowledgeEntry.answer,
-                KnowledgeEntry.language,
-            ).where(KnowledgeEntry.id.in_(ids))
-        )
-    }
-    answer_stems = dict(
-        state.session.execute(
-            select(KnowledgeEntry.id, KnowledgeEntry.answer_stems).where(KnowledgeEntry.id.in_(ids))
-        ).all()
-    )
-    phrasings: dict[int, list[list[str]]] = {i: [] for i in ids}
-    for entry_id, stem_text in state.session.execute(
-        select(KnowledgePhrasing.entry_id, KnowledgePhrasing.stems).where(
-            KnowledgePhrasing.entry_id.in_(ids)
-        )
-    ):
-        phrasings[entry_id].append(stem_text.split())
-    docs = [
-        Document(i, phrasings[i], (answer_stems.get(i) or "").split()) for i in ids if i in rows
-    ]
-    vocabulary = set(terms)
-    for doc in docs:
-        for p in doc.phrasings:
-            vocabulary.update(p)
-    df = {**query_df, **index.document_frequencies(state, language, vocabulary - set(query_df))}
-    return [(rows[doc.key], s) for doc, s in rank(terms, docs, df, total) if s > 0]
+    by_id = {row.id: row for row in rows}
+    df = {**words_df, **query_df}
+    return [(by_id[doc.key], s) for doc, s in rank(terms, docs, df, total) if s > 0]
 
 
 def _languages(state: ChatsState, text: str, language: str | None) -> list[str]:
