@@ -26,9 +26,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import JSON, Select, Text, any_, func, literal_column, select, union_all
+from sqlalchemy import JSON, Select, Text, any_, column, func, literal_column, select, union_all
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -109,72 +110,49 @@ RARE_COUNT = 50
 #: Known stems tried in place of one unknown word, and how many unknown words get them.
 RESPELLINGS = 3
 RESPELT_WORDS = 6
-#: Query words looked at for typos at most (long questions are pasted text, not typos).
-TYPO_CANDIDATES = 12
 
 
-def _lookup(
-    state: ChatsState, language: str, terms: Sequence[str]
-) -> tuple[dict[str, int], list[str]]:
-    """The query stems' document frequencies and, on PostgreSQL with pg_trgm, known stems
-    spelt like the words the base does not know (typos), in one statement."""
-    if not index.trigram_available(state):
-        return index.document_frequencies(state, language, terms), []
-    # Respelling candidates: a word the base does not know is found by NOT EXISTS in the
-    # database, so the statement needs no second round trip.
-    typos = [t for t in dict.fromkeys(terms) if len(t) >= PREFIX][:TYPO_CANDIDATES]
-    rows = state.session.execute(
-        sql_text(
-            "SELECT term, df, NULL AS n, NULL AS sim FROM chats_kb_terms"
-            " WHERE language = :language AND term = ANY(CAST(:terms AS text[]))"
-            " UNION ALL"
-            " SELECT k.term, k.df, w.n, k.sim"
-            " FROM unnest(CAST(:typos AS text[])) WITH ORDINALITY AS w(word, n)"
-            " CROSS JOIN LATERAL ("
-            "  SELECT term, df, similarity(term, w.word) AS sim FROM chats_kb_terms"
-            "  WHERE language = :language AND df > 0 AND term % w.word"
-            "  AND NOT EXISTS (SELECT 1 FROM chats_kb_terms AS known WHERE"
-            "   known.language = :language AND known.term = w.word AND known.df > 0)"
-            "  ORDER BY sim DESC, term LIMIT :per_word) AS k"
-        ),
-        {
-            "terms": sorted(set(terms)),
-            "typos": typos,
-            "language": language,
-            "per_word": RESPELLINGS,
-        },
-    ).all()
-    df = {term: int(count) for term, count, n, _ in rows if n is None}
-    spelt = sorted(
-        ((int(n), -float(sim), term) for term, _, n, sim in rows if n is not None),
+def _plan(trigram: bool) -> Any:
+    """The full-text query, built in the database from the term statistics (so a search is
+    one round trip): the rarest known stems (those in at most ``:rare_cut`` entries, at most
+    NARROW_TERMS of them, else the two rarest); every unknown one (a typo?) as it is and as a
+    prefix; with pg_trgm, the known stems spelt like the first unknown ones. Also the query
+    stems' document frequencies, which the scorer weighs them with."""
+    respelt = (
+        " SELECT k.term FROM (SELECT word FROM unknown WHERE length(word) >= :prefix"
+        "  ORDER BY n LIMIT :respelt_words) AS u"
+        " CROSS JOIN LATERAL (SELECT term FROM chats_kb_terms"
+        "  WHERE language = :language AND df > 0 AND term % u.word"
+        "  ORDER BY similarity(term, u.word) DESC, term LIMIT :per_word) AS k"
+        if trigram
+        else " SELECT NULL::text WHERE false"
     )
-    # As many unknown words as before the merge: the first RESPELT_WORDS of them.
-    unknown = [t for t in typos if not df.get(t)][:RESPELT_WORDS]
-    wanted = {typos.index(t) + 1 for t in unknown}
-    return df, list(dict.fromkeys(term for n, _, term in spelt if n in wanted))
-
-
-def _tsquery(
-    terms: Sequence[str], df: dict[str, int], total: int, respelt: Sequence[str] = ()
-) -> str:
-    """The rarest known stems as they are; unknown ones (typos?) also as prefixes, and the
-    known stems spelt like them."""
-    known = sorted((t for t in terms if df.get(t)), key=lambda t: (df[t], t))
-    rare = [t for t in known if df[t] <= max(RARE_COUNT, RARE * total)]
-    known = (rare or known[:2])[:NARROW_TERMS]
-    parts = []
-    for t in [*known, *respelt]:
-        parts.append(f"'{t}'")
-    for t in terms:
-        if df.get(t):
-            continue
-        safe = "".join(c for c in t if c.isalnum())
-        if not safe:
-            continue
-        parts.append(f"'{safe}'")
-        if len(safe) > PREFIX:
-            parts.append(f"'{safe[: max(PREFIX, len(safe) - 2)]}':*")
-    return " | ".join(dict.fromkeys(p for p in parts if "''" not in p))
+    return (
+        sql_text(
+            "WITH words AS ("
+            " SELECT w.word, w.n, t.df"
+            " FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS w(word, n)"
+            " LEFT JOIN chats_kb_terms AS t ON t.language = :language AND t.term = w.word),"
+            " known AS (SELECT word, df FROM words WHERE df > 0),"
+            " rare AS (SELECT word FROM known WHERE df <= :rare_cut"
+            "  ORDER BY df, word LIMIT :narrow),"
+            " chosen AS (SELECT word FROM rare UNION ALL SELECT word FROM"
+            "  (SELECT word FROM known ORDER BY df, word LIMIT 2) AS two"
+            "  WHERE NOT EXISTS (SELECT 1 FROM rare)),"
+            " unknown AS (SELECT word, n FROM words WHERE coalesce(df, 0) = 0),"
+            f" respelt(word) AS ({respelt}),"
+            " parts(part) AS ("
+            "  SELECT quote_literal(word) FROM chosen"
+            "  UNION SELECT quote_literal(word) FROM respelt"
+            "  UNION SELECT quote_literal(word) FROM unknown"
+            "  UNION SELECT quote_literal(left(word, greatest(:prefix, length(word) - 2))) || ':*'"
+            "   FROM unknown WHERE length(word) > :prefix)"
+            " SELECT (SELECT string_agg(part, ' | ') FROM parts) AS tsq,"
+            " (SELECT json_object_agg(word, df) FROM words WHERE df IS NOT NULL) AS query_df"
+        )
+        .columns(column("tsq", Text), column("query_df", JSON))
+        .cte("plan")
+    )
 
 
 def _base_filter(
@@ -198,7 +176,8 @@ def _base_filter(
 
 def _candidates(
     state: ChatsState,
-    tsq_text: str,
+    terms: Sequence[str],
+    total: int,
     language: str,
     statuses: Sequence[str],
     source_id: int | None,
@@ -206,11 +185,16 @@ def _candidates(
 ) -> tuple[list[_Row], list[Document], dict[str, int]]:
     """PostgreSQL: the entries worth scoring (at most POOL, by full-text rank on phrasings,
     answers at half weight) with their phrasings' and answer's stems and the statistics of
-    every word they use, in one statement. The GIN indexes find the matches; nothing outside
-    the pool leaves the database."""
-    if not tsq_text:
+    every word they and the question use, in one statement. The GIN indexes find the
+    matches; nothing outside the pool leaves the database."""
+    # Stems are letters and digits (text.words); anything else could not be a tsquery lexeme.
+    words = [t for t in terms if t.isalnum()]
+    if not words:
         return [], [], {}
-    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), tsq_text)
+    plan = _plan(index.trigram_available(state))
+    tsq = func.to_tsquery(
+        literal_column("'simple'::regconfig"), select(plan.c.tsq).scalar_subquery()
+    )
     phrasing_hits = (
         _base_filter(
             select(
@@ -279,17 +263,30 @@ def _candidates(
             KnowledgeEntry.answer_stems,
             phrasing_stems.label("phrasings"),
             words_df.label("words_df"),
+            plan.c.query_df,
         )
         .join(pool, pool.c.id == KnowledgeEntry.id)
+        .join(plan, literal_column("true"))
         .order_by(pool.c.r.desc(), KnowledgeEntry.id)
     )
+    params = {
+        "terms": words,
+        "language": language,
+        "rare_cut": max(RARE_COUNT, RARE * total),
+        "narrow": NARROW_TERMS,
+        "prefix": PREFIX,
+        "respelt_words": RESPELT_WORDS,
+        "per_word": RESPELLINGS,
+    }
     rows, docs, df = [], [], {}
-    for r in state.session.execute(query):
+    for r in state.session.execute(query, params):
         rows.append(_Row(r.id, r.question, r.answer, r.language))
         docs.append(
             Document(r.id, [p.split() for p in r.phrasings or ()], (r.answer_stems or "").split())
         )
         df.update({term: int(count) for term, count in (r.words_df or {}).items()})
+        # The question's own stems win (the same figures; also those no candidate uses).
+        df.update({term: int(count) for term, count in (r.query_df or {}).items()})
     return rows, docs, df
 
 
@@ -343,18 +340,15 @@ def _score(
     if not total:
         return []
     if index.is_postgresql(state):
-        query_df, respelt = _lookup(state, language, terms)
-        tsq_text = _tsquery(terms, query_df, total, respelt)
-        rows, docs, words_df = _candidates(state, tsq_text, language, statuses, source_id, exclude)
+        rows, docs, df = _candidates(state, terms, total, language, statuses, source_id, exclude)
     else:
         query_df = index.document_frequencies(state, language, terms)
         rows, docs = _all_of_language(state, language, statuses, source_id, exclude)
         vocabulary = {t for doc in docs for p in doc.phrasings for t in p}
-        words_df = index.document_frequencies(state, language, vocabulary - set(query_df))
+        df = {**index.document_frequencies(state, language, vocabulary - set(query_df)), **query_df}
     if not docs:
         return []
     by_id = {row.id: row for row in rows}
-    df = {**words_df, **query_df}
     return [(by_id[doc.key], s) for doc, s in rank(terms, docs, df, total) if s > 0]
 
 
