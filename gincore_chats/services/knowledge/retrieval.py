@@ -23,13 +23,25 @@ provider: call it before opening a transaction (read, commit, call, store), neve
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import JSON, Select, Text, any_, column, func, literal_column, select, union_all
+from sqlalchemy import (
+    JSON,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -37,11 +49,11 @@ from ...ai import ProviderError, client_for
 from ...knowledge import language as lang_detect
 from ...knowledge.scoring import Document, rank
 from ...knowledge.text import primary, stems
-from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing, KnowledgeTerm
+from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing, KnowledgeTerm, Setting
 from ...state import ChatsState
 from . import index
+from . import settings as kb_settings
 from .entries import in_scope
-from .settings import load as load_settings
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +75,11 @@ class Match:
     grounded: bool
     lexical: float = 0.0
     cosine: float | None = None
+
+
+#: The stored settings value read with the candidates; _NOT_READ when no statement ran.
+_Stored = dict[str, Any] | None
+_NOT_READ: _Stored = None
 
 
 @dataclass(frozen=True)
@@ -174,37 +191,36 @@ def _base_filter(
     return query
 
 
-def _candidates(
-    state: ChatsState,
-    terms: Sequence[str],
-    total: int,
-    language: str,
-    statuses: Sequence[str],
-    source_id: int | None,
-    exclude: Iterable[int],
-) -> tuple[list[_Row], list[Document], dict[str, int]]:
-    """PostgreSQL: the entries worth scoring (at most POOL, by full-text rank on phrasings,
-    answers at half weight) with their phrasings' and answer's stems and the statistics of
-    every word they and the question use, in one statement. The GIN indexes find the
-    matches; nothing outside the pool leaves the database."""
-    # Stems are letters and digits (text.words); anything else could not be a tsquery lexeme.
-    words = [t for t in terms if t.isalnum()]
-    if not words:
-        return [], [], {}
-    plan = _plan(index.trigram_available(state))
+def _pool_filter(query: Select, scoped: bool, excluding: bool) -> Select:
+    """:func:`_base_filter` with bound parameters, for a statement built once."""
+    query = query.where(
+        KnowledgeEntry.language == bindparam("kb_language"),
+        KnowledgeEntry.status.in_(bindparam("kb_statuses", expanding=True)),
+    )
+    if scoped:
+        query = query.where(in_scope(bindparam("kb_source_id")))  # type: ignore[arg-type]
+    if excluding:
+        query = query.where(KnowledgeEntry.id.notin_(bindparam("kb_exclude", expanding=True)))
+    return query
+
+
+@functools.lru_cache(maxsize=16)
+def _candidates_statement(trigram: bool, scoped: bool, excluding: bool) -> Select:
+    """The candidates' statement, built once per shape: building it costs more Python time
+    than running it. Parameters: :func:`_plan`'s, and ``kb_language``, ``kb_statuses``,
+    ``kb_source_id`` (when ``scoped``), ``kb_exclude`` (when ``excluding``)."""
+    plan = _plan(trigram)
     tsq = func.to_tsquery(
         literal_column("'simple'::regconfig"), select(plan.c.tsq).scalar_subquery()
     )
     phrasing_hits = (
-        _base_filter(
+        _pool_filter(
             select(
                 KnowledgePhrasing.entry_id.label("id"),
                 func.max(func.ts_rank(KnowledgePhrasing.search_vector, tsq)).label("r"),
             ).join(KnowledgeEntry, KnowledgeEntry.id == KnowledgePhrasing.entry_id),
-            language,
-            statuses,
-            source_id,
-            exclude,
+            scoped,
+            excluding,
         )
         .where(KnowledgePhrasing.search_vector.op("@@")(tsq))
         .group_by(KnowledgePhrasing.entry_id)
@@ -213,15 +229,13 @@ def _candidates(
         .subquery()
     )
     answer_hits = (
-        _base_filter(
+        _pool_filter(
             select(
                 KnowledgeEntry.id.label("id"),
                 (0.5 * func.ts_rank(KnowledgeEntry.answer_vector, tsq)).label("r"),
             ),
-            language,
-            statuses,
-            source_id,
-            exclude,
+            scoped,
+            excluding,
         )
         .where(KnowledgeEntry.answer_vector.op("@@")(tsq))
         .order_by(literal_column("r").desc())
@@ -264,10 +278,36 @@ def _candidates(
             phrasing_stems.label("phrasings"),
             words_df.label("words_df"),
             plan.c.query_df,
+            select(Setting.value).where(Setting.key == kb_settings.KEY).scalar_subquery(),
         )
         .join(pool, pool.c.id == KnowledgeEntry.id)
         .join(plan, literal_column("true"))
         .order_by(pool.c.r.desc(), KnowledgeEntry.id)
+    )
+    return query
+
+
+def _candidates(
+    state: ChatsState,
+    terms: Sequence[str],
+    total: int,
+    language: str,
+    statuses: Sequence[str],
+    source_id: int | None,
+    exclude: Iterable[int],
+) -> tuple[list[_Row], list[Document], dict[str, int], _Stored]:
+    """PostgreSQL: the entries worth scoring (at most POOL, by full-text rank on phrasings,
+    answers at half weight) with their phrasings' and answer's stems and the statistics of
+    every word they and the question use, in one statement. The GIN indexes find the
+    matches; nothing outside the pool leaves the database. The knowledge-base settings ride
+    along (grounding thresholds), which saves :func:`search` its own round trip."""
+    # Stems are letters and digits (text.words); anything else could not be a tsquery lexeme.
+    words = [t for t in terms if t.isalnum()]
+    if not words:
+        return [], [], {}, _NOT_READ
+    excluded = list(exclude)
+    query = _candidates_statement(
+        index.trigram_available(state), source_id is not None, bool(excluded)
     )
     params = {
         "terms": words,
@@ -277,9 +317,17 @@ def _candidates(
         "prefix": PREFIX,
         "respelt_words": RESPELT_WORDS,
         "per_word": RESPELLINGS,
+        "kb_language": language,
+        "kb_statuses": list(statuses),
     }
+    if source_id is not None:
+        params["kb_source_id"] = source_id
+    if excluded:
+        params["kb_exclude"] = excluded
     rows, docs, df = [], [], {}
+    stored: _Stored = _NOT_READ
     for r in state.session.execute(query, params):
+        stored = r[-1] or {}
         rows.append(_Row(r.id, r.question, r.answer, r.language))
         docs.append(
             Document(r.id, [p.split() for p in r.phrasings or ()], (r.answer_stems or "").split())
@@ -287,7 +335,7 @@ def _candidates(
         df.update({term: int(count) for term, count in (r.words_df or {}).items()})
         # The question's own stems win (the same figures; also those no candidate uses).
         df.update({term: int(count) for term, count in (r.query_df or {}).items()})
-    return rows, docs, df
+    return rows, docs, df, stored
 
 
 def _all_of_language(
@@ -333,23 +381,38 @@ def _score(
     source_id: int | None,
     exclude: Iterable[int] = (),
 ) -> list[tuple[_Row, float]]:
+    return _scored(state, text, language, statuses, source_id, exclude)[0]
+
+
+def _scored(
+    state: ChatsState,
+    text: str,
+    language: str,
+    statuses: Sequence[str],
+    source_id: int | None,
+    exclude: Iterable[int] = (),
+) -> tuple[list[tuple[_Row, float]], _Stored]:
+    """Entries with their lexical scores, best first, and the stored settings when the
+    candidates' statement read them."""
     terms = list(dict.fromkeys(stems(text, language)))
     if not terms:
-        return []
+        return [], _NOT_READ
     total = index.entry_count(state, language)
     if not total:
-        return []
+        return [], _NOT_READ
+    stored = _NOT_READ
     if index.is_postgresql(state):
-        rows, docs, df = _candidates(state, terms, total, language, statuses, source_id, exclude)
+        rows, docs, df, stored = _candidates(
+            state, terms, total, language, statuses, source_id, exclude
+        )
     else:
         query_df = index.document_frequencies(state, language, terms)
         rows, docs = _all_of_language(state, language, statuses, source_id, exclude)
         vocabulary = {t for doc in docs for p in doc.phrasings for t in p}
         df = {**index.document_frequencies(state, language, vocabulary - set(query_df)), **query_df}
-    if not docs:
-        return []
     by_id = {row.id: row for row in rows}
-    return [(by_id[doc.key], s) for doc, s in rank(terms, docs, df, total) if s > 0]
+    scored = [(by_id[doc.key], s) for doc, s in rank(terms, docs, df, total) if s > 0]
+    return scored, stored
 
 
 def _languages(state: ChatsState, text: str, language: str | None) -> list[str]:
@@ -377,10 +440,18 @@ def search(
     ``source_id``: the conversation's source; None searches every published entry.
     ``embedding``: the question's embedding from :func:`embed_query`, for hybrid ranking.
     """
-    settings = load_settings(state)
     found: list[tuple[_Row, float]] = []
+    stored: _Stored = _NOT_READ
     for lang in _languages(state, text or "", language):
-        found.extend(_score(state, text or "", lang, (EntryStatus.PUBLISHED,), source_id))
+        scored, read = _scored(state, text or "", lang, (EntryStatus.PUBLISHED,), source_id)
+        found.extend(scored)
+        stored = stored if read is _NOT_READ else read
+    if not found:
+        return []
+    # PostgreSQL read the settings with the candidates; SQLite reads them here.
+    settings = (
+        kb_settings.from_stored(stored) if stored is not _NOT_READ else kb_settings.load(state)
+    )
     found.sort(key=lambda pair: (-pair[1], pair[0].id))
     cosines: dict[int, float] = {}
     if embedding is not None and found:
