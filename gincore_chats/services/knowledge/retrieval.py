@@ -59,6 +59,10 @@ log = logging.getLogger(__name__)
 
 #: How many entries the database hands the scorer.
 POOL = 60
+#: ts_rank's normalisation for the pool: 2 divides by the length, so among entries that match
+#: only a common word the short phrasings come first, as the scorer's Dice would rank them
+#: (measured: recall@3 at 10,000 entries 0.871 -> 0.877; no change to the labelled set).
+RANK_NORMALIZATION = 2
 #: Shortest prefix used for typo-tolerant full-text matching.
 PREFIX = 4
 
@@ -217,7 +221,9 @@ def _candidates_statement(trigram: bool, scoped: bool, excluding: bool) -> Selec
         _pool_filter(
             select(
                 KnowledgePhrasing.entry_id.label("id"),
-                func.max(func.ts_rank(KnowledgePhrasing.search_vector, tsq)).label("r"),
+                func.max(
+                    func.ts_rank(KnowledgePhrasing.search_vector, tsq, RANK_NORMALIZATION)
+                ).label("r"),
             ).join(KnowledgeEntry, KnowledgeEntry.id == KnowledgePhrasing.entry_id),
             scoped,
             excluding,
@@ -232,7 +238,9 @@ def _candidates_statement(trigram: bool, scoped: bool, excluding: bool) -> Selec
         _pool_filter(
             select(
                 KnowledgeEntry.id.label("id"),
-                (0.5 * func.ts_rank(KnowledgeEntry.answer_vector, tsq)).label("r"),
+                (0.5 * func.ts_rank(KnowledgeEntry.answer_vector, tsq, RANK_NORMALIZATION)).label(
+                    "r"
+                ),
             ),
             scoped,
             excluding,
