@@ -281,7 +281,8 @@ def test_index_storage_options_match_models_on_postgresql(pg_url: str) -> None:
     command.upgrade(config, f"{BRANCH_LABEL}@head")
     check(index_storage_options(pg_url))
     # The revision before the one that set them: PostgreSQL's defaults.
-    command.downgrade(config, "71dcd1ee4db1")
+    before = ScriptDirectory.from_config(config).get_revision("94eff7246599").down_revision
+    command.downgrade(config, str(before))
     assert all(not options for options in index_storage_options(pg_url).values())
     command.downgrade(config, f"{BRANCH_LABEL}@base")
 

@@ -11,10 +11,11 @@ for typos and, when pg_trgm is installed, the known stems spelt like an unknown 
 every entry of the language, fine for a demo's size), and
 :mod:`gincore_chats.knowledge.scoring` ranks them in Python.
 
-On PostgreSQL a search is two statements besides the settings: the query words' statistics
-(with their respellings), then the candidates with everything the scorer needs (phrasings,
-answer stems, the statistics of their words). Each round trip costs more than the work in it
-on a busy server, so nothing is fetched entry by entry.
+On PostgreSQL a search is one statement (a base under 1,000 entries adds a count): it picks
+the full-text query from the term statistics, and returns the candidate pool with everything
+the scorer needs (phrasings, answer stems, the statistics of their words) and the settings.
+On a busy server a round trip costs more than the work in it, so nothing is fetched entry by
+entry (bench/kb_retrieval.py; docs/knowledge_base.rst has the figures).
 
 Hybrid retrieval: pass ``embedding=embed_query(state, text)`` and the candidates are re-ranked
 with the cosine similarity of the entries' embeddings as well. :func:`embed_query` calls the
