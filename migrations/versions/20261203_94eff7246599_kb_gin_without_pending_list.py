@@ -1,7 +1,7 @@
 """Knowledge base: GIN search indexes without a pending list (fastupdate off)
 
 Revision ID: 94eff7246599
-Revises: 71dcd1ee4db1
+Revises: c4e8a1f2b7d9
 Create Date: 2026-12-03 14:50:00.000000
 
 A revision of the gincore_chats branch. It uses plain SQLAlchemy types and never imports
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "94eff7246599"
-down_revision: str | None = "71dcd1ee4db1"
+down_revision: str | None = "c4e8a1f2b7d9"
 branch_labels: tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
