@@ -51,6 +51,7 @@ widget:
 
 lint: $(INSTALLED)
 	$(VENV_PYTHON) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

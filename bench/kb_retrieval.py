@@ -14,8 +14,15 @@ publishes the entries through the services, and prints
   ``CHATS_AI_API_KEY``, ``CHATS_AI_EMBEDDING_MODEL`` in the environment);
 * for grounding thresholds, the share of paraphrases whose right entry is first *and* grounded,
   and the share of unanswerable questions that (wrongly) get a grounded match;
-* the same recall and the latency of ``retrieval.search`` (p50, p99) with the base grown to
-  ``--entries`` entries by distractors (generated shop questions in the three languages).
+* the same recall and the latency of ``retrieval.search`` (p50, p99, after a few untimed
+  searches) with the base grown to
+  each of the ``--entries`` sizes in turn by distractors (generated shop questions in the three
+  languages).
+
+After each load the bench runs ``ANALYZE`` on the knowledge-base tables, as autovacuum does on
+a server that runs it (the development server does not): without statistics PostgreSQL plans
+for empty tables. The load average is printed with the figures: latency on a shared machine
+carries other processes' load.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +53,8 @@ from tests import hostapp  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 LANGUAGES = ("en", "uk", "ru")
+#: Untimed searches per language before each timed pass.
+WARMUP = 4
 THRESHOLDS = (0.30, 0.34, 0.38, 0.42, 0.46, 0.50, 0.55, 0.62, 0.70)
 
 # Distractors: questions a shop also gets, built from parts, so they share words with the set.
@@ -236,22 +246,40 @@ def publish(state: Any, labelled: dict[str, list[dict[str, Any]]]) -> dict[tuple
     return ids
 
 
-def add_distractors(state: Any, count: int, seed: int = 7) -> int:
+def analyze(state: Any) -> None:
+    with unit_of_work(state.session):
+        for table in ("chats_kb_entries", "chats_kb_phrasings", "chats_kb_terms"):
+            state.session.execute(text(f"ANALYZE {table}"))
+
+
+def distractors_of(seed: int = 7) -> Iterator[tuple[str, str, str]]:
+    """(language, question, answer) without end; the same sequence for a seed, so a base grown
+    in steps holds the same distractors as one grown at once."""
     rng = random.Random(seed)
     made, seen = 0, set()
+    while True:
+        lang = LANGUAGES[made % 3]
+        lead, verbs, things, tails = PARTS[lang]
+        question = (
+            f"{rng.choice(lead)} {rng.choice(verbs)} {rng.choice(things)} {rng.choice(tails)}?"
+        )
+        if question in seen:
+            question = f"{question[:-1]} #{made}?"
+        seen.add(question)
+        answer = (
+            f"{rng.choice(things)}: {rng.choice(verbs)} {rng.choice(tails)}, "
+            f"{rng.randint(1, 30)} {rng.choice(things)}."
+        )
+        yield lang, question, answer
+        made += 1
+
+
+def add_distractors(state: Any, source: Iterator[tuple[str, str, str]], count: int) -> int:
+    made = 0
     while made < count:
         with unit_of_work(state.session):
             for _ in range(min(500, count - made)):
-                lang = LANGUAGES[made % 3]
-                lead, verbs, things, tails = PARTS[lang]
-                question = f"{rng.choice(lead)} {rng.choice(verbs)} {rng.choice(things)} {rng.choice(tails)}?"
-                if question in seen:
-                    question = f"{question[:-1]} #{made}?"
-                seen.add(question)
-                answer = (
-                    f"{rng.choice(things)}: {rng.choice(verbs)} {rng.choice(tails)}, "
-                    f"{rng.randint(1, 30)} {rng.choice(things)}."
-                )
+                lang, question, answer = next(source)
                 entries.do_create(
                     state, None, language=lang, question=question, answer=answer,
                     status=EntryStatus.PUBLISHED,
@@ -273,6 +301,11 @@ def evaluate(
     top_scores: list[tuple[bool, float]] = []
     latencies: list[float] = []
     misses: list[str] = []
+    # Warm-up, not timed: a process's first searches compile and prepare the statement.
+    for lang, queries in negatives.items():
+        for query in queries[:WARMUP]:
+            retrieval.search(state, text=query, language=lang, source_id=None, limit=3)
+            state.session.rollback()
     for lang, items in labelled.items():
         for i, item in enumerate(items):
             for query in item["p"]:
@@ -329,7 +362,8 @@ def report(title: str, result: dict[str, Any], show_sweep: bool) -> None:
     print(f"  recall@1 {result['recall@1']:.3f}   recall@3 {result['recall@3']:.3f}")
     for lang, r in result["per_language"].items():
         print(f"    {lang}: recall@1 {r['recall@1']:.3f}   recall@3 {r['recall@3']:.3f}")
-    print(f"  search latency: p50 {result['p50_ms']:.1f} ms   p99 {result['p99_ms']:.1f} ms")
+    print(f"  search latency: p50 {result['p50_ms']:.1f} ms   p99 {result['p99_ms']:.1f} ms"
+          f"   (load average {result['load_average']:.1f})")  # fmt: skip
     if show_sweep:
         print("  threshold   right+grounded   wrong+grounded   unanswerable grounded")
         for row in result["sweep"]:
@@ -344,28 +378,32 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database-url", default=os.environ.get(
         "CHATS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="an admin connection; the bench creates and drops its own database")  # fmt: skip
-    parser.add_argument("--entries", type=int, default=10_000, help="grow the base to this size")
+    parser.add_argument("--entries", default="1000,10000",
+                        help="grow the base to these sizes in turn (comma-separated)")  # fmt: skip
+    parser.add_argument("--redis-url", default=os.environ.get(
+        "CHATS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))  # fmt: skip
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="list the paraphrases missed")
     args = parser.parse_args(argv)
 
+    sizes = sorted({int(n) for n in args.entries.split(",") if n.strip()})
     labelled, negatives = load_set()
     url = scratch_database(args.database_url)
     ai = {k: os.environ[k] for k in ("CHATS_AI_BASE_URL", "CHATS_AI_API_KEY",
                                      "CHATS_AI_EMBEDDING_MODEL") if os.environ.get(k)}  # fmt: skip
     try:
-        app = hostapp.create_app(
-            SQLALCHEMY_DATABASE_URI=url, CHATS_REDIS_URL="redis://127.0.0.1:6379/0", **ai
-        )
+        app = hostapp.create_app(SQLALCHEMY_DATABASE_URI=url, CHATS_REDIS_URL=args.redis_url, **ai)
         hostapp.create_tables(app)
         with app.app_context():
             state = app.extensions["gincore_chats"]
             ids = publish(state, labelled)
+            analyze(state)
             results: dict[str, Any] = {
                 "entries": len(ids),
                 "trigram": retrieval.index.trigram_available(state),
                 "lexical": evaluate(state, labelled, ids, negatives),
             }
+            results["lexical"]["load_average"] = os.getloadavg()[0]
             provider = state.config.ai
             if provider is not None and provider.can_embed:
                 from gincore_chats.jobs.knowledge import embed_entry
@@ -373,12 +411,20 @@ def main(argv: list[str]) -> int:
                 for entry_id in ids.values():
                     embed_entry(entry_id)
                 results["hybrid"] = evaluate(state, labelled, ids, negatives, hybrid=True)
-            grown = max(0, args.entries - len(ids))
-            started = time.monotonic()
-            add_distractors(state, grown)
-            results["distractors"] = grown
-            results["indexing_seconds"] = time.monotonic() - started
-            results["at_size"] = evaluate(state, labelled, ids, negatives)
+                results["hybrid"]["load_average"] = os.getloadavg()[0]
+            results["sizes"] = []
+            source, distractors = distractors_of(), 0
+            for size in sizes:
+                grown = max(0, size - len(ids) - distractors)
+                started = time.monotonic()
+                add_distractors(state, source, grown)
+                distractors += grown
+                analyze(state)
+                indexing = time.monotonic() - started
+                at_size = evaluate(state, labelled, ids, negatives)
+                at_size.update(distractors=distractors, indexing_seconds=indexing,
+                               load_average=os.getloadavg()[0])  # fmt: skip
+                results["sizes"].append(at_size)
             results["grounded_default"] = kb_settings.GROUNDED
     finally:
         drop_database(args.database_url, url)
@@ -394,9 +440,10 @@ def main(argv: list[str]) -> int:
         print(
             "\nHybrid: skipped (set CHATS_AI_BASE_URL, CHATS_AI_API_KEY, CHATS_AI_EMBEDDING_MODEL)"
         )
-    size = results["entries"] + results["distractors"]
-    report(f"Lexical at {size} entries ({results['distractors']} distractors, indexed in "
-           f"{results['indexing_seconds']:.0f} s)", results["at_size"], False)  # fmt: skip
+    for at_size in results["sizes"]:
+        size = results["entries"] + at_size["distractors"]
+        report(f"Lexical at {size} entries ({at_size['distractors']} distractors, grown in "
+               f"{at_size['indexing_seconds']:.0f} s)", at_size, False)  # fmt: skip
     if args.misses:
         print("\nMissed at @3 (labelled only):")
         for line in results["lexical"]["misses"]:

@@ -25,23 +25,33 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from simple_websocket import ConnectionClosed
 
 from ..json_input import JsonInputError, decode
 from ..permissions import PermissionDenied
-from ..state import ChatsState
-from .hub import Subscriber
+from .hub import Hub, Subscriber
 
 log = logging.getLogger(__name__)
 
 OpHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
+class SocketState(Protocol):
+    """What a socket needs of the app's ChatsState; realtime sits below the state (which knows
+    the config, the channels and the AI), so it names only these two."""
+
+    @property
+    def hub(self) -> Hub: ...
+
+    @property
+    def db(self) -> Any: ...
+
+
 def run_socket(
     ws: Any,
-    state: ChatsState,
+    state: SocketState,
     sub: Subscriber,
     handle: OpHandler,
     *,
@@ -71,7 +81,7 @@ def run_socket(
         state.db.session.remove()
 
 
-def _with_session(state: ChatsState, func: Callable[[], Any]) -> Any:
+def _with_session(state: SocketState, func: Callable[[], Any]) -> Any:
     try:
         return func()
     finally:
@@ -80,7 +90,7 @@ def _with_session(state: ChatsState, func: Callable[[], Any]) -> Any:
         state.db.session.remove()
 
 
-def _dispatch(state: ChatsState, raw: Any, handle: OpHandler) -> dict[str, Any] | None:
+def _dispatch(state: SocketState, raw: Any, handle: OpHandler) -> dict[str, Any] | None:
     try:
         msg = decode(raw)
     except JsonInputError as exc:

@@ -1,7 +1,7 @@
 """AI replies: per-source settings, the AI call log, each conversation's AI state
 
 Revision ID: a14c0d3e5f21
-Revises: c4e8a1f2b7d9
+Revises: 94eff7246599
 Create Date: 2026-12-03 14:40:00.000000
 
 A revision of the gincore_chats branch. It uses plain SQLAlchemy types and never imports
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "a14c0d3e5f21"
-down_revision: str | None = "c4e8a1f2b7d9"
+down_revision: str | None = "94eff7246599"
 branch_labels: tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 

@@ -6,6 +6,7 @@ overrides the base URL, model or key; the key is stored encrypted (:mod:`..secre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -125,64 +126,104 @@ def _defaults() -> dict[str, Any]:
     }
 
 
-def _clean(field: str, value: Any) -> Any:
-    if field == "mode":
-        if value not in AIMode.ALL:
-            raise AISettingsError("The mode must be humans, ai_first or ai_only.")
-        return value
-    if field == "assistant_name":
-        text = str(value or "").strip()
-        if len(text) > MAX_NAME:
-            raise AISettingsError(f"The assistant's name is too long (at most {MAX_NAME}).")
-        return text or None
-    if field == "assistant_avatar_url":
-        url = str(value or "").strip()
-        if url and not (url.startswith("https://") or url.startswith("/")):
-            raise AISettingsError("The avatar must be an https:// URL or a path on this site.")
-        return url or None
-    if field == "instructions":
-        if not isinstance(value, dict):
-            raise AISettingsError("Instructions are given per language.")
-        cleaned: dict[str, str] = {}
-        for tag, text in value.items():
-            try:
-                language = normalize_language(str(tag))
-            except WidgetTextError as exc:
-                raise AISettingsError(str(exc)) from exc
-            body = str(text or "").strip()
-            if len(body) > MAX_INSTRUCTION:
-                raise AISettingsError(
-                    f"The instruction for {language} is too long (at most {MAX_INSTRUCTION})."
-                )
-            if body:
-                cleaned[language] = body
-        return cleaned
-    if field in ("use_knowledge", "use_conversation", "handoff_on_no_answer"):
-        return bool(value)
-    if field == "max_unresolved_turns":
+def _mode(value: Any) -> str:
+    if value not in AIMode.ALL:
+        raise AISettingsError("The mode must be humans, ai_first or ai_only.")
+    return str(value)
+
+
+def _name(value: Any) -> str | None:
+    text = str(value or "").strip()
+    if len(text) > MAX_NAME:
+        raise AISettingsError(f"The assistant's name is too long (at most {MAX_NAME}).")
+    return text or None
+
+
+def _avatar(value: Any) -> str | None:
+    url = str(value or "").strip()
+    if url and not (url.startswith("https://") or url.startswith("/")):
+        raise AISettingsError("The avatar must be an https:// URL or a path on this site.")
+    return url or None
+
+
+def _instructions(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise AISettingsError("Instructions are given per language.")
+    cleaned: dict[str, str] = {}
+    for tag, text in value.items():
         try:
-            turns = int(value)
-        except (TypeError, ValueError):
-            raise AISettingsError("The number of AI turns must be a whole number.") from None
-        if not 1 <= turns <= 50:
-            raise AISettingsError("The number of AI turns must be between 1 and 50.")
-        return turns
-    if field in ("daily_limit", "price_input_per_million", "price_output_per_million"):
-        if value in (None, "") and field == "daily_limit":
+            language = normalize_language(str(tag))
+        except WidgetTextError as exc:
+            raise AISettingsError(str(exc)) from exc
+        body = str(text or "").strip()
+        if len(body) > MAX_INSTRUCTION:
+            raise AISettingsError(
+                f"The instruction for {language} is too long (at most {MAX_INSTRUCTION})."
+            )
+        if body:
+            cleaned[language] = body
+    return cleaned
+
+
+def _turns(value: Any) -> int:
+    try:
+        turns = int(value)
+    except (TypeError, ValueError):
+        raise AISettingsError("The number of AI turns must be a whole number.") from None
+    if not 1 <= turns <= 50:
+        raise AISettingsError("The number of AI turns must be between 1 and 50.")
+    return turns
+
+
+def _amount(field: str, optional: bool) -> Callable[[Any], float | None]:
+    def clean(value: Any) -> float | None:
+        if optional and value in (None, ""):
             return None
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise AISettingsError(f"{field} must be a number.") from None
-        if number < 0 or number != number:
+        if number < 0 or number != number:  # NaN is not a price
             raise AISettingsError(f"{field} cannot be negative.")
         return number
-    if field in ("base_url", "model"):
-        text = str(value or "").strip().rstrip("/") if field == "base_url" else str(value or "")
-        if field == "base_url" and text and not text.startswith(("https://", "http://")):
-            raise AISettingsError("The provider URL must start with https:// or http://.")
-        return text.strip() or None
-    raise AISettingsError(f"Unknown AI setting {field!r}.")
+
+    return clean
+
+
+def _base_url(value: Any) -> str | None:
+    text = str(value or "").strip().rstrip("/")
+    if text and not text.startswith(("https://", "http://")):
+        raise AISettingsError("The provider URL must start with https:// or http://.")
+    return text or None
+
+
+def _model(value: Any) -> str | None:
+    return str(value or "").strip() or None
+
+
+#: One cleaner per field an admin may set (the provider key is handled by :func:`do_save`).
+_CLEANERS: dict[str, Callable[[Any], Any]] = {
+    "mode": _mode,
+    "assistant_name": _name,
+    "assistant_avatar_url": _avatar,
+    "instructions": _instructions,
+    "use_knowledge": bool,
+    "use_conversation": bool,
+    "handoff_on_no_answer": bool,
+    "max_unresolved_turns": _turns,
+    "daily_limit": _amount("daily_limit", optional=True),
+    "price_input_per_million": _amount("price_input_per_million", optional=False),
+    "price_output_per_million": _amount("price_output_per_million", optional=False),
+    "base_url": _base_url,
+    "model": _model,
+}
+
+
+def _clean(field: str, value: Any) -> Any:
+    cleaner = _CLEANERS.get(field)
+    if cleaner is None:
+        raise AISettingsError(f"Unknown AI setting {field!r}.")
+    return cleaner(value)
 
 
 def do_save(state: ChatsState, source: Source, **values: Any) -> AISettings:

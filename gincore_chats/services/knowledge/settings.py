@@ -54,9 +54,13 @@ THRESHOLDS = (
 
 def load(state: ChatsState) -> KnowledgeSettings:
     row = state.session.get(Setting, KEY)
-    stored = row.value if row is not None else {}
+    return from_stored(row.value if row is not None else None)
+
+
+def from_stored(stored: dict[str, Any] | None) -> KnowledgeSettings:
+    """The settings from the stored row's value (None: no row, the defaults)."""
     known = {f.name for f in fields(KnowledgeSettings)}
-    return replace(KnowledgeSettings(), **{k: v for k, v in stored.items() if k in known})
+    return replace(KnowledgeSettings(), **{k: v for k, v in (stored or {}).items() if k in known})
 
 
 def do_save(state: ChatsState, **values: Any) -> KnowledgeSettings:

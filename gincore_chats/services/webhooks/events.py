@@ -1,8 +1,8 @@
 """Which webhook events a conversation event makes, and recording them for delivery.
 
-:func:`record` is called by
-:func:`~gincore_chats.services.conversations.events.append_event`, the one place every
-conversation event is appended, inside the same transaction: the webhook event and one
+:func:`record` receives ``hooks.event_appended``, which
+:func:`~gincore_chats.services.conversations.events.append_event` (the one place every
+conversation event is appended) sends inside the same transaction: the webhook event and one
 delivery row per subscribed endpoint are written with the change, and the delivery jobs are
 enqueued only after commit. So nothing that happened is missed (a lost job is found again by
 ``flask chats webhooks sweep``), and a change that rolls back sends nothing.
