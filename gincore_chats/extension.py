@@ -11,6 +11,7 @@ from flask import Flask
 
 from .babel import init_babel
 from .blueprints import (
+    ai_settings,
     api,
     api_settings,
     channel_settings,
@@ -155,6 +156,7 @@ class Chats:
             knowledge_widget,
             api,
             api_settings,
+            ai_settings,
         ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)

@@ -65,3 +65,15 @@ def limit_reached(state: ChatsState, config: Snapshot) -> bool:
     if config.daily_limit is None:
         return False
     return spent_today(state, config.source_id) >= config.daily_limit
+
+
+def recent(state: ChatsState, source_id: int, limit: int = 20) -> list[AICall]:
+    """The source's latest calls, newest first (the settings page's table)."""
+    return list(
+        state.session.scalars(
+            select(AICall)
+            .where(AICall.source_id == source_id)
+            .order_by(AICall.created_at.desc(), AICall.id.desc())
+            .limit(limit)
+        )
+    )

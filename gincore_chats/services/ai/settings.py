@@ -106,6 +106,19 @@ def snapshot(state: ChatsState, source_id: int) -> Snapshot:
     )
 
 
+def form_values(state: ChatsState, source_id: int) -> dict[str, Any]:
+    """What the settings page shows: the stored values (or the defaults), the provider's own
+    URL and model, and whether a key is stored (never the key)."""
+    row = get(state, source_id)
+    values = _columns(row) if row is not None else _defaults()
+    values["instructions"] = dict(values["instructions"] or {})
+    values["base_url"] = row.base_url if row is not None else None
+    values["model"] = row.model if row is not None else None
+    values["key_stored"] = bool(row is not None and row.api_key_encrypted)
+    values["provider"] = provider_for(state, row)
+    return values
+
+
 def _columns(row: AISettings) -> dict[str, Any]:
     return {c: getattr(row, c) for c in _defaults()}
 
