@@ -34,3 +34,8 @@ customer_message = _hooks.signal("customer-message")
 #: A manager joined a conversation or replied in it (not a note). ``sender`` is the ChatsState;
 #: ``conversation`` and ``manager_id`` are passed. The AI assistant goes silent there.
 manager_took_over = _hooks.signal("manager-took-over")
+
+#: A conversation's row for the console's list is being published (an inbox update).
+#: ``sender`` is the ChatsState; ``conversation`` and ``summary`` (the dict, to add fields to)
+#: are passed. The AI assistant adds its state (``ai``), like the console's HTTP rows have it.
+inbox_summary = _hooks.signal("inbox-summary")

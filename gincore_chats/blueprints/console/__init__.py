@@ -14,11 +14,11 @@ from flask_sock import Sock
 from ...state import ChatsState
 from ..common import add_routes
 from ..guards import reject_bad_csrf
-from . import conversations, customers, messages, pages
+from . import ai, conversations, customers, messages, pages
 from .socket import console_socket
 
 API = "/console/api"
-RESOURCES = (pages, conversations, messages, customers)
+RESOURCES = (pages, conversations, messages, customers, ai)
 
 
 class ConsoleBlueprint(Blueprint):

@@ -16,6 +16,7 @@ from ...serialize import (
     redact_contact,
     visitor_context_dict,
 )
+from ...services.ai import assistant_state
 from ...services.contacts import customers as contacts
 from ...services.conversations import drafts, read_state, typing_status
 from ...services.conversations import lifecycle as conversations
@@ -30,6 +31,7 @@ def sees_customers(manager: Manager) -> bool:
 
 def summary_for(manager: Manager, conv: Conversation) -> dict[str, Any]:
     row = conversation_summary(conv)
+    row["ai"] = assistant_state.summary_fields(get_state(), [conv])[conv.id]
     if not sees_customers(manager):
         row["contact"] = redact_contact(row["contact"])
     return row
@@ -40,9 +42,13 @@ def summaries(manager: Manager, rows: list[Conversation]) -> list[dict[str, Any]
     state = get_state()
     unread = read_state.unread_counts(state, manager.id, [c.id for c in rows])
     people = managers.profiles(state, {m for c in rows for m in c.active_manager_ids})
+    ai = assistant_state.summary_fields(state, rows)
     result = []
     for conv in rows:
-        row = summary_for(manager, conv)
+        row = conversation_summary(conv)
+        if not sees_customers(manager):
+            row["contact"] = redact_contact(row["contact"])
+        row["ai"] = ai[conv.id]
         row["unread"] = unread[conv.id]
         row["manager_profiles"] = [
             {"id": mid, "name": people[mid].display_name, "avatar_url": people[mid].avatar_url}

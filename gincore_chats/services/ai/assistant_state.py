@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from ...identity import Manager
-from ...models import AIConversationState, AIMode, AIStatus, Conversation, Visibility, utcnow
+from ...models import (
+    AIConversationState,
+    AIMode,
+    AISettings,
+    AIStatus,
+    Conversation,
+    Visibility,
+    utcnow,
+)
 from ...permissions import Permission, PermissionDenied
 from ...state import ChatsState
 from .. import hooks
@@ -44,6 +54,50 @@ def wire(row: AIConversationState | None) -> dict[str, Any]:
     return {"status": row.status, "reason": row.reason, "unresolved_turns": row.unresolved_turns}
 
 
+def summary_fields(
+    state: ChatsState, convs: list[Conversation]
+) -> dict[int, dict[str, Any] | None]:
+    """The ``ai`` field of console list rows: None where the source has no assistant (humans
+    only), else the mode and :func:`wire` of the conversation's state. Two queries in all."""
+    source_ids = {c.source_id for c in convs}
+    modes = (
+        dict(
+            state.session.execute(
+                select(AISettings.source_id, AISettings.mode).where(
+                    AISettings.source_id.in_(source_ids)
+                )
+            ).all()
+        )
+        if source_ids
+        else {}
+    )
+    ids = [c.id for c in convs if modes.get(c.source_id, AIMode.HUMANS) != AIMode.HUMANS]
+    rows = (
+        {
+            row.conversation_id: row
+            for row in state.session.scalars(
+                select(AIConversationState).where(AIConversationState.conversation_id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    result: dict[int, dict[str, Any] | None] = {}
+    for conv in convs:
+        mode = modes.get(conv.source_id, AIMode.HUMANS)
+        result[conv.id] = (
+            None if mode == AIMode.HUMANS else {"mode": mode, **wire(rows.get(conv.id))}
+        )
+    return result
+
+
+@hooks.inbox_summary.connect
+def _inbox_summary(
+    state: ChatsState, *, conversation: Conversation, summary: dict[str, Any]
+) -> None:
+    summary["ai"] = summary_fields(state, [conversation])[conversation.id]
+
+
 def do_set(
     state: ChatsState, conv: Conversation, status: str, reason: str | None, **extra: Any
 ) -> AIConversationState:
@@ -54,7 +108,8 @@ def do_set(
         row.unresolved_turns = 0
     row.updated_at = utcnow()
     state.session.flush()
-    append_event(state, conv, "ai.state", {**wire(row), **extra}, Visibility.STAFF)
+    data = {"mode": mode_of(state, conv.source_id), **wire(row), **extra}
+    append_event(state, conv, "ai.state", data, Visibility.STAFF)
     publish_inbox_update(state, conv)
     return row
 

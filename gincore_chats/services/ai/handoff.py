@@ -9,7 +9,7 @@ the browser push and the unread-message emails, which stayed quiet while the ass
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...babel import _
 from ...models import AIStatus, Conversation, Message, MessageKind, utcnow
@@ -87,3 +87,14 @@ def do_hand_off(
     if asked is not None:
         web_push.after_customer_message(state, conv, asked)
     return message
+
+
+def last_notice_id(state: ChatsState, conv: Conversation) -> int:
+    """The id of the conversation's latest hand-off notice (0 if none): a turn after a hand
+    back answers only what the customer wrote since, not the request that was handed off."""
+    found = state.session.scalar(
+        select(func.max(Message.id)).where(
+            Message.conversation_id == conv.id, Message.system_code == SYSTEM_CODE
+        )
+    )
+    return int(found or 0)

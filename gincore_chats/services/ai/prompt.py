@@ -106,11 +106,12 @@ def visible_history(state: ChatsState, conv: Conversation) -> list[Message]:
     return list(reversed(list(rows)))
 
 
-def current_question(history: list[Message]) -> str:
-    """The customer's messages since the last reply: what this turn answers."""
+def current_question(history: list[Message], after_id: int = 0) -> str:
+    """The customer's messages since the last reply (and after message ``after_id``, the last
+    hand-off notice: what people took over is not asked again): what this turn answers."""
     parts: list[str] = []
     for message in reversed(history):
-        if message.kind != MessageKind.CUSTOMER:
+        if message.kind != MessageKind.CUSTOMER or message.id <= after_id:
             break
         parts.append(message.body)
     return "\n".join(reversed(parts)).strip()

@@ -139,7 +139,7 @@ def _prepare(state: ChatsState, conversation_id: int, message_id: int) -> Turn |
         return "not ours"
     keep = config.mode == AIMode.AI_ONLY
     history = prompt.visible_history(state, conv)
-    question = prompt.current_question(history)
+    question = prompt.current_question(history, after_id=handoff.last_notice_id(state, conv))
     reason = None
     if asks_for_person(question):
         reason = handoff.ASKED

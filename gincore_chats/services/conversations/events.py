@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ...models import Conversation, ConversationEvent, Visibility, utcnow
 from ...serialize import conversation_summary, redact_contact
 from ...state import ChatsState
-from ..hooks import event_appended
+from ..hooks import event_appended, inbox_summary
 from ..managers.profiles import profiles
 from ..row_ids import clamp_seq
 from ..unit_of_work import after_commit
@@ -144,6 +144,7 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     summary = conversation_summary(conversation)
     # The faces of the managers in the chat, as the console's list rows over HTTP carry them.
     summary["manager_profiles"] = manager_profiles(state, conversation.active_manager_ids)
+    inbox_summary.send(state, conversation=conversation, summary=summary)
     redacted = {**summary, "contact": redact_contact(summary["contact"])}
     after_commit(session, publish)
 

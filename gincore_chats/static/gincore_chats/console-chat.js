@@ -16,6 +16,7 @@ import * as drafts from "./console-drafts.js";
 import * as thread from "./console-thread.js";
 import * as composer from "./console-composer.js";
 import * as header from "./console-header.js";
+import * as ai from "./console-ai.js";
 import * as read from "./console-read.js";
 import { alertChat, conv, cur, customerName, outbox, setCur, setSocket, sock, systemText } from "./console-state.js";
 
@@ -61,6 +62,9 @@ export function applyEvent(ev) {
     conv().unreachable = d.unreachable || null;
     header.render();
     if (was !== !!conv().unreachable) announce(conv().unreachable ? "The customer can no longer receive replies." : "The customer can receive replies again.");
+  } else if (ev.event === "ai.state") {
+    ai.applyEvent(d);
+    header.render();
   } else if (ev.event === "conversation.status") {
     conv().status = d.status;
     header.render();

@@ -1,5 +1,6 @@
-/* The open conversation's header: customer, source, status and who is in the chat, and the
-   actions on the conversation (join, leave, read/unread, close, reopen, the time-zone switch).
+/* The open conversation's header: customer, source, status, the AI assistant's state and who
+   is in the chat, and the actions on the conversation (join, leave, hand back to AI, AI draft
+   (console-ai.js), read/unread, close, reopen, the time-zone switch).
    Buttons are real buttons, disabled while their request runs; a refusal shows in the chat's
    alert and loses nothing. */
 
@@ -9,6 +10,7 @@ import * as panel from "./console-panel.js";
 import {
   KIND_NAMES, alertChat, conv, cur, customerName, joined, setTzMode, tzMode
 } from "./console-state.js";
+import * as ai from "./console-ai.js";
 import * as composer from "./console-composer.js";
 import * as read from "./console-read.js";
 import * as thread from "./console-thread.js";
@@ -29,6 +31,7 @@ export function render() {
     away.appendChild(srOnly(": " + away.title));
     sub.appendChild(away);
   }
+  ai.renderHeader(sub);
   var ids = c.managers || [];
   var inChat = el("span", "gc-chat-people");
   if (ids.length) {
@@ -82,6 +85,7 @@ export function applyRow(r) {
 }
 
 export function init() {
+  ai.init(render);
   action($("gc-join"), function (c) {
     return api("POST", "/conversations/" + c.id + "/join").then(function (d) {
       if (cur !== c) return;

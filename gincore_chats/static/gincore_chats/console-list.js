@@ -10,6 +10,7 @@ import {
   $, api, avatar, config, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen, srOnly,
   timeKey
 } from "./console-core.js";
+import * as ai from "./console-ai.js";
 
 var listEl, moreEl, emptyEl, searchEl;
 var rows = new Map();        // id -> row (summary + unread + manager_profiles)
@@ -97,6 +98,7 @@ function fillRow(btn, r) {
     away.title = r.unreachable.reason || "The customer cannot receive messages.";
     meta.appendChild(away);
   }
+  if (r.ai) meta.appendChild(ai.tag(r.ai));
   var faces = profilesFor(r);
   if (faces.length) {
     var box = el("span", "gc-faces");

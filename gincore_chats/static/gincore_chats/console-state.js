@@ -34,6 +34,7 @@ export function composerError(text) { $("gc-composer-error").textContent = text 
 
 export function authorName(m) {
   if (m.kind === "customer") return m.author_name || customerName();
+  if (m.kind === "assistant") return m.author_name || "Assistant";
   return m.author_name || "Manager";
 }
 

@@ -143,6 +143,7 @@ function renderMessage(m) {
   head.appendChild(m.kind === "customer" ? customerAvatar(conv(), "gc-avatar-sm") : avatar(name, m.author_avatar_url, m.author_id, "gc-avatar-sm"));
   head.appendChild(el("strong", "gc-author", name));
   if (m.kind === "note") head.appendChild(el("span", "gc-tag gc-tag-note", "Private note"));
+  if (m.kind === "assistant") head.appendChild(el("span", "gc-tag gc-tag-ai", "AI assistant"));
   head.appendChild(timeEl(m.created_at));
   if (m.edited_at && !m.deleted) {
     var ed = el("span", "gc-edited", "edited");

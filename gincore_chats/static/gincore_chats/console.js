@@ -17,6 +17,7 @@
    console-knowledge.js  suggested answers from the knowledge base above the composer
    console-presence.js   this manager's status
    console-sound.js      the optional beep
+   console-ai.js         the AI assistant: list and header state, hand back, AI drafts
 
    console.html preloads all of them (modulepreload), so the import chain costs no round trips.
 
@@ -33,6 +34,7 @@ import * as drafts from "./console-drafts.js";
 import * as knowledge from "./console-knowledge.js";
 import * as presence from "./console-presence.js";
 import * as sound from "./console-sound.js";
+import * as ai from "./console-ai.js";
 
 function start() {
   var sock = new ConsoleSocket({ hello: onHello, frame: onFrame, down: chat.onDown });
@@ -110,6 +112,7 @@ function onFrame(f) {
     case "conversation": list.applyRow(f.conversation, true); break;
     case "read": list.applyRead(f); break;
     case "typing": typing.apply(f); break;
+    case "ai.draft": ai.applyFrame(f); break;
     case "presence": presence.applyFrame(f.status); break;
     case "resync": reloadList(); chat.resync(); break;
     case "error": chat.applyError(f); break;
