@@ -366,10 +366,15 @@
     }
     if (m.kind === "customer") li.className = "gc-mine";
     else {
-      // Signed: the manager's avatar (or initial) and name.
+      // Signed: the manager's avatar (or initial) and name; the AI assistant's also says it
+      // is the assistant, so nobody mistakes it for a person.
       var sig = el("p", "gc-sig");
       sig.appendChild(avatar(m.author_avatar_url, m.author_name));
       sig.appendChild(el("span", null, m.author_name));
+      if (m.kind === "assistant") {
+        li.className = "gc-bot";
+        sig.appendChild(el("span", "gc-ai", T.assistant));
+      }
       li.appendChild(sig);
     }
     var bubble = attrs(el("div", "gc-m"), { dir: "auto" });
@@ -496,6 +501,7 @@
     if (old) log.replaceChild(n, old);
     else place(n, m.id);
     if (m.kind === "manager" && typers[m.author_id]) stopTyper(m.author_id);
+    if (m.kind === "assistant" && typers.assistant) stopTyper("assistant");
     if (bottom || m.kind === "customer") log.scrollTop = log.scrollHeight;
     markSeen();
   }
@@ -688,11 +694,14 @@
     }
   }
   function onTyping(f) {
-    if (f.who !== "manager") return;
-    clearTimeout(typers[f.manager_id] && typers[f.manager_id].timer);
-    if (!f.active) return stopTyper(f.manager_id);
-    // Shown until "stopped", the manager's message, or 10 s without a repeat.
-    typers[f.manager_id] = { name: f.name, timer: setTimeout(function () { stopTyper(f.manager_id); }, 10000) };
+    if (f.who !== "manager" && f.who !== "assistant") return;
+    // The assistant has one entry (it sends no manager id); its name is the one set for it.
+    var key = f.who === "assistant" ? "assistant" : f.manager_id;
+    clearTimeout(typers[key] && typers[key].timer);
+    if (!f.active) return stopTyper(key);
+    // Shown until "stopped", the author's message, or 10 s without a repeat (an answer that
+    // takes longer still arrives; the indicator only stops claiming it is being written).
+    typers[key] = { name: f.name, timer: setTimeout(function () { stopTyper(key); }, 10000) };
     showTypers();
   }
   function stopTyper(id) {

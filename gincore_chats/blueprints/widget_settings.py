@@ -88,6 +88,10 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
         "Suggested answers",
         "Heads the knowledge-base answers offered while the visitor types (when switched on).",
     ),
+    "assistant": (
+        "AI assistant mark",
+        "Next to the assistant's name on its answers (sources with AI replies).",
+    ),
 }
 #: Texts long enough for a text area.
 LONG_TEXTS = {

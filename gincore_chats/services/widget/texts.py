@@ -63,6 +63,7 @@ DEFAULTS = {
     "download": N_("Download"),
     "close_image": N_("Close image"),
     "suggestions": N_("Answers that may help"),
+    "assistant": N_("AI assistant"),
 }
 KEYS = tuple(DEFAULTS)
 MAX_TEXT = 2000

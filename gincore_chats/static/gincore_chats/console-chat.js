@@ -44,6 +44,7 @@ export function applyEvent(ev) {
       var isNew = ev.event === "message.created" && !cur.messages.has(m.id);
       thread.upsertMessage(m, ev.seq);
       if (m.kind === "customer") typing.clear("customer");
+      else if (m.kind === "assistant") typing.clear("assistant");
       else if (m.author_id) typing.clear("m:" + m.author_id);
       if (m.kind === "system" && m.system_data && m.system_data.manager_id) {
         list.rememberPeople([{ id: String(m.system_data.manager_id), name: m.system_data.name }]);

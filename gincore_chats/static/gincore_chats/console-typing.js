@@ -31,7 +31,7 @@ export function render() {
 export function apply(f) {
   if (!cur || f.conversation_id !== cur.id) return;
   if (f.who === "manager" && String(f.manager_id) === String(config.me)) return;
-  var key = f.who === "customer" ? "customer" : "m:" + f.manager_id;
+  var key = f.who === "customer" ? "customer" : f.who === "assistant" ? "assistant" : "m:" + f.manager_id;
   if (f.active) {
     cur.typing.set(key, {
       name: f.who === "customer" ? customerName() : (f.name || "A colleague"),
