@@ -1,4 +1,5 @@
-"""``flask chats ai ...``: AI replies per source, until the settings page has them."""
+"""``flask chats ai ...``: AI replies per source from the command line (the same settings as the
+source's AI replies page)."""
 
 from __future__ import annotations
 
