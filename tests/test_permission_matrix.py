@@ -147,6 +147,22 @@ ACTIONS: list[tuple[str, str, str, Any, dict[str, int]]] = [
         {"status": "online"},
         expected(VIEWERS),
     ),
+    # The source is humans only and the app has no AI provider: repliers get past the checks
+    # and are told why (400); everyone else is refused first.
+    (
+        "ai_hand_back",
+        "POST",
+        "/chats/console/api/conversations/{c}/ai/hand-back",
+        None,
+        expected(REPLIERS, 400),
+    ),
+    (
+        "ai_draft",
+        "POST",
+        "/chats/console/api/conversations/{c}/ai/draft",
+        None,
+        expected(REPLIERS, 400),
+    ),
     ("leave", "POST", "/chats/console/api/conversations/{c}/leave", None, expected(SEE_CONV)),
     ("notifications", "GET", "/chats/console/api/notifications", None, expected(VIEWERS)),
     ("settings", "GET", "/chats/settings", None, expected({"admin", "admin_agent"})),
@@ -172,6 +188,8 @@ COVERED = {
     "mark_read": "read",
     "mark_unread": "mark_unread",
     "save_draft": "draft",
+    "hand_back": "ai_hand_back",
+    "request_draft": "ai_draft",
     "get_presence": "presence",
     "set_presence": "set_presence",
     "console_socket": "socket",

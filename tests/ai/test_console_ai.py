@@ -25,7 +25,7 @@ def test_rows_carry_the_ai_state_and_hand_back_answers_the_next_question(kit: Ki
     visitor.send("Hello")  # listed from the first message on
     assert row_ai(kit, conv_id) is None  # humans only: no assistant
     refused = kit.manager.api("POST", f"/conversations/{conv_id}/ai/hand-back")
-    assert refused.status_code == 403 and "humans only" in refused.json()["error"]
+    assert refused.status_code == 400 and "humans only" in refused.json()["error"]
 
     set_ai(kit, mode="ai_first")
     provider.reply = lambda request: answer([entry], DELIVERY_A)

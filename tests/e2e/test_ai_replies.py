@@ -64,7 +64,8 @@ def test_the_visitor_sees_the_assistant_then_the_hand_off_then_the_manager(
     run_worker(kit.app)
     said = log.locator("li", has_text=ANSWER)
     expect(said).to_have_count(1)
-    expect(said.locator(".gc-sig")).to_have_text("Ava")
+    expect(said.locator(".gc-sig")).to_contain_text("Ava")
+    expect(said.locator(".gc-sig .gc-ai")).to_have_text("AI assistant")
 
     widget_send(visitor.page, "I want to talk to a human")
     expect(log.locator(".gc-mine:not(.gc-pending)", has_text="human")).to_have_count(1)

@@ -1,5 +1,5 @@
-"""The console's AI actions on a conversation: hand it back to the assistant, and ask for an
-AI draft of the reply (humans-only sources with a provider).
+"""The console's AI actions on a conversation: hand it back to the assistant (400 for a
+humans-only source), and ask for an AI draft of the reply (humans-only sources with a provider).
 
 The draft is made by an RQ job (``jobs.ai.draft``), never on this request: the view answers
 202 and the text reaches this manager's consoles as an ``ai.draft`` socket frame. Without a

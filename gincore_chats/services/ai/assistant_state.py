@@ -30,6 +30,10 @@ from ..conversations.events import append_event, publish_inbox_update
 from .settings import mode_of
 
 
+class NoAssistant(ValueError):
+    """The source is humans only: there is no assistant to hand a conversation back to."""
+
+
 def get(state: ChatsState, conversation_id: int) -> AIConversationState | None:
     return state.session.get(AIConversationState, conversation_id)
 
@@ -141,5 +145,5 @@ def do_hand_back(state: ChatsState, manager: Manager, conv: Conversation) -> AIC
     if not manager.can(Permission.REPLY):
         raise PermissionDenied("You need the chats.reply permission.", Permission.REPLY)
     if mode_of(state, conv.source_id) == AIMode.HUMANS:
-        raise PermissionDenied("This source has no AI assistant (humans only).")
+        raise NoAssistant("This source has no AI assistant (humans only).")
     return do_set(state, conv, AIStatus.ACTIVE, "handed_back", manager_id=manager.id)
