@@ -6,7 +6,8 @@
 The labelled set (``bench/data/kb_*.json``): 62 entries of a web shop in English, Ukrainian and
 Russian, each with a question, sometimes an alternative phrasing, and an answer, and 310
 paraphrases written the way customers write (other words, other word order, no punctuation,
-typos), plus 30 questions the base has no answer for. The bench creates a scratch database,
+typos), plus 30 questions the base has no answer for. The bench creates a scratch database
+(dropped at the end, unless ``--keep``: then it prints its URL, for EXPLAIN),
 publishes the entries through the services, and prints
 
 * recall@1 and recall@3 (the right entry first / among the first three), lexical, and hybrid
@@ -384,6 +385,8 @@ def main(argv: list[str]) -> int:
         "CHATS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))  # fmt: skip
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="list the paraphrases missed")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch database (for EXPLAIN) and print its URL")  # fmt: skip
     args = parser.parse_args(argv)
 
     sizes = sorted({int(n) for n in args.entries.split(",") if n.strip()})
@@ -427,7 +430,10 @@ def main(argv: list[str]) -> int:
                 results["sizes"].append(at_size)
             results["grounded_default"] = kb_settings.GROUNDED
     finally:
-        drop_database(args.database_url, url)
+        if args.keep:
+            print(f"Kept the database: {url}", file=sys.stderr)
+        else:
+            drop_database(args.database_url, url)
 
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))

@@ -38,10 +38,11 @@ def visitor_socket(server, visitor: Visitor, after: int = 0, **options: Any):
     return ws
 
 
-def console_socket(server, console: Console):
+def console_socket(server, console: Console, **options: Any):
     ws = connect(
         server.ws_url("/chats/console/ws"),
         additional_headers={"Origin": server.url, "Cookie": console.cookie_header()},
+        **options,
     )
     frames_until(ws, lambda f: f["type"] == "hello")
     return ws

@@ -22,7 +22,7 @@ from ..json_input import decode
 from ..models import Conversation, Source
 from ..permissions import PermissionDenied
 from ..realtime.hub import VISITOR, Subscriber
-from ..realtime.session import run_socket
+from ..realtime.session import close_socket, run_socket
 from ..services.contacts import customers as contacts
 from ..services.conversations import lifecycle as conversations
 from ..services.conversations import messages, read_state, typing_status
@@ -242,7 +242,7 @@ def widget_socket(ws: Any) -> None:
         check_origin(conv.source)
     except (PermissionDenied, ValueError) as exc:
         ws.send(json.dumps({"type": "error", "message": str(exc) or "Send {op: auth} first."}))
-        ws.close(reason=1008, message="Not allowed")
+        close_socket(ws, 1008, "Not allowed")
         return
     finally:
         state.db.session.remove()

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, Protocol
 
 from simple_websocket import ConnectionClosed
@@ -36,6 +38,32 @@ from .hub import Hub, Subscriber
 log = logging.getLogger(__name__)
 
 OpHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+#: How long a server-side close waits for the client's close frame (the closing handshake).
+CLOSE_HANDSHAKE_TIMEOUT = 5.0
+
+
+def close_socket(ws: Any, code: int, message: str, sub: Subscriber | None = None) -> None:
+    """Close ``ws`` from the server side, then wait for the client's close frame.
+
+    simple-websocket's reader thread reads the client's answer. If the view returned first,
+    the WSGI server could read it instead: Werkzeug (2.3+) drains the request stream after the
+    response and blocks there until the client hangs up, while the client, having answered,
+    waits for the server to close TCP (odoo/odoo#166231 hit the same drain). So the view
+    returns only once the handshake is done (or the client stayed silent for
+    :data:`CLOSE_HANDSHAKE_TIMEOUT`).
+    """
+    # wsproto is not thread-safe: the hub's listener may be sending on this socket right now.
+    with sub.lock if sub is not None else nullcontext():
+        if sub is not None:
+            sub.closed = True
+        try:
+            ws.close(reason=code, message=message)
+        except ConnectionClosed:
+            return  # the client closed first; its frame is already answered
+    reader = getattr(ws, "thread", None)
+    if isinstance(reader, threading.Thread) and reader is not threading.current_thread():
+        reader.join(CLOSE_HANDSHAKE_TIMEOUT)
 
 
 class SocketState(Protocol):

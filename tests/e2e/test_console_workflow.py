@@ -8,11 +8,12 @@ per-manager read state, the tab title, filters and search, keyset pages, and the
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from ..conftest import create_source, make_staff
 from .conftest import BrowserSide, ShopServer
@@ -171,9 +172,26 @@ def test_filters_search_and_keyset_pages(
     expect(page.get_by_role("button", name="Load more")).to_be_hidden()
     expect(row(page, "Quiet 00")).to_have_count(1)
 
-    row(page, "Bob Brown").click()
+    open_chat(page, "Bob Brown")
     join(page)
+    # While Carol's conversation loads, the header shows none: no buttons that would still act
+    # on Bob's (her detail request is held until that is checked).
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(re.compile(rf"/conversations/{carol}$"), hold)
     row(page, "Carol Closed").click()
+    expect(page.get_by_role("heading", name="Loading…")).to_be_visible()
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "Carol's conversation was never requested"
+        page.wait_for_timeout(20)  # lets Playwright run the route handler
+    expect(page.get_by_role("toolbar", name="Conversation actions")).to_be_hidden()
+    held[0].continue_()
+    page.unroute(re.compile(rf"/conversations/{carol}$"))
+    expect(page.get_by_role("heading", name="Carol Closed")).to_be_visible()
     page.get_by_role("button", name="Close conversation").click()
     expect(page.get_by_role("button", name="Reopen")).to_be_visible()
     # A closed conversation leaves the open list, live.

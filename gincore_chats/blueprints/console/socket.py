@@ -15,7 +15,7 @@ from ...host import user_loader
 from ...identity import Manager, describe
 from ...permissions import Permission
 from ...realtime.hub import STAFF, Subscriber
-from ...realtime.session import run_socket
+from ...realtime.session import close_socket, run_socket
 from ...services import sources
 from ...services.conversations import lifecycle as conversations
 from ...services.conversations import typing_status, viewing
@@ -101,8 +101,7 @@ class ConsoleConnection:
             or now.permissions != manager.permissions
             or sources.visible_source_ids(state, now) != self.inbox
         ):
-            self.sub.closed = True
-            self.ws.close(reason=4001, message="Permissions changed; reconnect")
+            close_socket(self.ws, 4001, "Permissions changed; reconnect", self.sub)
 
 
 OPS: dict[str, Callable[[ConsoleConnection, int, dict[str, Any]], Reply]] = {
@@ -117,10 +116,10 @@ def console_socket(ws: Any) -> None:
     state = get_state()
     manager = current_manager(state)
     if not same_origin(state, request.headers.get("Origin")):
-        ws.close(reason=1008, message="Origin not allowed")
+        close_socket(ws, 1008, "Origin not allowed")
         return
     if manager is None or not may_use_console(manager):
-        ws.close(reason=1008, message="Not allowed")
+        close_socket(ws, 1008, "Not allowed")
         return
     inbox = sources.visible_source_ids(state, manager)
     with unit_of_work(state.session):

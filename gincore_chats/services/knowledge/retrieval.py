@@ -11,11 +11,9 @@ for typos and, when pg_trgm is installed, the known stems spelt like an unknown 
 every entry of the language, fine for a demo's size), and
 :mod:`gincore_chats.knowledge.scoring` ranks them in Python.
 
-On PostgreSQL a search is one statement (a base under 1,000 entries adds a count): it picks
-the full-text query from the term statistics, and returns the candidate pool with everything
-the scorer needs (phrasings, answer stems, the statistics of their words) and the settings.
-On a busy server a round trip costs more than the work in it, so nothing is fetched entry by
-entry (bench/kb_retrieval.py; docs/knowledge_base.rst has the figures).
+On PostgreSQL a search is one statement (a base under 1,000 entries adds a count), built in
+:mod:`.pool`: it picks the full-text query from the term statistics, and returns the
+candidate pool with everything the scorer needs and the settings.
 
 Hybrid retrieval: pass ``embedding=embed_query(state, text)`` and the candidates are re-ranked
 with the cosine similarity of the entries' embeddings as well. :func:`embed_query` calls the
@@ -24,48 +22,28 @@ provider: call it before opening a transaction (read, commit, call, store), neve
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from sqlalchemy import (
-    JSON,
     Select,
-    Text,
-    any_,
-    bindparam,
-    column,
-    func,
-    literal_column,
     select,
-    union_all,
 )
-from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...ai import ProviderError, client_for
 from ...knowledge import language as lang_detect
 from ...knowledge.scoring import Document, rank
 from ...knowledge.text import primary, stems
-from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing, KnowledgeTerm, Setting
+from ...models import EntryStatus, KnowledgeEntry, KnowledgePhrasing
 from ...state import ChatsState
-from . import index
+from . import index, pool
 from . import settings as kb_settings
 from .entries import in_scope
+from .pool import NOT_READ, Row, Stored
 
 log = logging.getLogger(__name__)
-
-#: How many entries the database hands the scorer.
-POOL = 60
-#: ts_rank's normalisation for the pool: 2 divides by the length, so among entries that match
-#: only a common word the short phrasings come first, as the scorer's Dice would rank them
-#: (measured: recall@3 at 10,000 entries 0.871 -> 0.877; no change to the labelled set).
-RANK_NORMALIZATION = 2
-#: Shortest prefix used for typo-tolerant full-text matching.
-PREFIX = 4
 
 
 @dataclass(frozen=True)
@@ -80,19 +58,6 @@ class Match:
     grounded: bool
     lexical: float = 0.0
     cosine: float | None = None
-
-
-#: The stored settings value read with the candidates; _NOT_READ when no statement ran.
-_Stored = dict[str, Any] | None
-_NOT_READ: _Stored = None
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    question: str
-    answer: str
-    language: str
 
 
 def embed_query(state: ChatsState, text: str) -> list[float] | None:
@@ -124,59 +89,6 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / denominator if denominator else 0.0
 
 
-#: Known stems put into the full-text query at most: the rare ones (in at most RARE of the
-#: entries, or RARE_COUNT), else the two rarest.
-NARROW_TERMS = 4
-RARE = 0.05
-RARE_COUNT = 50
-#: Known stems tried in place of one unknown word, and how many unknown words get them.
-RESPELLINGS = 3
-RESPELT_WORDS = 6
-
-
-def _plan(trigram: bool) -> Any:
-    """The full-text query, built in the database from the term statistics (so a search is
-    one round trip): the rarest known stems (those in at most ``:rare_cut`` entries, at most
-    NARROW_TERMS of them, else the two rarest); every unknown one (a typo?) as it is and as a
-    prefix; with pg_trgm, the known stems spelt like the first unknown ones. Also the query
-    stems' document frequencies, which the scorer weighs them with."""
-    respelt = (
-        " SELECT k.term FROM (SELECT word FROM unknown WHERE length(word) >= :prefix"
-        "  ORDER BY n LIMIT :respelt_words) AS u"
-        " CROSS JOIN LATERAL (SELECT term FROM chats_kb_terms"
-        "  WHERE language = :language AND df > 0 AND term % u.word"
-        "  ORDER BY similarity(term, u.word) DESC, term LIMIT :per_word) AS k"
-        if trigram
-        else " SELECT NULL::text WHERE false"
-    )
-    return (
-        sql_text(
-            "WITH words AS ("
-            " SELECT w.word, w.n, t.df"
-            " FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS w(word, n)"
-            " LEFT JOIN chats_kb_terms AS t ON t.language = :language AND t.term = w.word),"
-            " known AS (SELECT word, df FROM words WHERE df > 0),"
-            " rare AS (SELECT word FROM known WHERE df <= :rare_cut"
-            "  ORDER BY df, word LIMIT :narrow),"
-            " chosen AS (SELECT word FROM rare UNION ALL SELECT word FROM"
-            "  (SELECT word FROM known ORDER BY df, word LIMIT 2) AS two"
-            "  WHERE NOT EXISTS (SELECT 1 FROM rare)),"
-            " unknown AS (SELECT word, n FROM words WHERE coalesce(df, 0) = 0),"
-            f" respelt(word) AS ({respelt}),"
-            " parts(part) AS ("
-            "  SELECT quote_literal(word) FROM chosen"
-            "  UNION SELECT quote_literal(word) FROM respelt"
-            "  UNION SELECT quote_literal(word) FROM unknown"
-            "  UNION SELECT quote_literal(left(word, greatest(:prefix, length(word) - 2))) || ':*'"
-            "   FROM unknown WHERE length(word) > :prefix)"
-            " SELECT (SELECT string_agg(part, ' | ') FROM parts) AS tsq,"
-            " (SELECT json_object_agg(word, df) FROM words WHERE df IS NOT NULL) AS query_df"
-        )
-        .columns(column("tsq", Text), column("query_df", JSON))
-        .cte("plan")
-    )
-
-
 def _base_filter(
     query: Select,
     language: str,
@@ -196,164 +108,13 @@ def _base_filter(
     return query
 
 
-def _pool_filter(query: Select, scoped: bool, excluding: bool) -> Select:
-    """:func:`_base_filter` with bound parameters, for a statement built once."""
-    query = query.where(
-        KnowledgeEntry.language == bindparam("kb_language"),
-        KnowledgeEntry.status.in_(bindparam("kb_statuses", expanding=True)),
-    )
-    if scoped:
-        query = query.where(in_scope(bindparam("kb_source_id")))  # type: ignore[arg-type]
-    if excluding:
-        query = query.where(KnowledgeEntry.id.notin_(bindparam("kb_exclude", expanding=True)))
-    return query
-
-
-@functools.lru_cache(maxsize=16)
-def _candidates_statement(trigram: bool, scoped: bool, excluding: bool) -> Select:
-    """The candidates' statement, built once per shape: building it costs more Python time
-    than running it. Parameters: :func:`_plan`'s, and ``kb_language``, ``kb_statuses``,
-    ``kb_source_id`` (when ``scoped``), ``kb_exclude`` (when ``excluding``)."""
-    plan = _plan(trigram)
-    tsq = func.to_tsquery(
-        literal_column("'simple'::regconfig"), select(plan.c.tsq).scalar_subquery()
-    )
-    phrasing_hits = (
-        _pool_filter(
-            select(
-                KnowledgePhrasing.entry_id.label("id"),
-                func.max(
-                    func.ts_rank(KnowledgePhrasing.search_vector, tsq, RANK_NORMALIZATION)
-                ).label("r"),
-            ).join(KnowledgeEntry, KnowledgeEntry.id == KnowledgePhrasing.entry_id),
-            scoped,
-            excluding,
-        )
-        .where(KnowledgePhrasing.search_vector.op("@@")(tsq))
-        .group_by(KnowledgePhrasing.entry_id)
-        .order_by(literal_column("r").desc())
-        .limit(POOL)
-        .subquery()
-    )
-    answer_hits = (
-        _pool_filter(
-            select(
-                KnowledgeEntry.id.label("id"),
-                (0.5 * func.ts_rank(KnowledgeEntry.answer_vector, tsq, RANK_NORMALIZATION)).label(
-                    "r"
-                ),
-            ),
-            scoped,
-            excluding,
-        )
-        .where(KnowledgeEntry.answer_vector.op("@@")(tsq))
-        .order_by(literal_column("r").desc())
-        .limit(POOL // 3)
-        .subquery()
-    )
-    hits = union_all(
-        select(phrasing_hits.c.id, phrasing_hits.c.r), select(answer_hits.c.id, answer_hits.c.r)
-    ).subquery("hits")
-    pool = (
-        select(hits.c.id, func.max(hits.c.r).label("r"))
-        .group_by(hits.c.id)
-        .order_by(literal_column("r").desc(), hits.c.id)
-        .limit(POOL)
-        .cte("pool")
-    )
-    phrasing = KnowledgePhrasing.__table__.alias("phrasing")
-    phrasing_stems = (
-        select(func.array_agg(phrasing.c.stems))
-        .where(phrasing.c.entry_id == KnowledgeEntry.id)
-        .scalar_subquery()
-    )
-    # entry.terms holds the distinct stems of its phrasings and answer (index.entry_terms).
-    words_df = (
-        select(func.json_object_agg(KnowledgeTerm.term, KnowledgeTerm.df, type_=JSON))
-        .where(
-            KnowledgeTerm.language == KnowledgeEntry.language,
-            KnowledgeTerm.term
-            == any_(func.string_to_array(KnowledgeEntry.terms, " ", type_=ARRAY(Text))),
-        )
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            KnowledgeEntry.id,
-            KnowledgeEntry.question,
-            KnowledgeEntry.answer,
-            KnowledgeEntry.language,
-            KnowledgeEntry.answer_stems,
-            phrasing_stems.label("phrasings"),
-            words_df.label("words_df"),
-            plan.c.query_df,
-            select(Setting.value).where(Setting.key == kb_settings.KEY).scalar_subquery(),
-        )
-        .join(pool, pool.c.id == KnowledgeEntry.id)
-        .join(plan, literal_column("true"))
-        .order_by(pool.c.r.desc(), KnowledgeEntry.id)
-    )
-    return query
-
-
-def _candidates(
-    state: ChatsState,
-    terms: Sequence[str],
-    total: int,
-    language: str,
-    statuses: Sequence[str],
-    source_id: int | None,
-    exclude: Iterable[int],
-) -> tuple[list[_Row], list[Document], dict[str, int], _Stored]:
-    """PostgreSQL: the entries worth scoring (at most POOL, by full-text rank on phrasings,
-    answers at half weight) with their phrasings' and answer's stems and the statistics of
-    every word they and the question use, in one statement. The GIN indexes find the
-    matches; nothing outside the pool leaves the database. The knowledge-base settings ride
-    along (grounding thresholds), which saves :func:`search` its own round trip."""
-    # Stems are letters and digits (text.words); anything else could not be a tsquery lexeme.
-    words = [t for t in terms if t.isalnum()]
-    if not words:
-        return [], [], {}, _NOT_READ
-    excluded = list(exclude)
-    query = _candidates_statement(
-        index.trigram_available(state), source_id is not None, bool(excluded)
-    )
-    params = {
-        "terms": words,
-        "language": language,
-        "rare_cut": max(RARE_COUNT, RARE * total),
-        "narrow": NARROW_TERMS,
-        "prefix": PREFIX,
-        "respelt_words": RESPELT_WORDS,
-        "per_word": RESPELLINGS,
-        "kb_language": language,
-        "kb_statuses": list(statuses),
-    }
-    if source_id is not None:
-        params["kb_source_id"] = source_id
-    if excluded:
-        params["kb_exclude"] = excluded
-    rows, docs, df = [], [], {}
-    stored: _Stored = _NOT_READ
-    for r in state.session.execute(query, params):
-        stored = r[-1] or {}
-        rows.append(_Row(r.id, r.question, r.answer, r.language))
-        docs.append(
-            Document(r.id, [p.split() for p in r.phrasings or ()], (r.answer_stems or "").split())
-        )
-        df.update({term: int(count) for term, count in (r.words_df or {}).items()})
-        # The question's own stems win (the same figures; also those no candidate uses).
-        df.update({term: int(count) for term, count in (r.query_df or {}).items()})
-    return rows, docs, df, stored
-
-
 def _all_of_language(
     state: ChatsState,
     language: str,
     statuses: Sequence[str],
     source_id: int | None,
     exclude: Iterable[int],
-) -> tuple[list[_Row], list[Document]]:
+) -> tuple[list[Row], list[Document]]:
     """SQLite (the demo): every entry of the language, scored in Python."""
     query = _base_filter(
         select(
@@ -377,7 +138,7 @@ def _all_of_language(
             )
         ):
             phrasings[entry_id].append(stem_text.split())
-    rows = [_Row(r.id, r.question, r.answer, r.language) for r in found]
+    rows = [Row(r.id, r.question, r.answer, r.language) for r in found]
     docs = [Document(r.id, phrasings[r.id], (r.answer_stems or "").split()) for r in found]
     return rows, docs
 
@@ -389,7 +150,7 @@ def _score(
     statuses: Sequence[str],
     source_id: int | None,
     exclude: Iterable[int] = (),
-) -> list[tuple[_Row, float]]:
+) -> list[tuple[Row, float]]:
     return _scored(state, text, language, statuses, source_id, exclude)[0]
 
 
@@ -400,18 +161,18 @@ def _scored(
     statuses: Sequence[str],
     source_id: int | None,
     exclude: Iterable[int] = (),
-) -> tuple[list[tuple[_Row, float]], _Stored]:
+) -> tuple[list[tuple[Row, float]], Stored]:
     """Entries with their lexical scores, best first, and the stored settings when the
     candidates' statement read them."""
     terms = list(dict.fromkeys(stems(text, language)))
     if not terms:
-        return [], _NOT_READ
+        return [], NOT_READ
     total = index.entry_count(state, language)
     if not total:
-        return [], _NOT_READ
-    stored = _NOT_READ
+        return [], NOT_READ
+    stored = NOT_READ
     if index.is_postgresql(state):
-        rows, docs, df, stored = _candidates(
+        rows, docs, df, stored = pool.candidates(
             state, terms, total, language, statuses, source_id, exclude
         )
     else:
@@ -449,26 +210,26 @@ def search(
     ``source_id``: the conversation's source; None searches every published entry.
     ``embedding``: the question's embedding from :func:`embed_query`, for hybrid ranking.
     """
-    found: list[tuple[_Row, float]] = []
-    stored: _Stored = _NOT_READ
+    found: list[tuple[Row, float]] = []
+    stored: Stored = NOT_READ
     for lang in _languages(state, text or "", language):
         scored, read = _scored(state, text or "", lang, (EntryStatus.PUBLISHED,), source_id)
         found.extend(scored)
-        stored = stored if read is _NOT_READ else read
+        stored = stored if read is NOT_READ else read
     if not found:
         return []
     # PostgreSQL read the settings with the candidates; SQLite reads them here.
     settings = (
-        kb_settings.from_stored(stored) if stored is not _NOT_READ else kb_settings.load(state)
+        kb_settings.from_stored(stored) if stored is not NOT_READ else kb_settings.load(state)
     )
     found.sort(key=lambda pair: (-pair[1], pair[0].id))
     cosines: dict[int, float] = {}
     if embedding is not None and found:
         query_vector = np.asarray(embedding, dtype="<f4")
-        pool = [row.id for row, _ in found]
+        pooled = [row.id for row, _ in found]
         for entry_id, blob in state.session.execute(
             select(KnowledgeEntry.id, KnowledgeEntry.embedding).where(
-                KnowledgeEntry.id.in_(pool), KnowledgeEntry.embedding.is_not(None)
+                KnowledgeEntry.id.in_(pooled), KnowledgeEntry.embedding.is_not(None)
             )
         ):
             cosines[entry_id] = cosine(query_vector, from_blob(blob))

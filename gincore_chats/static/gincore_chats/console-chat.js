@@ -18,7 +18,9 @@ import * as composer from "./console-composer.js";
 import * as header from "./console-header.js";
 import * as ai from "./console-ai.js";
 import * as read from "./console-read.js";
-import { alertChat, conv, cur, customerName, outbox, setCur, setSocket, sock, systemText } from "./console-state.js";
+import {
+  alertChat, conv, cur, customerName, outbox, setCur, setLoading, setSocket, sock, systemText
+} from "./console-state.js";
 
 var openSeq = 0;
 
@@ -124,10 +126,14 @@ export function open(id, options) {
   list.setCurrent(id);
   alertChat("");
   $("gc-chat-title").textContent = "Loading…";
+  // Until the next one has loaded, the header's buttons would act on the conversation left.
+  setLoading(true);
+  $("gc-chat-actions").hidden = true;
   return Promise.resolve(drafts.landed(id)).then(function () {
     return api("GET", "/conversations/" + id);
   }).then(function (data) {
     if (seq !== openSeq) return;
+    setLoading(false);
     list.rememberPeople(data.managers);
     var c = {
       id: id, detail: data, tracker: new Tracker(data.last_seq), msgSeq: new Map(), messages: new Map(),
@@ -157,6 +163,7 @@ export function open(id, options) {
     emit("opened", id);
   }, function (e) {
     if (seq !== openSeq) return;
+    setLoading(false);
     setCur(null);
     list.setCurrent(null);
     $("gc-chat-title").textContent = "Conversation unavailable";

@@ -8,7 +8,7 @@ import { $, announce, api, avatar, can, config, el, srOnly } from "./console-cor
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
 import {
-  KIND_NAMES, alertChat, conv, cur, customerName, joined, setTzMode, tzMode
+  KIND_NAMES, alertChat, conv, cur, customerName, joined, loading, setTzMode, tzMode
 } from "./console-state.js";
 import * as ai from "./console-ai.js";
 import * as composer from "./console-composer.js";
@@ -18,7 +18,7 @@ import * as typing from "./console-typing.js";
 
 export function render() {
   var actions = $("gc-chat-actions");
-  if (!cur) { actions.hidden = true; return; }
+  if (!cur || loading) { actions.hidden = true; return; }
   var c = conv();
   $("gc-chat-title").textContent = customerName();
   var sub = $("gc-chat-sub");
@@ -65,7 +65,7 @@ export function render() {
 
 function action(btn, fn) {
   btn.addEventListener("click", function () {
-    if (!cur) return;
+    if (!cur || loading) return;  // act only on the conversation the header shows
     var c = cur;
     btn.disabled = true;
     alertChat("");

@@ -12,10 +12,13 @@ export var cur = null;          // the open conversation: {id, detail, tracker, 
 export var sock = null;         // the ConsoleSocket (console-socket.js)
 export var outbox = new Map();  // conversation id -> Map(client_id -> local message) not yet confirmed
 export var tzMode = prefs.get("tz", "mine");
+// Another conversation is being opened: the header shows none, and `cur` is still the one left.
+export var loading = false;
 
 export var KIND_NAMES = { telegram: "Telegram", whatsapp: "WhatsApp", viber: "Viber", messenger: "Messenger", instagram: "Instagram", generic: "this channel" };
 
 export function setCur(c) { cur = c; }
+export function setLoading(on) { loading = on; }
 export function setSocket(s) { sock = s; }
 export function setTzMode(mode) { tzMode = mode; prefs.set("tz", mode); }
 
