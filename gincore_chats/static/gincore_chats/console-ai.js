@@ -7,7 +7,7 @@
    { mode, status: active | handed_off | stopped, reason, unresolved_turns }. */
 
 import { $, announce, api, can, el, srOnly } from "./console-core.js";
-import { alertChat, conv, cur } from "./console-state.js";
+import { alertChat, conv, cur, loading } from "./console-state.js";
 
 var STATUS = {
   active: "AI answering",
@@ -80,7 +80,7 @@ export function applyFrame(f) {
 
 export function init(onChanged) {
   $("gc-ai-back").addEventListener("click", function () {
-    if (!cur) return;
+    if (!cur || loading) return;  // act only on the conversation the header shows
     var c = cur, btn = $("gc-ai-back");
     btn.disabled = true;
     alertChat("");
@@ -93,7 +93,7 @@ export function init(onChanged) {
     }, function (e) { btn.disabled = false; alertChat(e.message); });
   });
   $("gc-ai-draft").addEventListener("click", function () {
-    if (!cur) return;
+    if (!cur || loading) return;  // act only on the conversation the header shows
     var c = cur, btn = $("gc-ai-draft");
     btn.disabled = true;
     btn.setAttribute("aria-busy", "true");
