@@ -19,7 +19,8 @@ from ..channels.conftest import (  # noqa: F401  (fixtures)
 )
 from ..channels.fakes import TELEGRAM_TOKEN, telegram_update
 from ..channels.payloads import TEXT
-from .conftest import Kit, answer, run_worker, set_ai
+from .conftest import Kit, answer, run_worker, set_ai, staff_events
+from .fake_openai import Step
 
 DELIVERY_Q = "How long does delivery take?"
 DELIVERY_A = "Delivery takes two to three business days."
@@ -68,3 +69,63 @@ def test_a_telegram_customer_gets_the_answer_then_the_hand_off(
     assert telegram_update(url, update(3103, DELIVERY_Q), secret).status_code == 200
     run_worker(kit.app)
     assert len(fake_telegram.calls("sendMessage")) == 2
+
+
+def _conversation(kit: Kit) -> int:
+    """The Telegram customer's conversation, as the manager's console lists it."""
+    [row] = kit.manager.api("GET", "/conversations").json()["conversations"]
+    return int(row["id"])
+
+
+def _bodies(kit: Kit, conv_id: int) -> list[str]:
+    """Every message body of the conversation, from the manager's event log (nothing lost)."""
+    events = staff_events(kit, conv_id)
+    return [e["data"]["message"]["body"] for e in events if e["event"] == "message.created"]
+
+
+def test_a_telegram_customer_is_handed_to_people_when_the_provider_is_down(
+    kit: Kit,
+    provider,
+    telegram,
+    fake_telegram,  # noqa: F811
+):
+    source_id, url, secret = telegram
+    kit.create(DELIVERY_Q, DELIVERY_A)
+    set_ai(kit, source_id, mode="ai_first", assistant_name="Ava")
+    provider.script("chat", *[Step(status=500)] * 20)
+    assert telegram_update(url, update(3201, DELIVERY_Q), secret).status_code == 200
+    run_worker(kit.app)
+    [notice] = fake_telegram.calls("sendMessage")
+    assert notice.params["text"] == "Leave a message and we will reply during business hours."
+    assert provider.calls("chat")  # it did try the provider
+    conv_id = _conversation(kit)
+    assert DELIVERY_Q in _bodies(kit, conv_id)  # the customer's question waits for people
+
+    assert telegram_update(url, update(3202, "Hello?"), secret).status_code == 200
+    run_worker(kit.app)
+    assert len(fake_telegram.calls("sendMessage")) == 1  # handed off: the AI stays silent
+    assert "Hello?" in _bodies(kit, conv_id)
+
+
+def test_a_manager_who_joins_a_telegram_chat_silences_the_assistant(
+    kit: Kit,
+    provider,
+    telegram,
+    fake_telegram,  # noqa: F811
+):
+    source_id, url, secret = telegram
+    entry = kit.create(DELIVERY_Q, DELIVERY_A)
+    set_ai(kit, source_id, mode="ai_first", assistant_name="Ava")
+    provider.reply = lambda request: answer([entry], "It takes 2-3 business days.")
+    assert telegram_update(url, update(3301, DELIVERY_Q), secret).status_code == 200
+    run_worker(kit.app)
+    [sent] = fake_telegram.calls("sendMessage")  # the assistant answered
+    assert sent.params["text"] == "It takes 2-3 business days."
+    conv_id = _conversation(kit)
+    assert kit.manager.api("POST", f"/conversations/{conv_id}/join").ok
+    question = "And to Lviv? " + DELIVERY_Q
+    assert telegram_update(url, update(3302, question), secret).status_code == 200
+    run_worker(kit.app)
+    assert len(fake_telegram.calls("sendMessage")) == 1  # no second assistant answer
+    assert len(provider.calls("chat")) == 1  # nor a model call for it
+    assert question in _bodies(kit, conv_id)
