@@ -17,6 +17,7 @@ from .blueprints import (
     channel_settings,
     console,
     files,
+    health,
     knowledge_console,
     knowledge_settings,
     knowledge_widget,
@@ -157,6 +158,7 @@ class Chats:
             api,
             api_settings,
             ai_settings,
+            health,
         ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)
         app.cli.add_command(chats_cli)
