@@ -12,7 +12,7 @@ from .ai_cli import ai_cli
 from .jobs import cleanup
 from .jobs.worker import AppWorker, SimpleAppWorker
 from .knowledge_cli import kb_cli
-from .services import sources
+from .services import health, sources
 from .services.channels import connection as source_connection
 from .services.channels import inbound, inbound_failures
 from .services.channels import sources as channel_sources
@@ -249,3 +249,19 @@ def process_inbound(failed: bool, source_id: int | None) -> None:
         for event_id in ids:
             inbound.queue_processing(state, event_id)
     click.echo(f"Queued {len(ids)} stored deliveries.")
+
+
+@chats_cli.command("doctor")
+@with_appcontext
+def doctor() -> None:
+    """Check the configuration: one line per check, OK or PROBLEM with how to fix it. Exits 1
+    when something is wrong (needs CHATS_PUBLIC_URL for the webhook checks)."""
+    checks = health.doctor(get_state())
+    for c in checks:
+        if c.ok:
+            click.echo(f"OK       {c.name}" + (f": {c.detail}" if c.detail else ""))
+        else:
+            detail = f" ({c.detail})" if c.detail else ""
+            click.echo(f"PROBLEM  {c.name}: {c.problem}{detail}. Fix: {c.fix}.")
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)

@@ -48,11 +48,16 @@ def scratch_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="module")
-def migrated_url() -> Iterator[str]:
+def migrated_database() -> Iterator[str]:
+    """A scratch database migrated the way a host does it: Alembic, our branch to head."""
     for url in scratch_database():
         command.upgrade(alembic_config(url), f"{BRANCH_LABEL}@head")
         yield url
+
+
+@pytest.fixture(scope="module")
+def migrated_url() -> Iterator[str]:
+    yield from migrated_database()
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +65,18 @@ def empty_url() -> Iterator[str]:
     yield from scratch_database()
 
 
-def serve(tmp_path: Path, database_url: str, redis_url: str = REDIS_URL) -> Iterator[Any]:
-    app = hostapp.create_app(
+def make_app(tmp_path: Path, database_url: str, redis_url: str = REDIS_URL, **config: Any) -> Any:
+    return hostapp.create_app(
         SQLALCHEMY_DATABASE_URI=database_url,
         CHATS_REDIS_URL=redis_url,
         CHATS_REDIS_PREFIX=f"gchealth-{uuid.uuid4().hex[:10]}",
         CHATS_STORAGE_PATH=str(tmp_path / "files"),
+        **config,
     )
+
+
+def serve(tmp_path: Path, database_url: str, redis_url: str = REDIS_URL) -> Iterator[Any]:
+    app = make_app(tmp_path, database_url, redis_url)
     server = LiveServer(app)
     try:
         yield server
@@ -81,8 +91,8 @@ def healthy(tmp_path: Path, migrated_url: str) -> Iterator[Any]:
     yield from serve(tmp_path, migrated_url)
 
 
-def start_worker(server: LiveServer, database_url: str) -> subprocess.Popen[bytes]:
-    state = server.app.extensions["gincore_chats"]
+def start_worker(app: Any, database_url: str) -> subprocess.Popen[bytes]:
+    state = app.extensions["gincore_chats"]
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - open for the process's life
         prefix="gincore-worker-", suffix=".log", delete=False
     )
@@ -142,7 +152,7 @@ def test_ready_needs_a_worker_then_passes_with_one(healthy: LiveServer, migrated
     assert body["checks"]["redis"] == {"ok": True}
     assert "worker" in body["checks"]["worker"]["problem"]
 
-    proc = start_worker(healthy, migrated_url)
+    proc = start_worker(healthy.app, migrated_url)
     try:
         r = get(healthy, "/readyz")
         assert r.status_code == 200, r.text
