@@ -108,6 +108,8 @@ DEFAULTS: dict[str, Any] = {
     # (a receiver on the same network; tests). Off: such URLs are refused when saved and
     # again at every send.
     "CHATS_WEBHOOKS_ALLOW_PRIVATE": False,
+    # Prometheus metrics at <prefix>/metrics (needs the "metrics" extra, prometheus-client).
+    "CHATS_METRICS_ENABLED": False,
     # Seconds one delivery attempt may take; the first retry delay (doubled per attempt, at
     # most an hour, with jitter) and for how long a delivery is retried (hours).
     "CHATS_WEBHOOK_TIMEOUT": 10,
@@ -177,6 +179,7 @@ class ChatsConfig:
     api_rate_limit: Limit
     api_idempotency_ttl: int
     webhooks_allow_private: bool
+    metrics_enabled: bool
     webhook_timeout: float
     webhook_backoff: float
     webhook_retry_hours: float
@@ -294,6 +297,7 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "api_rate_limit": parse_limit(app_config["CHATS_API_RATE_LIMIT"]),
         "api_idempotency_ttl": int(app_config["CHATS_API_IDEMPOTENCY_TTL"]),
         "webhooks_allow_private": bool(app_config["CHATS_WEBHOOKS_ALLOW_PRIVATE"]),
+        "metrics_enabled": bool(app_config["CHATS_METRICS_ENABLED"]),
         "webhook_timeout": float(app_config["CHATS_WEBHOOK_TIMEOUT"]),
         "webhook_backoff": float(app_config["CHATS_WEBHOOK_BACKOFF"]),
         "webhook_retry_hours": float(app_config["CHATS_WEBHOOK_RETRY_HOURS"]),

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from . import metrics
 from .babel import init_babel
 from .blueprints import (
     ai_settings,
@@ -118,6 +119,11 @@ class Chats:
             "CHATS_STORAGE_PATH", os.path.join(app.instance_path, "gincore-chats-files")
         )
         config = load_config(app.config)
+        if config.metrics_enabled and not metrics.available():
+            raise RuntimeError(
+                "CHATS_METRICS_ENABLED needs prometheus-client: "
+                "pip install 'gincore-chats[metrics]'"
+            )
         state = ChatsState(
             config=config,
             db=db,

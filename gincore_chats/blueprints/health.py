@@ -7,12 +7,14 @@ reveal only which of the library's dependencies is failing, never addresses or c
 * ``healthz`` does no I/O: 200 ``{"status": "ok"}`` while the process serves requests.
 * ``readyz`` runs :func:`gincore_chats.services.health.readiness`: 200 when every check
   passes, 503 with the failing ones otherwise.
+* ``metrics`` (only with ``CHATS_METRICS_ENABLED``, else 404): Prometheus' text format.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from .. import metrics
 from ..services import health
 from ..state import ChatsState, get_state
 from .common import Route, add_routes
@@ -41,9 +43,18 @@ def readyz() -> tuple[Response, int]:
     return _no_store(jsonify(body)), 503 if failing else 200
 
 
+def metrics_exposition() -> Response:
+    state = get_state()
+    if not metrics.enabled(state):
+        return _no_store(Response("Metrics are off (CHATS_METRICS_ENABLED).\n", 404))
+    body, content_type = metrics.exposition(state)
+    return _no_store(Response(body, 200, content_type=content_type))
+
+
 ROUTES: list[Route] = [
     ("/healthz", healthz, ["GET"]),
     ("/readyz", readyz, ["GET"]),
+    ("/metrics", metrics_exposition, ["GET"]),
 ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from .. import metrics
 from ..channels.base import Channel, HeaderDict
 from ..channels.registry import get_adapter
 from ..json_input import JsonInputError
@@ -79,6 +80,13 @@ def receive(public_key: str) -> Any:
     if isinstance(found, Response):
         return found
     source, adapter, credentials = found
+    with metrics.webhook_ack(state, source.kind):
+        return _accept(state, source, adapter, credentials)
+
+
+def _accept(
+    state: ChatsState, source: Source, adapter: Channel, credentials: dict[str, Any]
+) -> Any:
     try:
         body = read_raw(state.config.webhook_max_body)
     except JsonInputError as exc:

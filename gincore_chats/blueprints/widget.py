@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, request, send_from_directory
 from flask_babel import force_locale
 from flask_sock import Sock
 
-from .. import rate_limit
+from .. import metrics, rate_limit
 from ..babel import _
 from ..json_input import decode
 from ..models import Conversation, Source
@@ -262,7 +262,10 @@ def widget_socket(ws: Any) -> None:
             return None
         return {"type": "error", "message": f"Unknown op {msg['op']!r}."}
 
-    run_socket(ws, state, sub, handle, hello={"type": "hello", "conversation_id": conversation_id})
+    with metrics.open_socket(state, "visitor"):
+        run_socket(
+            ws, state, sub, handle, hello={"type": "hello", "conversation_id": conversation_id}
+        )
 
 
 API = "/widget/api"

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from ... import metrics
 from ...host import user_loader
 from ...identity import Manager, describe
 from ...permissions import Permission
@@ -132,15 +133,16 @@ def console_socket(ws: Any) -> None:
         # Give the pooled connection back now: the socket may stay quiet for a long time.
         state.db.session.remove()
     try:
-        run_socket(
-            ws,
-            state,
-            tab.sub,
-            tab.handle,
-            hello={"type": "hello", "manager_id": manager.id},
-            idle=tab.heartbeat,
-            idle_interval=presence.HEARTBEAT,
-        )
+        with metrics.open_socket(state, "staff"):
+            run_socket(
+                ws,
+                state,
+                tab.sub,
+                tab.handle,
+                hello={"type": "hello", "manager_id": manager.id},
+                idle=tab.heartbeat,
+                idle_interval=presence.HEARTBEAT,
+            )
     finally:
         presence.socket_closed(state, manager.id, tab.socket_id)
         tab.viewer.look_away()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import object_session
 
+from ... import metrics
 from ...channels.registry import get_adapter
 from ...models import Conversation, Message, MessageKind, Source, SourceKind, Visibility
 from ...serialize import message_dict
@@ -65,7 +66,9 @@ def publish_message_created(state: ChatsState, conv: Conversation, message: Mess
     """A new message: its event now, the host's ``message_created`` signal after commit."""
     wire = _publish(state, conv, message, "message.created")
     app = state.app
+    kinds = (message.kind, conv.source.kind)  # read now: after commit the rows are expired
     after_commit(state.session, lambda: message_created.send(app, message=wire))
+    after_commit(state.session, lambda: metrics.message_stored(state, *kinds))
 
 
 def publish_message_update(state: ChatsState, conv: Conversation, message: Message) -> None:

@@ -1,0 +1,74 @@
+"""Prometheus metrics at ``<prefix>/metrics`` over HTTP: opt-in, and counting what happens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect
+
+from . import hostapp
+from .conftest import REDIS_URL, LiveServer, Visitor, create_source
+
+
+@pytest.fixture(scope="module")
+def metrics_server(
+    app: Any, database_url: str, redis_prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    # The session's database and Redis prefix (so the tables are cleaned between tests), in an
+    # app of its own with metrics on.
+    metrics_app = hostapp.create_app(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        CHATS_REDIS_URL=REDIS_URL,
+        CHATS_REDIS_PREFIX=redis_prefix,
+        CHATS_STORAGE_PATH=str(Path(tmp_path_factory.mktemp("metrics-files"))),
+        CHATS_METRICS_ENABLED=True,
+    )
+    server = LiveServer(metrics_app)
+    yield server
+    server.stop()
+
+
+def sample(server: LiveServer, name: str, **labels: str) -> float:
+    r = requests.get(f"{server.url}/chats/metrics", timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/plain")
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    return 0.0
+
+
+def test_metrics_are_off_by_default(live_server: LiveServer) -> None:
+    r = requests.get(f"{live_server.url}/chats/metrics", timeout=30)
+    assert r.status_code == 404
+    assert "CHATS_METRICS_ENABLED" in r.text
+
+
+def test_a_widget_message_is_counted(app: Any, metrics_server: LiveServer) -> None:
+    _, key = create_source(metrics_server.app, ["shop.example.com"], [])
+    visitor = Visitor(metrics_server, key)
+    visitor.open().raise_for_status()
+    labels = {"direction": "in", "source_kind": "widget"}
+    before = sample(metrics_server, "gincore_chats_messages_total", **labels)
+    visitor.send("Do you ship to Lviv?").raise_for_status()
+    assert sample(metrics_server, "gincore_chats_messages_total", **labels) == before + 1
+    assert sample(metrics_server, "gincore_chats_queue_depth") >= 0
+
+
+def test_an_open_widget_socket_is_counted(app: Any, metrics_server: LiveServer) -> None:
+    _, key = create_source(metrics_server.app, ["shop.example.com"], [])
+    visitor = Visitor(metrics_server, key)
+    visitor.open().raise_for_status()
+    before = sample(metrics_server, "gincore_chats_open_sockets", side="visitor")
+    url = metrics_server.ws_url("/chats/widget/ws")
+    with connect(url, origin="https://shop.example.com") as ws:  # type: ignore[arg-type]
+        ws.send(json.dumps({"op": "auth", "token": visitor.token}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+        assert sample(metrics_server, "gincore_chats_open_sockets", side="visitor") == before + 1
