@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from . import hostapp
-from .conftest import REDIS_URL, LiveServer, Visitor, create_source
+from .conftest import REDIS_URL, Console, LiveServer, Visitor, create_source
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,28 @@ def test_an_open_widget_socket_is_counted(app: Any, metrics_server: LiveServer) 
         ws.send(json.dumps({"op": "auth", "token": visitor.token}))
         assert json.loads(ws.recv(timeout=10))["type"] == "hello"
         assert sample(metrics_server, "gincore_chats_open_sockets", side="visitor") == before + 1
+
+
+def test_a_console_socket_and_a_reply_are_counted(
+    app: Any, metrics_server: LiveServer, manager_id: str
+) -> None:
+    _, key = create_source(metrics_server.app, ["shop.example.com"], [manager_id])
+    conv_id = Visitor(metrics_server, key).open().json()["conversation_id"]
+    console = Console(metrics_server, manager_id)
+    out = {"direction": "out", "source_kind": "widget"}
+    replies = sample(metrics_server, "gincore_chats_messages_total", **out)
+    sockets = sample(metrics_server, "gincore_chats_open_sockets", side="staff")
+    with connect(
+        metrics_server.ws_url("/chats/console/ws"),
+        additional_headers={"Origin": metrics_server.url, "Cookie": console.cookie_header()},
+    ) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+        assert sample(metrics_server, "gincore_chats_open_sockets", side="staff") == sockets + 1
+    assert console.api("POST", f"/conversations/{conv_id}/join").json()["joined"] is True
+    r = console.api(
+        "POST",
+        f"/conversations/{conv_id}/messages",
+        {"body": "Yes, we do.", "client_id": str(uuid.uuid4())},
+    )
+    assert r.status_code in (200, 201), r.text
+    assert sample(metrics_server, "gincore_chats_messages_total", **out) == replies + 1
