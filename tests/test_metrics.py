@@ -14,6 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from . import hostapp
+from .channels.conftest import clear_queue, make_channel_source, stored_credentials
+from .channels.fakes import TELEGRAM_TOKEN, telegram_update
+from .channels.payloads import TEXT
 from .conftest import REDIS_URL, Console, LiveServer, Visitor, create_source
 
 
@@ -98,3 +101,19 @@ def test_a_console_socket_and_a_reply_are_counted(
     )
     assert r.status_code in (200, 201), r.text
     assert sample(metrics_server, "gincore_chats_messages_total", **out) == replies + 1
+
+
+def test_a_webhook_delivery_is_timed(app: Any, metrics_server: LiveServer) -> None:
+    source_id, key = make_channel_source(
+        metrics_server.app, "telegram", {"bot_token": TELEGRAM_TOKEN}, []
+    )
+    secret = stored_credentials(metrics_server.app, source_id)["webhook_secret"]
+    name = "gincore_chats_webhook_ack_seconds_count"
+    before = sample(metrics_server, name, source_kind="telegram")
+    try:
+        r = telegram_update(f"{metrics_server.url}/chats/webhooks/{key}", TEXT, secret)
+        assert r.status_code == 200, r.text
+        assert sample(metrics_server, name, source_kind="telegram") == before + 1
+    finally:
+        # The delivery's job must not reach a later test's worker.
+        clear_queue(metrics_server.app.extensions["gincore_chats"])
