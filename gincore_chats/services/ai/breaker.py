@@ -14,7 +14,7 @@ import logging
 from ...ai import ProviderSettings
 from ...state import ChatsState
 from ..notifications import mailbox
-from ..webhooks.deliveries import admin_addresses
+from ..notifications.recipients import admin_addresses
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ import logging
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from ...identity import describe
 from ...models import InboundEvent, Source
 from ...queue import enqueue
 from ...state import ChatsState
 from ..hooks import inbound_failed
 from ..notifications import mailbox
+from ..notifications.recipients import admin_addresses
 from ..unit_of_work import after_commit, unit_of_work
 from .inbound_failures import Failures, failures_by_source, failures_of
 
@@ -27,18 +27,6 @@ log = logging.getLogger(__name__)
 ALERT_JOB = "gincore_chats.jobs.source_alerts.failing"
 #: Seconds between two alert emails about one source.
 ALERT_INTERVAL = 3600
-
-
-def admin_addresses(state: ChatsState) -> list[str]:
-    """The addresses of the admins among the host's candidates (sorted, no duplicates)."""
-    if state.hooks.candidates is None:
-        return []
-    found = set()
-    for user in state.hooks.candidates():
-        manager = describe(user, state.hooks)
-        if manager.is_admin and manager.email:
-            found.add(manager.email)
-    return sorted(found)
 
 
 @inbound_failed.connect

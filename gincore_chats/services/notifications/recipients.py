@@ -67,3 +67,16 @@ def _host_email(state: ChatsState, manager_id: str, load_user: UserLoader | None
         log.exception("gincore_chats: loading user %s for a notification email failed", manager_id)
         return None
     return describe(user, state.hooks).email if user is not None else None
+
+
+def admin_addresses(state: ChatsState) -> list[str]:
+    """Where the admins' alerts go (a failing source, a disabled webhook endpoint, an AI
+    provider that keeps failing): the admins among the host's candidates, with an address."""
+    if state.hooks.candidates is None:
+        return []
+    found = set()
+    for user in state.hooks.candidates():
+        manager = describe(user, state.hooks)
+        if manager.is_admin and manager.email:
+            found.add(manager.email)
+    return sorted(found)

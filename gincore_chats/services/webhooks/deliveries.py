@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ...identity import describe
 from ...models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -29,6 +28,7 @@ from ...queue import enqueue
 from ...state import ChatsState
 from ..errors import NotFound
 from ..notifications import mailbox
+from ..notifications.recipients import admin_addresses
 from ..row_ids import row_id
 from ..unit_of_work import after_commit, unit_of_work
 from . import transport
@@ -175,19 +175,6 @@ def _record(
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
         return disabled
-
-
-def admin_addresses(state: ChatsState) -> list[str]:
-    """Where "your endpoint was disabled" (and "the AI provider keeps failing") goes: the
-    admins among the users the host's ``candidates_loader`` lists, with an address."""
-    found: dict[str, str] = {}
-    if state.hooks.candidates is not None:
-        for user in state.hooks.candidates():
-            manager = describe(user, state.hooks)
-            if manager.is_admin and manager.email:
-                found[manager.id] = manager.email
-        return sorted(set(found.values()))
-    return []
 
 
 def _email_admins(state: ChatsState, url: str, reason: str) -> None:
