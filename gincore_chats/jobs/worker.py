@@ -8,7 +8,7 @@ apps in one process each run their own workers, and a job finds its app as any F
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from rq import SimpleWorker, Worker
@@ -16,6 +16,8 @@ from rq.job import Job
 from rq.queue import Queue
 
 from ..state import EXTENSION_KEY, ChatsState
+
+COMMAND_POLL_SECONDS = 1.0
 
 
 class _AppJobs:
@@ -37,6 +39,25 @@ class _AppJobs:
                 for engine in state.db.engines.values():
                     engine.dispose(close=False)
             return super().perform_job(job, queue)  # type: ignore[misc,no-any-return]
+
+    def subscribe(self) -> None:
+        """RQ's own, with a short poll on the command channel (``rq.command`` messages).
+
+        RQ polls it every 60 s, and redis-py 8.2's ``PubSubWorkerThread.stop()`` waits for the
+        poll in progress to end: a worker's shutdown, and every ``--burst`` run, could hang a
+        minute after its last job. A one-second poll costs one idle Redis read a second.
+        """
+        worker = cast(Worker, self)  # the mixin always sits in front of an RQ worker class
+        worker.log.info(
+            "Worker %s: subscribing to channel %s", worker.name, worker.pubsub_channel_name
+        )
+        worker.pubsub = worker.connection.pubsub()
+        worker.pubsub.subscribe(**{worker.pubsub_channel_name: worker.handle_payload})
+        worker.pubsub_thread = worker.pubsub.run_in_thread(  # type: ignore[assignment]
+            sleep_time=COMMAND_POLL_SECONDS,
+            daemon=True,
+            exception_handler=worker._pubsub_exception_handler,
+        )
 
 
 class AppWorker(_AppJobs, Worker):
