@@ -1,0 +1,1 @@
+"""Auto-assignment: new conversations join an available manager of their source, fairly."""

@@ -1,0 +1,1 @@
+"""Canned responses: saved replies (responses) and the variables filled into them (variables)."""

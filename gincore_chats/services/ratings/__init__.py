@@ -1,0 +1,1 @@
+"""Closing a conversation: the customer's rating, the transcript by email, auto-close."""

@@ -1,0 +1,1 @@
+"""Reports: figures from SQL aggregates over conversations, messages, participants and ratings."""
