@@ -73,6 +73,9 @@ class IdentityHooks:
     candidates: Callable[[], Iterable[Any]] | None = None
     #: Hidden fields of a POST logout form (the host's CSRF token); None: logout is a link.
     logout_form: Callable[[], dict[str, str]] | None = None
+    #: ``func(host_user_id) -> iterable of (label, value)`` (or a dict): what the host knows
+    #: of a customer (orders, plan ...) shown as text in the panel; None shows nothing.
+    customer: Callable[[str], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

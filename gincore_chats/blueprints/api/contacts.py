@@ -1,15 +1,19 @@
-"""``/contacts``: search by email, phone or name; get; update (custom fields included)."""
+"""``/contacts``: search by email, phone or name; get; update (custom fields included);
+export everything held about one, or erase them (GDPR; customers.edit and chats.admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from flask import request
+from flask import request, send_file
 from pydantic import BaseModel, Field
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...permissions import Permission
 from ...services.api import lists as api_lists
 from ...services.contacts import fields as contact_fields
+from ...services.privacy import erasure
+from ...services.privacy import export as contact_export
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from . import pagination
@@ -98,8 +102,56 @@ def update_contact(contact_id: int) -> Any:
     return answer
 
 
+class EraseContact(BodyModel):
+    confirm: Literal[True] = Field(description="Must be true: an erase cannot be undone.")
+
+
+class Erasure(BaseModel):
+    conversations: int
+    messages: int
+    files: int
+    bytes_freed: int
+    rows_deleted: int
+    rows_scrubbed: int
+
+
+class ErasureResult(BaseModel):
+    erased: Erasure
+
+
+@operation(tag="contacts", raw=True)
+def export_contact(contact_id: int) -> Any:
+    """A zip of everything held about the contact: ``data.json`` (every row that belongs to
+    them, per table) and ``files/`` (needs customers.edit and chats.admin; audit-logged)."""
+    spool = contact_export.export_contact(get_state(), current_manager(), contact_id)
+    response = send_file(
+        spool,  # type: ignore[arg-type]
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"contact-{contact_id}.zip",
+        max_age=0,
+    )
+    # As for file downloads: SpecTree must not read (buffer) the body.
+    response.__class__ = WerkzeugResponse  # type: ignore[assignment]
+    return response
+
+
+@operation(tag="contacts", ok=ErasureResult, body=EraseContact, post=True)
+def erase_contact(contact_id: int) -> ErasureResult:
+    """Erase the contact: their messages become tombstones, their details, visitor context and
+    files go, in every table (needs customers.edit and chats.admin; audit-logged)."""
+    state = get_state()
+    manager = current_manager()
+    with unit_of_work(state.session):
+        erasure.access_for_privacy(state, manager, contact_id)
+        report = erasure.do_erase(state, manager, contact_id)
+    return ErasureResult(erased=Erasure(**report.as_dict()))
+
+
 ROUTES = [
     ("/contacts", search_contacts, ["GET"]),
     ("/contacts/<int:contact_id>", get_contact, ["GET"]),
     ("/contacts/<int:contact_id>", update_contact, ["PATCH"]),
+    ("/contacts/<int:contact_id>/export", export_contact, ["GET"]),
+    ("/contacts/<int:contact_id>/erase", erase_contact, ["POST"]),
 ]

@@ -14,12 +14,10 @@ from ...models import Contact, ContactNote, Conversation, Source, Visibility, ut
 from ...permissions import Permission, PermissionDenied
 from ...state import ChatsState
 from ..conversations.events import append_event, publish_inbox_update
+from .errors import ContactError
+from .merges import suggest_for_phone
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
-
-
-class ContactError(ValueError):
-    pass
 
 
 def do_create_visitor_contact(state: ChatsState, source: Source) -> Contact:
@@ -48,11 +46,18 @@ def clean_contact_fields(data: dict[str, Any]) -> dict[str, str | None]:
     return result
 
 
-def do_update_contact(state: ChatsState, conv: Conversation, data: dict[str, Any]) -> Contact:
-    """Apply name/email/phone changes and tell everyone watching the conversation."""
+def do_update_contact(
+    state: ChatsState, conv: Conversation, data: dict[str, Any], *, unsigned: bool = False
+) -> Contact:
+    """Apply name/email/phone changes and tell everyone watching the conversation.
+
+    ``unsigned``: the visitor's own claim (the widget form). On a contact the host verified it
+    only fills empty fields: it never overrides what the host vouched for."""
     contact = conv.contact
     changed = False
     for key, value in clean_contact_fields(data).items():
+        if unsigned and contact.verified_at is not None and getattr(contact, key):
+            continue
         if getattr(contact, key) != value:
             setattr(contact, key, value)
             changed = True
@@ -131,9 +136,36 @@ def do_record_consent(state: ChatsState, conv: Conversation, text_shown: str) ->
 
 
 def find_channel_contact(state: ChatsState, source_id: int, external_id: str) -> Contact | None:
-    return state.session.scalar(
+    """The contact of a platform user; after a merge, the contact it was merged into."""
+    contact = state.session.scalar(
         select(Contact).where(Contact.source_id == source_id, Contact.external_id == external_id)
     )
+    seen: set[int] = set()
+    while contact is not None and contact.merged_into_id is not None and contact.id not in seen:
+        seen.add(contact.id)
+        target = state.session.get(Contact, contact.merged_into_id)
+        if target is None:
+            break
+        contact = target
+    return contact
+
+
+def platform_contact(state: ChatsState, contact: Contact, source_id: int) -> Contact | None:
+    """The row holding the customer's platform id on ``source_id``: the contact itself, or a
+    contact merged into it (its platform id stays on its own row, see services.contacts.merges)."""
+    if contact.source_id == source_id and contact.external_id:
+        return contact
+    frontier, seen = [contact.id], {contact.id}
+    while frontier and len(seen) < 1000:
+        rows = list(
+            state.session.scalars(select(Contact).where(Contact.merged_into_id.in_(frontier)))
+        )
+        for row in rows:
+            if row.source_id == source_id and row.external_id:
+                return row
+        frontier = [r.id for r in rows if r.id not in seen]
+        seen.update(frontier)
+    return None
 
 
 #: The one platform value with a column limit: E.164 numbers have at most 15 digits.
@@ -174,6 +206,8 @@ def do_upsert_channel_contact(state: ChatsState, source: Source, sender: Sender)
             with state.session.begin_nested():
                 state.session.add(contact)
                 state.session.flush()
+            if contact.phone:
+                suggest_for_phone(state, contact)
             return contact
         except IntegrityError:
             # Another worker created the contact in between: use theirs.

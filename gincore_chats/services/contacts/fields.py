@@ -19,8 +19,9 @@ from ...state import ChatsState
 from ..conversations.events import append_event, publish_inbox_update
 from ..errors import NotFound
 from ..row_ids import row_id
-from ..sources import require_source_access
-from .customers import ContactError, clean_contact_fields
+from ..sources import visible_source_ids
+from .customers import clean_contact_fields
+from .errors import ContactError
 
 MAX_FIELDS = 50
 MAX_VALUE = 1000
@@ -35,11 +36,37 @@ def access_contact(
     contact = state.session.get(Contact, found) if found is not None else None
     if contact is None:
         raise NotFound("No such contact.")
-    require_source_access(state, manager, contact.source_id)
+    require_contact_access(state, manager, contact)
     admin_reads = permission == Permission.CUSTOMERS_VIEW and manager.is_admin
     if not (manager.can(permission) or admin_reads):
         raise PermissionDenied(f"You need the {permission} permission.", permission)
     return contact
+
+
+def contact_source_ids(state: ChatsState, contact: Contact) -> set[int]:
+    """Every source the contact was seen on: its first one and those of its conversations."""
+    found = set(
+        state.session.scalars(
+            select(Conversation.source_id).where(Conversation.contact_id == contact.id).distinct()
+        )
+    )
+    if contact.source_id is not None:
+        found.add(contact.source_id)
+    return found
+
+
+def require_contact_access(state: ChatsState, manager: Manager, contact: Contact) -> None:
+    """A manager sees a contact seen on any source they work on (admins: every contact)."""
+    if not manager.can(Permission.VIEW) and not manager.is_admin:
+        raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
+    visible = visible_source_ids(state, manager)
+    if visible is None:
+        return
+    if not contact_source_ids(state, contact) & visible:
+        raise PermissionDenied(
+            "You are not assigned to a source of this contact; ask an admin to add you.",
+            Permission.VIEW,
+        )
 
 
 def merged_custom_fields(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
