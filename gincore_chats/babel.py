@@ -25,9 +25,25 @@ def gettext(message: str, **variables: Any) -> str:
     return message % variables if variables else message
 
 
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    if has_app_context():
+        return str(domain.ngettext(singular, plural, num, **variables))
+    variables.setdefault("num", num)
+    return (singular if num == 1 else plural) % variables
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction into the catalog; translated later, where it is shown."""
     return message
+
+
+def error_text(exc: BaseException) -> str:
+    """An error's text in the current locale: a ``TranslatableError`` by its msgid, any other
+    by its English text looked up in the catalog (fixed texts marked ``N_`` where raised)."""
+    msgid = getattr(exc, "msgid", None)
+    if isinstance(msgid, str):
+        return gettext(msgid, **getattr(exc, "params", {}))
+    return gettext(str(exc))
 
 
 _ = gettext
