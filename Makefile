@@ -4,6 +4,7 @@
 #   make test   start/install the local services the tests use, then run the whole test suite;
 #               extra pytest arguments go in ARGS, e.g. make test ARGS="-k widget"
 #   make widget rebuild the widget's static files from widget_assets/ (needs node)
+#   make bench  the fast-path benchmarks, small sizes (docs/performance.rst has the full ones)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -17,7 +18,7 @@ export CHATS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/t
 export CHATS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export CHATS_TEST_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test venv services lint clean widget
+.PHONY: demo test venv services lint clean widget bench
 
 demo: $(INSTALLED)
 	$(VENV_PYTHON) -m example_app
@@ -48,6 +49,13 @@ services:
 widget:
 	cd widget_assets && { [ -x node_modules/.bin/terser ] || npm ci --no-audit --no-fund; }
 	$(if $(wildcard $(VENV_PYTHON)),$(VENV_PYTHON),$(PYTHON)) widget_assets/build.py
+
+# Each prints a table with the machine's load; the full sizes are in docs/performance.rst.
+bench: services $(INSTALLED)
+	CHATS_BENCH_REDIS_URL=$${CHATS_BENCH_REDIS_URL:-$$CHATS_TEST_REDIS_URL} $(VENV_PYTHON) -m bench.hop_latency --quick
+	CHATS_BENCH_REDIS_URL=$${CHATS_BENCH_REDIS_URL:-$$CHATS_TEST_REDIS_URL} $(VENV_PYTHON) -m bench.throughput --quick
+	CHATS_BENCH_REDIS_URL=$${CHATS_BENCH_REDIS_URL:-$$CHATS_TEST_REDIS_URL} $(VENV_PYTHON) -m bench.idle_sockets -n 2000 --hold 2
+	CHATS_BENCH_REDIS_URL=$${CHATS_BENCH_REDIS_URL:-$$CHATS_TEST_REDIS_URL} $(VENV_PYTHON) -m bench.console_filters -n 20000 --requests 50
 
 lint: $(INSTALLED)
 	$(VENV_PYTHON) -m ruff check .

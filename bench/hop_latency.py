@@ -1,69 +1,48 @@
-"""Chat hop latency across two gevent processes, against the raw relay floor.
+"""Chat hop latency across two gevent processes, against the raw relay floor, in one run.
 
-A visitor's message is POSTed over HTTP to process A; the time until the manager's WebSocket on
-process B receives its ``message.created`` event is one hop (HTTP -> Flask -> PostgreSQL commit ->
-Redis PUBLISH -> B's hub -> WebSocket). The same run measures two floors with a bare relay
-(``bench/relay_app.py``, no database) on two more gevent processes: WebSocket -> Redis -> WebSocket,
-and HTTP POST -> Redis -> WebSocket. Sends are sequential: one message in flight at a time.
+    .venv/bin/python -m bench.hop_latency                 # 5 rounds x 200 per setup, 100 warm-up
+    .venv/bin/python -m bench.hop_latency -n 2000 --rounds 10
+    .venv/bin/python -m bench.hop_latency --quick         # what `make bench` runs
 
-    /work/venv/bin/python bench/hop_latency.py [-n 500] [--warmup 50]
+Four gunicorn gevent processes (``-w 1``): the chat host A and B (``tests/wsgi_host.py``,
+sharing a scratch PostgreSQL database and Redis) and the bare relay A and B
+(``bench/relay_app.py``, no database). Setups, each message sent after the previous arrived:
 
-Needs PostgreSQL (``CHATS_BENCH_DATABASE_URL``, an admin URL to an existing database; a scratch
-database is created and dropped) and Redis (``CHATS_BENCH_REDIS_URL``). See bench/README.md.
+* floor, WS -> Redis -> WS: a frame on relay A's socket, PUBLISHed, forwarded by B's listener;
+* floor, HTTP POST -> Redis -> WS: the same with a keep-alive POST to relay A;
+* floor, Redis PUBLISH -> WS: this process PUBLISHes, relay B forwards (delivery only);
+* chat, visitor -> manager: ``POST /chats/widget/api/messages`` on A until the manager's
+  console socket on B has the ``message.created`` event (matched by ``client_id``);
+* chat, manager -> visitor: ``POST /chats/console/api/conversations/<id>/messages`` on B until
+  the visitor's widget socket on A has it;
+* chat, hub delivery: this process PUBLISHes an event in the hub's envelope on the chat's
+  channel and B's hub delivers it to the console socket (the delivery side alone).
+
+The setups run interleaved in ``--rounds`` rounds, so a change in the machine's load during
+the run reaches floor and chat alike; the load average is printed before and after.
+``CHATS_BENCH_DATABASE_URL`` / ``CHATS_BENCH_REDIS_URL``: see bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
-import statistics
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import redis
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from websockets.sync.client import ClientConnection, connect
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.harness import REDIS_URL, load, machine, scratch_database, summary_ms, table
+from tests.server_process import ServerProcess
 
-from tests.server_process import ServerProcess  # noqa: E402
-
-ADMIN_DB_URL = os.environ.get(
-    "CHATS_BENCH_DATABASE_URL",
-    os.environ.get("CHATS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-)
-REDIS_URL = os.environ.get(
-    "CHATS_BENCH_REDIS_URL", os.environ.get("CHATS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-)
 SHOP = "https://shop.example.com"
-
-
-# -- setup ----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    admin = create_engine(ADMIN_DB_URL, isolation_level="AUTOCOMMIT")
-    name = f"chats_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(ADMIN_DB_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+Send = Callable[[str], None]
 
 
 def seed(database_url: str, prefix: str) -> tuple[str, str]:
@@ -101,9 +80,6 @@ def wait_subscribers(client: redis.Redis, channel: str, count: int, timeout: flo
         time.sleep(0.01)
 
 
-# -- measuring ------------------------------------------------------------------------------------
-
-
 class Arrivals:
     """A reader thread that stamps each frame the moment it arrives, keyed by ``key_of``."""
 
@@ -134,46 +110,71 @@ class Arrivals:
             return self.times.pop(key)
 
 
-def run(
-    send: Callable[[str], None], arrivals: Arrivals, n: int, warmup: int
-) -> tuple[list[float], list[float]]:
-    """Sequential sends; returns (hop times, send call times) in seconds, warm-up dropped."""
-    hops: list[float] = []
-    calls: list[float] = []
-    for i in range(warmup + n):
-        key = uuid.uuid4().hex
-        t0 = time.perf_counter()
-        send(key)
-        t1 = time.perf_counter()
-        arrived = arrivals.wait(key)
-        if i >= warmup:
-            hops.append(arrived - t0)
-            calls.append(t1 - t0)
-    return hops, calls
+class Setup:
+    """One way of sending a message and the socket where it must arrive."""
+
+    def __init__(self, name: str, send: Send, arrivals: Arrivals) -> None:
+        self.name = name
+        self.send = send
+        self.arrivals = arrivals
+        self.hops: list[float] = []
+        self.calls: list[float] = []
+
+    def run(self, n: int, keep: bool = True) -> None:
+        for _ in range(n):
+            key = uuid.uuid4().hex
+            t0 = time.perf_counter()
+            self.send(key)
+            t1 = time.perf_counter()
+            arrived = self.arrivals.wait(key)
+            if keep:
+                self.hops.append(arrived - t0)
+                self.calls.append(t1 - t0)
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+def event_key(frame: dict[str, Any]) -> str | None:
+    if frame.get("type") == "event" and frame.get("event") == "message.created":
+        return str(frame["data"]["message"].get("client_id") or "")
+    return None
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    return {
-        "p50": pct(ms, 50),
-        "p90": pct(ms, 90),
-        "p99": pct(ms, 99),
-        "max": max(ms),
-        "mean": statistics.fmean(ms),
-    }
+def relay_setups(stack: ExitStack, prefix: str) -> list[Setup]:
+    channel = f"{prefix}:relay"
+    env = {"RELAY_REDIS_URL": REDIS_URL, "RELAY_CHANNEL": channel}
+    common = {"database_url": "", "redis_url": REDIS_URL, "redis_prefix": prefix}
+    a = ServerProcess("gevent", app="bench.relay_app:app", extra_env=env, **common)
+    stack.callback(a.stop)
+    b = ServerProcess("gevent", app="bench.relay_app:app", extra_env=env, **common)
+    stack.callback(b.stop)
+    a.wait_ready(timeout=180)
+    b.wait_ready(timeout=180)
+    sender = stack.enter_context(connect(a.ws_url("/ws"), compression=None))
+    receiver = stack.enter_context(connect(b.ws_url("/ws?listen=1"), compression=None))
+    arrivals = Arrivals(receiver, lambda f: str(f.get("client_id")))
+    publisher = redis.Redis.from_url(REDIS_URL)
+    wait_subscribers(publisher, channel, 2)
+
+    def frame(key: str) -> str:
+        return json.dumps({"client_id": key, "body": f"Where is my order? ({key[:6]})"})
+
+    http = requests.Session()
+    url = f"{a.url}/publish"
+
+    def post(key: str) -> None:
+        http.post(url, data=frame(key)).raise_for_status()
+
+    return [
+        Setup("floor: WS -> Redis -> WS (bare relay)", lambda k: sender.send(frame(k)), arrivals),
+        Setup("floor: HTTP POST -> Redis -> WS (bare relay)", post, arrivals),
+        Setup(
+            "floor: Redis PUBLISH -> WS (bare relay)",
+            lambda k: publisher.publish(channel, frame(k)) and None,
+            arrivals,
+        ),
+    ]
 
 
-# -- the two setups -------------------------------------------------------------------------------
-
-
-def measure_chat(
-    stack: ExitStack, database_url: str, prefix: str, n: int, warmup: int
-) -> tuple[list[float], list[float]]:
+def chat_setups(stack: ExitStack, database_url: str, prefix: str) -> list[Setup]:
     manager_id, key = seed(database_url, prefix)
     common = {"database_url": database_url, "redis_url": REDIS_URL, "redis_prefix": prefix}
     # One visitor sends hundreds of messages a minute: lift the widget's per-IP limit.
@@ -182,8 +183,8 @@ def measure_chat(
     stack.callback(a.stop)
     b = ServerProcess("gevent", extra_env=env, **common)
     stack.callback(b.stop)
-    a.wait_ready()
-    b.wait_ready()
+    a.wait_ready(timeout=180)
+    b.wait_ready(timeout=180)
 
     visitor = requests.Session()
     visitor.headers.update({"Origin": SHOP})
@@ -194,100 +195,113 @@ def measure_chat(
 
     manager = requests.Session()
     assert manager.get(f"{b.url}/test-login/{manager_id}", allow_redirects=False).status_code == 302
+    csrf = manager.get(f"{b.url}/chats/console/api/me").json()["csrf_token"]
+    manager.headers.update({"X-CSRF-Token": csrf, "Origin": b.url})
     cookie = "; ".join(f"{k}={v}" for k, v in manager.cookies.items())
+    manager.post(f"{b.url}/chats/console/api/conversations/{conv_id}/join").raise_for_status()
 
+    # Compression off on both client sockets, as for the relay: the floors and the chat pay
+    # the same per-frame costs (browsers do offer permessage-deflate; see idle_sockets.py).
     vws = stack.enter_context(
-        connect(a.ws_url("/chats/widget/ws"), additional_headers={"Origin": SHOP})
+        connect(a.ws_url("/chats/widget/ws"), additional_headers={"Origin": SHOP}, compression=None)
     )
     vws.send(json.dumps({"op": "auth", "token": token}))
     vws.send(json.dumps({"op": "sync", "after": 0}))
     mws = stack.enter_context(
         connect(
-            b.ws_url("/chats/console/ws"), additional_headers={"Origin": b.url, "Cookie": cookie}
+            b.ws_url("/chats/console/ws"),
+            additional_headers={"Origin": b.url, "Cookie": cookie},
+            compression=None,
         )
     )
     mws.send(json.dumps({"op": "sync", "conversation_id": conv_id, "after": 0}))
-    # The visitor socket only keeps A's hub subscribed; its frames are not needed.
-    threading.Thread(target=lambda: [None for _ in vws], daemon=True).start()
+    to_manager = Arrivals(mws, event_key)
+    to_visitor = Arrivals(vws, event_key)
+    publisher = redis.Redis.from_url(REDIS_URL)
+    channel = f"{prefix}:events"
+    wait_subscribers(publisher, channel, 2)
+    widget_url = f"{a.url}/chats/widget/api/messages"
+    console_url = f"{b.url}/chats/console/api/conversations/{conv_id}/messages"
 
-    def key_of(frame: dict[str, Any]) -> str | None:
-        if frame.get("type") == "event" and frame.get("event") == "message.created":
-            return str(frame["data"]["message"].get("client_id") or "")
-        return None
-
-    arrivals = Arrivals(mws, key_of)
-    wait_subscribers(redis.Redis.from_url(REDIS_URL), f"{prefix}:events", 2)
-    url = f"{a.url}/chats/widget/api/messages"
-
-    def send(client_id: str) -> None:
+    def visitor_says(client_id: str) -> None:
         body = {"body": f"Where is my order? ({client_id[:6]})", "client_id": client_id}
-        visitor.post(url, json=body).raise_for_status()
+        visitor.post(widget_url, json=body).raise_for_status()
 
-    return run(send, arrivals, n, warmup)
+    def manager_says(client_id: str) -> None:
+        body = {"body": f"On its way ({client_id[:6]})", "client_id": client_id}
+        manager.post(console_url, json=body).raise_for_status()
+
+    def hub_event(client_id: str) -> None:
+        # The envelope services.conversations.events publishes (route, visibility, data).
+        envelope = {
+            "route": "conversation",
+            "conversation_id": conv_id,
+            "visibility": "public",
+            "data": {
+                "type": "event",
+                "conversation_id": conv_id,
+                "event": "message.created",
+                "data": {"message": {"client_id": client_id, "body": "Where is my order?"}},
+            },
+        }
+        publisher.publish(channel, json.dumps(envelope))
+
+    return [
+        Setup("chat: visitor POST -> PostgreSQL -> Redis -> console WS", visitor_says, to_manager),
+        Setup("chat: manager POST -> PostgreSQL -> Redis -> widget WS", manager_says, to_visitor),
+        Setup("chat: Redis PUBLISH -> hub -> console WS (delivery)", hub_event, to_manager),
+    ]
 
 
-def measure_relay(
-    stack: ExitStack, prefix: str, n: int, warmup: int
-) -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
-    channel = f"{prefix}:relay"
-    env = {"RELAY_REDIS_URL": REDIS_URL, "RELAY_CHANNEL": channel}
-    common = {"database_url": "", "redis_url": REDIS_URL, "redis_prefix": prefix}
-    a = ServerProcess("gevent", app="bench.relay_app:app", extra_env=env, **common)
-    stack.callback(a.stop)
-    b = ServerProcess("gevent", app="bench.relay_app:app", extra_env=env, **common)
-    stack.callback(b.stop)
-    a.wait_ready()
-    b.wait_ready()
-    sender = stack.enter_context(connect(a.ws_url("/ws")))
-    receiver = stack.enter_context(connect(b.ws_url("/ws?listen=1")))
-    arrivals = Arrivals(receiver, lambda f: str(f.get("client_id")))
-    wait_subscribers(redis.Redis.from_url(REDIS_URL), channel, 2)
-
-    def frame(key: str) -> str:
-        return json.dumps({"client_id": key, "body": f"Where is my order? ({key[:6]})"})
-
-    ws_floor = run(lambda key: sender.send(frame(key)), arrivals, n, warmup)
-    http = requests.Session()
-    url = f"{a.url}/publish"
-
-    def post(key: str) -> None:
-        http.post(url, data=frame(key)).raise_for_status()
-
-    http_floor = run(post, arrivals, n, warmup)
-    return ws_floor, http_floor
+def ratio_line(label: str, row: dict[str, float], floor: dict[str, float]) -> str:
+    ratios = "  ".join(f"{c} x{row[c] / floor[c]:.1f}" for c in ("p50", "p90", "p99"))
+    return f"{label:44} {ratios}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=500, help="measured messages (default 500)")
-    parser.add_argument("--warmup", type=int, default=50, help="unmeasured first messages")
+    parser.add_argument("-n", type=int, default=1000, help="measured messages per setup (1000)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (5)")
+    parser.add_argument("--warmup", type=int, default=100, help="unmeasured first messages (100)")
+    parser.add_argument("--quick", action="store_true", help="-n 300 --rounds 3 --warmup 50")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.rounds, args.warmup = 300, 3, 50
     prefix = f"gcbench-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
         database_url = stack.enter_context(scratch_database())
         r = redis.Redis.from_url(REDIS_URL)
         stack.callback(lambda: [r.delete(k) for k in r.scan_iter(f"{prefix}:*")])
-        ws_floor, http_floor = measure_relay(stack, prefix, args.n, args.warmup)
-        chat, chat_calls = measure_chat(stack, database_url, prefix, args.n, args.warmup)
-    ws_row = summary(ws_floor[0])
-    http_row = summary(http_floor[0])
-    chat_row = summary(chat)
-    rows = {
-        "floor: WS -> Redis -> WS (bare relay)": ws_row,
-        "floor: HTTP POST -> Redis -> WS (bare relay)": http_row,
-        "chat: widget POST -> PostgreSQL -> Redis -> console WS": chat_row,
-        "  (chat: the POST call alone, until its answer)": summary(chat_calls),
-    }
-    columns = ("p50", "p90", "p99", "max", "mean")
+        setups = relay_setups(stack, prefix) + chat_setups(stack, database_url, prefix)
+        for setup in setups:
+            setup.run(args.warmup, keep=False)
+        load_before = load()
+        per_round = max(1, args.n // args.rounds)
+        for _ in range(args.rounds):
+            for setup in setups:
+                setup.run(per_round)
+        load_after = load()
+    rows = {s.name: summary_ms(s.hops) for s in setups}
+    names = [s.name for s in setups]
+    shown = [(name, rows[name]) for name in names]
+    shown.insert(4, ("  (visitor POST alone, until its answer)", summary_ms(setups[3].calls)))
+    shown.insert(6, ("  (manager POST alone, until its answer)", summary_ms(setups[4].calls)))
+    n = per_round * args.rounds
     print(
-        f"\nHop latency, two gunicorn gevent processes per setup; n={args.n}, warm-up {args.warmup}"
+        f"\nHop latency, two gunicorn gevent processes per setup; n={n} per setup in "
+        f"{args.rounds} interleaved rounds, warm-up {args.warmup}"
     )
-    print(f"{'':56}" + "".join(f"{c:>9}" for c in columns) + "  (ms)")
-    for name, row in rows.items():
-        print(f"{name:56}" + "".join(f"{row[c]:9.3f}" for c in columns))
-    for label, floor in (("WS floor", ws_row), ("HTTP POST floor", http_row)):
-        ratios = "  ".join(f"{c} x{chat_row[c] / floor[c]:.1f}" for c in ("p50", "p90", "p99"))
-        print(f"chat / {label + ':':17} {ratios}")
+    print(machine())
+    print(f"load average during the run: {load_before} -> {load_after}")
+    print(table(shown, ("p50", "p90", "p99", "max", "mean"), "ms"))
+    ws_floor, http_floor, redis_floor = (rows[name] for name in names[:3])
+    v2m, m2v, hub = (rows[name] for name in names[3:])
+    print()
+    print(ratio_line("visitor -> manager / WS floor (goal 4x, 6x):", v2m, ws_floor))
+    print(ratio_line("manager -> visitor / WS floor (goal 4x, 6x):", m2v, ws_floor))
+    print(ratio_line("visitor -> manager / HTTP POST floor:", v2m, http_floor))
+    print(ratio_line("manager -> visitor / HTTP POST floor:", m2v, http_floor))
+    print(ratio_line("hub delivery / Redis PUBLISH floor:", hub, redis_floor))
 
 
 if __name__ == "__main__":
