@@ -2,7 +2,21 @@
 
 from .extension import Chats
 from .permissions import Permission
-from .signals import conversation_opened, message_created
+from .signals import (
+    contact_created,
+    contact_merged,
+    contact_updated,
+    conversation_opened,
+    message_created,
+)
 
-__all__ = ["Chats", "Permission", "conversation_opened", "message_created"]
+__all__ = [
+    "Chats",
+    "Permission",
+    "contact_created",
+    "contact_merged",
+    "contact_updated",
+    "conversation_opened",
+    "message_created",
+]
 __version__ = "0.1.0"

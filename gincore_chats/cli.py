@@ -9,9 +9,14 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .ai_cli import ai_cli
-from .jobs import cleanup
+from .contacts_cli import contacts_cli
+from .jobs import assignment, cleanup
+from .jobs import ratings as ratings_jobs
+from .jobs import retention as retention_job
 from .jobs.worker import AppWorker, SimpleAppWorker
 from .knowledge_cli import kb_cli
+from .privacy_cli import contacts_cli as privacy_contacts_cli
+from .privacy_cli import retention_cli
 from .services import health, sources
 from .services.channels import connection as source_connection
 from .services.channels import inbound, inbound_failures
@@ -27,13 +32,26 @@ chats_cli = AppGroup("chats", help="gincore-chats: worker and setup commands.")
 chats_cli.add_command(kb_cli)
 chats_cli.add_command(ai_cli)
 chats_cli.add_command(webhooks_cli)
+# One `flask chats contacts` group: linking (contacts_cli) and GDPR export/erase (privacy_cli)
+# are defined apart, as the two CLI modules are independent layers.
+for _name, _command in privacy_contacts_cli.commands.items():
+    contacts_cli.add_command(_command, _name)
+chats_cli.add_command(contacts_cli)
+chats_cli.add_command(retention_cli)
 
 
 @chats_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Process what is queued (and due), then exit.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking per job.")
+@click.option(
+    "--maintenance-interval",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Seconds between RQ's registry checks (abandoned jobs, a dead scheduler's lock).",
+)
 @with_appcontext
-def worker(burst: bool, simple: bool) -> None:
+def worker(burst: bool, simple: bool, maintenance_interval: int) -> None:
     """Run an RQ worker with the scheduler on the library's queue."""
     state = get_state()
     cls = SimpleAppWorker if simple else AppWorker
@@ -42,12 +60,18 @@ def worker(burst: bool, simple: bool) -> None:
         connection=state.redis,
         serializer=state.queue.serializer,
         app=current_app._get_current_object(),  # type: ignore[attr-defined]
+        # RQ's default (10 minutes) is how long a job abandoned by a killed worker, and the
+        # scheduling of a killed scheduler, would wait to be taken up again.
+        maintenance_interval=maintenance_interval,
     )
     kind = "SimpleWorker" if simple else "Worker"  # RQ's names, as the docs show them
     click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({kind})")
     if not burst:
         # Housekeeping that repeats by itself once started (a burst only drains the queue).
         cleanup.schedule(state)
+        ratings_jobs.schedule_sweep(state)
+        assignment.schedule(state)
+        retention_job.schedule(state)
     w.work(with_scheduler=True, burst=burst)
 
 

@@ -35,12 +35,16 @@ DEFAULTS: dict[str, Any] = {
     # socket with 1009; ping keeps proxies from cutting idle sockets.
     "CHATS_WS_MAX_MESSAGE_SIZE": 64 * 1024,
     "CHATS_WS_PING_INTERVAL": 25,
+    "CHATS_WS_COMPRESSION": False,
     # Longest message body accepted from anyone (characters).
     "CHATS_MAX_MESSAGE_LENGTH": 10_000,
     # Largest JSON request body of the widget and console APIs (bytes); bigger ones get 413.
     "CHATS_JSON_MAX_BODY": 1024 * 1024,
     # Origins the console WebSocket accepts besides the app's own (reverse proxies).
     "CHATS_CONSOLE_ORIGINS": (),
+    # One language for the console, settings pages and managers' emails ("de", "pt_BR"); None:
+    # the host's Flask-Babel locale selector, else the browser's (emails: BABEL_DEFAULT_LOCALE).
+    "CHATS_CONSOLE_LOCALE": None,
     # Salt for the signed visitor tokens (the key itself is SECRET_KEY).
     "CHATS_TOKEN_SALT": "gincore-chats-visitor",
     # Page size of the console's conversation list.
@@ -141,6 +145,7 @@ class ChatsConfig:
     plan: str
     ws_max_message_size: int
     ws_ping_interval: int | None
+    ws_compression: bool
     max_message_length: int
     json_max_body: int
     console_origins: tuple[str, ...]
@@ -251,6 +256,7 @@ def load_config(app_config: dict[str, Any]) -> ChatsConfig:
         "plan": plan,
         "ws_max_message_size": int(app_config["CHATS_WS_MAX_MESSAGE_SIZE"]),
         "ws_ping_interval": app_config["CHATS_WS_PING_INTERVAL"] or None,
+        "ws_compression": bool(app_config["CHATS_WS_COMPRESSION"]),
         "max_message_length": int(app_config["CHATS_MAX_MESSAGE_LENGTH"]),
         "json_max_body": int(app_config["CHATS_JSON_MAX_BODY"]),
         "console_origins": tuple(app_config["CHATS_CONSOLE_ORIGINS"]),

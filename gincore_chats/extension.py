@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from . import metrics
 from .babel import init_babel
@@ -15,6 +15,7 @@ from .blueprints import (
     ai_settings,
     api,
     api_settings,
+    canned_settings,
     channel_settings,
     console,
     files,
@@ -22,10 +23,13 @@ from .blueprints import (
     knowledge_console,
     knowledge_settings,
     knowledge_widget,
+    label_settings,
     notification_settings,
     notifications,
+    privacy_settings,
     settings,
     source_connection,
+    team_settings,
     webhooks,
     widget,
     widget_settings,
@@ -34,16 +38,26 @@ from .cli import chats_cli
 from .config import load_config
 from .identity import IdentityHooks
 from .migrations_support import VERSIONS_DIR, register_with_flask_migrate
+from .realtime.session import refuse_compression
 from .services.ai import assistant_state as _ai_state  # noqa: F401
 from .services.ai import replies as _ai_replies  # noqa: F401
 
 # The ``_`` imports connect their receivers of the library's own hooks (services.hooks):
 # every process that initialises an app has them, whichever services it happens to use.
+from .services.assignment import receivers as _assignment  # noqa: F401
 from .services.channels import alerts as _source_alerts  # noqa: F401
+from .services.contacts import host_identity
+from .services.hours import auto_reply as _hours_auto_reply  # noqa: F401
 from .services.knowledge import extraction as _knowledge_extraction  # noqa: F401
-from .services.unit_of_work import run_ready_effects
+from .services.labels import tagging as _labels  # noqa: F401
+from .services.ratings import scores as _rating_scores  # noqa: F401
+from .services.unit_of_work import run_ready_effects, unit_of_work
 from .services.webhooks import events as _webhook_events  # noqa: F401
-from .state import EXTENSION_KEY, ChatsState
+from .staff_language import init_staff_language
+from .state import EXTENSION_KEY, ChatsState, get_state
+
+#: The blueprints whose WebSockets CHATS_WS_COMPRESSION governs.
+SOCKET_BLUEPRINTS = frozenset({"gincore_chats_widget", "gincore_chats_console"})
 
 F = Callable[..., Any]
 LogoutForm = Callable[[], dict[str, str]]
@@ -101,6 +115,36 @@ class Chats:
         self.hooks.logout_form = func
         return func
 
+    def customer_loader(self, func: Callable[[str], Any]) -> Callable[[str], Any]:
+        """``func(host_user_id) -> [(label, value), ...]`` (or ``{label: value}``): your
+        profile of a customer, shown in the console's customer panel as plain text (escaped).
+        Called for contacts bound to one of your users (a signed widget identity or
+        :meth:`link_contact`); return None or [] for nothing."""
+        self.hooks.customer = func
+        return func
+
+    # -- contacts -----------------------------------------------------------------------------
+
+    def link_contact(
+        self,
+        host_user_id: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> int:
+        """Create or update the contact bound to one of your users (an import); the fields
+        given count as verified. Returns the contact id. Needs an app context."""
+        state = get_state()
+        fields = {k: v for k, v in (("name", name), ("email", email), ("phone", phone)) if v}
+        with unit_of_work(state.session):
+            contact, _created = host_identity.do_link_contact(
+                state, host_user_id, fields, attributes or {}
+            )
+            contact_id = contact.id
+        return contact_id
+
     # -- setup --------------------------------------------------------------------------------
 
     def init_app(self, app: Flask, db: Any = None) -> None:
@@ -138,8 +182,16 @@ class Chats:
         sock_options.setdefault("max_message_size", config.ws_max_message_size)
         sock_options.setdefault("ping_interval", config.ws_ping_interval)
         app.config["SOCK_SERVER_OPTIONS"] = sock_options
+        if not config.ws_compression:
+
+            @app.before_request
+            def _plain_sockets() -> None:
+                # Only the library's sockets: a host's own flask-sock routes keep theirs.
+                if request.blueprint in SOCKET_BLUEPRINTS:
+                    refuse_compression(request.environ)
 
         init_babel(app)
+        init_staff_language(app)
 
         @app.teardown_appcontext
         def _run_leftover_effects(_exc: BaseException | None) -> None:
@@ -164,6 +216,10 @@ class Chats:
             api,
             api_settings,
             ai_settings,
+            label_settings,
+            canned_settings,
+            team_settings,
+            privacy_settings,
             health,
         ):
             app.register_blueprint(module.create_blueprint(state), url_prefix=config.url_prefix)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .state import ChatsState
@@ -31,6 +32,8 @@ class _Instruments:
     messages: Any
     webhook_ack: Any
     queue_depth: Any
+    queue_lag: Any
+    provider_errors: Any
 
 
 def available() -> bool:
@@ -67,6 +70,18 @@ def _instruments() -> _Instruments:
             "gincore_chats_queue_depth",
             "Jobs waiting in the library's RQ queue (read at scrape time).",
             multiprocess_mode="mostrecent",
+        ),
+        queue_lag=Gauge(
+            "gincore_chats_queue_lag_seconds",
+            "Age of the oldest job waiting in the library's RQ queue (0 when empty; read at "
+            "scrape time): a growing value means too few workers, or none.",
+            multiprocess_mode="mostrecent",
+        ),
+        provider_errors=Counter(
+            "gincore_chats_provider_errors",
+            "Outbound sends a messenger platform refused or failed, by source kind and outcome "
+            "(retry: tried again later, final: the message is marked failed).",
+            ["source_kind", "outcome"],
         ),
     )
 
@@ -108,6 +123,27 @@ def webhook_ack(state: ChatsState, source_kind: str) -> Iterator[None]:
             _instruments().webhook_ack.labels(source_kind=source_kind).observe(elapsed)
 
 
+def provider_error(state: ChatsState, source_kind: str, *, final: bool) -> None:
+    """Count one failed send attempt (call from an after-commit effect)."""
+    if enabled(state):
+        outcome = "final" if final else "retry"
+        _instruments().provider_errors.labels(source_kind=source_kind, outcome=outcome).inc()
+
+
+def queue_lag_seconds(state: ChatsState) -> float:
+    """Seconds the oldest queued job has waited (RQ pushes to the right: index 0 is oldest)."""
+    from rq.job import Job
+
+    for job_id in state.queue.get_job_ids(0, 0):
+        job = Job.fetch(job_id, connection=state.redis, serializer=state.queue.serializer)
+        if job.enqueued_at is not None:
+            enqueued = job.enqueued_at
+            if enqueued.tzinfo is None:
+                enqueued = enqueued.replace(tzinfo=UTC)
+            return max(0.0, (datetime.now(UTC) - enqueued).total_seconds())
+    return 0.0
+
+
 def exposition(state: ChatsState) -> tuple[bytes, str]:
     """The text exposition of every metric (of all this host's processes in multi-process
     mode), with its content type."""
@@ -121,6 +157,10 @@ def exposition(state: ChatsState) -> tuple[bytes, str]:
 
     instruments = _instruments()
     instruments.queue_depth.set(state.queue.count)
+    try:
+        instruments.queue_lag.set(queue_lag_seconds(state))
+    except Exception:
+        instruments.queue_lag.set(0)
     registry: Any = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -7,7 +7,7 @@ import time
 from .limits import Limit, parse
 from .state import ChatsState
 
-__all__ = ["Limit", "RateLimited", "hit", "parse"]
+__all__ = ["Limit", "RateLimited", "hit", "parse", "refund"]
 
 
 class RateLimited(Exception):
@@ -27,3 +27,15 @@ def hit(state: ChatsState, bucket: str, who: str, limit: Limit, message: str) ->
     if int(count) > limit.count:
         retry = limit.seconds - int(time.time()) % limit.seconds
         raise RateLimited(message, retry)
+
+
+def refund(state: ChatsState, bucket: str, who: str, limit: Limit) -> None:
+    """Give back one action counted by :func:`hit` in the current window."""
+    window = int(time.time() // limit.seconds)
+    key = state.key("rl", bucket, who, window)
+    # Only a key hit() made (and so set to expire): DECR would create one that never expires.
+    state.redis.eval(
+        "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end",
+        1,
+        key,
+    )

@@ -6,7 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from .file_types import INLINE_IMAGES
-from .models import Attachment, Contact, Conversation, Message, MessageKind, VisitorContext
+from .local_time import customer_tz, offset_minutes_at
+from .models import (
+    Attachment,
+    Contact,
+    Conversation,
+    Message,
+    MessageKind,
+    VisitorContext,
+    utcnow,
+)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -133,6 +142,11 @@ def visitor_context_dict(ctx: VisitorContext | None) -> dict[str, Any] | None:
         "device": ctx.device,
         "language": ctx.language,
         "tz_offset_minutes": ctx.tz_offset_minutes,
+        "time_zone": ctx.time_zone,
+        # The zone's offset now (zoneinfo), for consoles that show the local clock.
+        "utc_offset_minutes": offset_minutes_at(
+            utcnow(), customer_tz(ctx.time_zone, ctx.tz_offset_minutes)
+        ),
     }
 
 

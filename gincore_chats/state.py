@@ -15,6 +15,7 @@ from rq.serializers import JSONSerializer
 
 from .config import ChatsConfig
 from .identity import IdentityHooks
+from .realtime.cache import SettingsCache
 from .realtime.hub import Hub
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class ChatsState:
     _redis: redis.Redis | None = field(default=None, repr=False)
     _hub: Hub | None = field(default=None, repr=False)
     _queue: Queue | None = field(default=None, repr=False)
+    _cache: SettingsCache | None = field(default=None, repr=False)
     extras: dict[str, Any] = field(default_factory=dict)
     #: The app this state belongs to, weakly: the app holds its state, not the other way round.
     _app: weakref.ref[Flask] | None = field(default=None, repr=False)
@@ -64,6 +66,13 @@ class ChatsState:
         if self._hub is None:
             self._hub = Hub(lambda: self.redis, self.key("events"))
         return self._hub
+
+    @property
+    def cache(self) -> SettingsCache:
+        """Settings rows read per request, kept per process (``services.cached``)."""
+        if self._cache is None:
+            self._cache = SettingsCache(self.hub)
+        return self._cache
 
     @property
     def queue(self) -> Queue:

@@ -88,6 +88,9 @@ def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         state = app.extensions["gincore_chats"]
+        # The ids restart: a settings row cached for source 1 must not answer for the next
+        # test's source 1 (the TRUNCATE bypassed the services that invalidate the cache).
+        state.cache.drop()
         shutil.rmtree(state.config.storage_path, ignore_errors=True)
         for key in state.redis.scan_iter(f"{state.config.redis_prefix}:*"):
             state.redis.delete(key)

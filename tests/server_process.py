@@ -41,9 +41,12 @@ class ServerProcess:
         redis_prefix: str,
         app: str = "tests.wsgi_host:app",
         extra_env: dict[str, str] | None = None,
+        port: int | None = None,
+        worker_connections: int = 2000,
     ) -> None:
         self.kind = kind
-        self.port = free_port()
+        # A given port: a restarted server takes the place of one that was killed.
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
@@ -62,7 +65,7 @@ class ServerProcess:
                 str(BIN / "gunicorn"),
                 "-k", "gevent",
                 "-w", "1",
-                "--worker-connections", "2000",
+                "--worker-connections", str(worker_connections),
                 "--graceful-timeout", "2",
                 # gunicorn 27 otherwise puts a control socket at one fixed path per user,
                 # which two servers started side by side would fight over.

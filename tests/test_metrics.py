@@ -14,10 +14,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from . import hostapp
-from .channels.conftest import clear_queue, make_channel_source, stored_credentials
+from .channels.conftest import (
+    clear_queue,
+    fake_telegram,  # noqa: F401
+    make_channel_source,
+    stored_credentials,
+)
 from .channels.fakes import TELEGRAM_TOKEN, telegram_update
 from .channels.payloads import TEXT
-from .conftest import REDIS_URL, Console, LiveServer, Visitor, create_source
+from .conftest import REDIS_URL, Console, LiveServer, Visitor, create_source, make_staff
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +122,69 @@ def test_a_webhook_delivery_is_timed(app: Any, metrics_server: LiveServer) -> No
     finally:
         # The delivery's job must not reach a later test's worker.
         clear_queue(metrics_server.app.extensions["gincore_chats"])
+
+
+def test_queue_lag_is_the_age_of_the_oldest_waiting_job(
+    app: Any, metrics_server: LiveServer
+) -> None:
+    state = metrics_server.app.extensions["gincore_chats"]
+    clear_queue(state)
+    assert sample(metrics_server, "gincore_chats_queue_lag_seconds") == 0
+    try:
+        state.queue.enqueue("gincore_chats.jobs.cleanup.delete_empty_conversations")
+        state.queue.enqueue("gincore_chats.jobs.cleanup.delete_empty_conversations")
+        assert sample(metrics_server, "gincore_chats_queue_depth") == 2
+        assert sample(metrics_server, "gincore_chats_queue_lag_seconds") > 0
+    finally:
+        clear_queue(state)
+    assert sample(metrics_server, "gincore_chats_queue_lag_seconds") == 0
+
+
+def test_a_refused_telegram_send_is_a_provider_error(
+    app: Any,
+    metrics_server: LiveServer,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    import dataclasses
+
+    from .channels.conftest import run_worker
+
+    telegram_fake = request.getfixturevalue("fake_telegram")
+    metrics_app = metrics_server.app
+    state = metrics_app.extensions["gincore_chats"]
+    telegram_fake.reset()
+    clear_queue(state)
+    monkeypatch.setattr(
+        state,
+        "config",
+        dataclasses.replace(
+            state.config, telegram_api_base=telegram_fake.url, public_url=metrics_server.url
+        ),
+    )
+    admin = make_staff(metrics_app, "Pat", "chats.view,chats.reply,customers.view,chats.admin")
+    source_id, key = make_channel_source(
+        metrics_app, "telegram", {"bot_token": TELEGRAM_TOKEN}, [admin]
+    )
+    secret = stored_credentials(metrics_app, source_id)["webhook_secret"]
+    labels = {"source_kind": "telegram", "outcome": "final"}
+    before = sample(metrics_server, "gincore_chats_provider_errors_total", **labels)
+    try:
+        assert telegram_update(f"{metrics_server.url}/chats/webhooks/{key}", TEXT, secret).ok
+        run_worker(metrics_app)
+        console = Console(metrics_server, admin)
+        conv_id = console.api("GET", "/conversations").json()["conversations"][0]["id"]
+        assert console.api("POST", f"/conversations/{conv_id}/join").ok
+        blocked = {
+            "ok": False,
+            "error_code": 403,
+            "description": "Forbidden: bot was blocked by the user",
+        }
+        telegram_fake.fail_next("sendMessage", 403, blocked)
+        reply = {"body": "Your parcel left today.", "client_id": str(uuid.uuid4())}
+        assert console.api("POST", f"/conversations/{conv_id}/messages", reply).status_code == 201
+        run_worker(metrics_app)
+        after = sample(metrics_server, "gincore_chats_provider_errors_total", **labels)
+        assert after == before + 1
+    finally:
+        clear_queue(state)

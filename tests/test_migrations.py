@@ -854,7 +854,14 @@ def test_each_revision_upgrades_a_database_that_holds_rows(db_url: str) -> None:
                 " FROM chats_conversations ORDER BY id"
             )
         ).all()
+        # Contacts across sources (d7c3b9e1a4f6): the existing contact keeps its source and
+        # both conversations; it is bound to no host user and merged into nothing.
+        contact = conn.execute(
+            text("SELECT source_id, host_user_id, verified_at, merged_into_id FROM chats_contacts")
+        ).one()
+        owners = conn.execute(text("SELECT DISTINCT contact_id FROM chats_conversations")).all()
     engine.dispose()
+    assert tuple(contact) == (1, None, None, None) and [tuple(o) for o in owners] == [(1,)]
     # The visit stays a visit; the conversation is listed from its first customer message.
     assert rows[0][1] is None and rows[0][2] == 0
     first = rows[1][1] if isinstance(rows[1][1], str) else rows[1][1].isoformat(sep=" ")

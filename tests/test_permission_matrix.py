@@ -139,6 +139,45 @@ ACTIONS: list[tuple[str, str, str, Any, dict[str, int]]] = [
         {"body": "internal"},
         expected(CUSTOMER_EDITORS, 201),
     ),
+    # Contacts: the search finds nothing for a manager of other sources (it is not refused);
+    # a merge of the contact with itself gets past every check and is refused as input (400);
+    # an unknown merge or suggestion is 404 once the permission is there (source access is
+    # checked on the merge's contact, so an unassigned manager also just finds nothing).
+    (
+        "contact_search",
+        "GET",
+        "/chats/console/api/contacts?q=a",
+        None,
+        expected(CUSTOMER_VIEWERS | {"outsider"}),
+    ),
+    (
+        "contact_page",
+        "GET",
+        "/chats/console/api/contacts/{contact}",
+        None,
+        expected(CUSTOMER_VIEWERS),
+    ),
+    (
+        "contact_merge",
+        "POST",
+        "/chats/console/api/contacts/{contact}/merge",
+        "merge_self",
+        expected(CUSTOMER_EDITORS, 400),
+    ),
+    (
+        "merge_undo",
+        "POST",
+        "/chats/console/api/merges/999999/undo",
+        None,
+        expected(CUSTOMER_EDITORS | {"outsider"}, 404),
+    ),
+    (
+        "suggestion_dismiss",
+        "POST",
+        "/chats/console/api/merge-suggestions/999999/dismiss",
+        None,
+        expected(CUSTOMER_EDITORS | {"outsider"}, 404),
+    ),
     ("presence", "GET", "/chats/console/api/presence", None, expected(VIEWERS)),
     (
         "set_presence",
@@ -166,11 +205,78 @@ ACTIONS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("leave", "POST", "/chats/console/api/conversations/{c}/leave", None, expected(SEE_CONV)),
     ("notifications", "GET", "/chats/console/api/notifications", None, expected(VIEWERS)),
     ("settings", "GET", "/chats/settings", None, expected({"admin", "admin_agent"})),
+    ("labels", "GET", "/chats/console/api/labels", None, expected(VIEWERS)),
+    # No such label: repliers get past the checks and are told so (404).
+    (
+        "add_label",
+        "POST",
+        "/chats/console/api/conversations/{c}/labels",
+        {"label_id": 999999},
+        expected(REPLIERS, 404),
+    ),
+    (
+        "remove_label",
+        "DELETE",
+        "/chats/console/api/conversations/{c}/labels/999999",
+        None,
+        expected(REPLIERS),
+    ),
+    ("canned_for", "GET", "/chats/console/api/conversations/{c}/canned", None, expected(SEE_CONV)),
+    ("canned_list", "GET", "/chats/console/api/canned", None, expected(VIEWERS)),
+    (
+        "canned_create",
+        "POST",
+        "/chats/console/api/canned",
+        {"shortcut": "mine", "text": "My reply"},
+        expected(VIEWERS, 201),
+    ),
+    # Nobody sees a reply that does not exist (or is another manager's): 404 past the checks.
+    (
+        "canned_update",
+        "PATCH",
+        "/chats/console/api/canned/999999",
+        {"shortcut": "x", "text": "y"},
+        expected(VIEWERS, 404),
+    ),
+    ("canned_delete", "DELETE", "/chats/console/api/canned/999999", None, expected(VIEWERS, 404)),
+    ("replies_page", "GET", "/chats/console/replies", None, expected(VIEWERS)),
+    # A JSON body is no form: an empty reply, refused as input.
+    ("replies_create", "POST", "/chats/console/replies", {}, expected(VIEWERS, 400)),
+    ("replies_save", "POST", "/chats/console/replies/999999", {}, expected(VIEWERS, 404)),
+    (
+        "replies_delete",
+        "POST",
+        "/chats/console/replies/999999/delete",
+        None,
+        expected(VIEWERS, 404),
+    ),
+    # Reports: every manager (their own figures), admins (everyone's).
+    ("reports_page", "GET", "/chats/console/reports", None, expected(VIEWERS)),
+    ("reports", "GET", "/chats/console/api/reports", None, expected(VIEWERS)),
+    ("reports_csv", "GET", "/chats/console/api/reports/daily.csv", None, expected(VIEWERS)),
+    # GDPR export and erase need customers.edit and chats.admin (last: the erase is for ever).
+    (
+        "export_contact",
+        "POST",
+        "/chats/console/api/contacts/{contact}/export",
+        None,
+        expected({"admin_agent"}),
+    ),
+    (
+        "erase_contact",
+        "POST",
+        "/chats/console/api/contacts/{contact}/erase",
+        {"confirm": True},
+        expected({"admin_agent"}),
+    ),
 ]
 
 #: Console blueprint endpoints and the matrix action covering each (the socket: its own test).
 COVERED = {
     "page": "page",
+    "reports_page": "reports_page",
+    "report_data": "reports",
+    "report_csv": "reports_csv",
     "me": "me",
     "list_conversations": "list",
     "unread": "unread",
@@ -191,9 +297,28 @@ COVERED = {
     "hand_back": "ai_hand_back",
     "request_draft": "ai_draft",
     "get_presence": "presence",
+    "search_contacts": "contact_search",
+    "get_contact": "contact_page",
+    "merge_contacts": "contact_merge",
+    "undo_merge": "merge_undo",
+    "dismiss_suggestion": "suggestion_dismiss",
     "set_presence": "set_presence",
+    "list_labels": "labels",
+    "add_label": "add_label",
+    "remove_label": "remove_label",
+    "for_conversation": "canned_for",
+    "list_replies": "canned_list",
+    "create_reply": "canned_create",
+    "update_reply": "canned_update",
+    "delete_reply": "canned_delete",
+    "replies_page": "replies_page",
+    "save_new_reply": "replies_create",
+    "save_reply": "replies_save",
+    "remove_reply": "replies_delete",
     "console_socket": "socket",
     "static": "static",
+    "export_contact": "export_contact",
+    "erase_contact": "erase_contact",
 }
 
 
@@ -213,7 +338,9 @@ def world(app: Any, live_server: Any, manager_id: str) -> dict[str, Any]:
         "POST", f"/conversations/{conv_id}/messages", {"body": "hi", "client_id": str(uuid.uuid4())}
     ).json()["message"]["id"]
     consoles = {role: Console(live_server, uid) for role, uid in users.items()}
+    contact = agent.api("GET", f"/conversations/{conv_id}").json()["contact"]["id"]
     return {
+        "contact": contact,
         "visitor": visitor,
         "conv": conv_id,
         "other": other,
@@ -226,6 +353,8 @@ def call(console: Console, method: str, path: str, body: Any, ids: dict[str, Any
     url = console.server.url + path.format(**ids)
     if body in ("reply", "note"):
         body = {"body": f"{body} text", "client_id": str(uuid.uuid4()), "note": body == "note"}
+    elif body == "merge_self":
+        body = {"other_id": ids["contact"]}
     return console.http.request(method, url, json=body, headers={"X-CSRF-Token": console.csrf})
 
 
@@ -248,7 +377,12 @@ def explains_refusal(response: Any) -> bool:
 def test_http_matrix(world: dict[str, Any]) -> None:
     problems = []
     for role, console in world["consoles"].items():
-        ids = {"c": world["conv"], "other": world["other"], "own": world["other"]}
+        ids = {
+            "c": world["conv"],
+            "other": world["other"],
+            "own": world["other"],
+            "contact": world["contact"],
+        }
         for action, method, path, body, want in ACTIONS:
             r = call(console, method, path, body, ids)
             if action in ("send", "note") and r.status_code == 201:

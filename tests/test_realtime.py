@@ -257,3 +257,41 @@ def test_losing_redis_subscription_tells_clients_to_resync(app, live_server, set
     console.api("POST", f"/conversations/{conv_id}/join")
     frames_until(vws, is_event("message.created", kind="system"))
     vws.close()
+
+
+def test_sockets_refuse_permessage_deflate_by_default(live_server, setup):
+    # Browsers always offer it; its zlib contexts cost ~100 KB per idle socket.
+    visitor, console, _conv_id = setup
+    vws = visitor_socket(live_server, visitor, compression="deflate")
+    mws = console_socket(live_server, console, compression="deflate")
+    try:
+        assert vws.response.headers.get("Sec-WebSocket-Extensions") is None
+        assert mws.response.headers.get("Sec-WebSocket-Extensions") is None
+        frames_until(vws, lambda f: f["type"] == "synced")
+        assert visitor.send("Plain frames still arrive").status_code == 201
+        frames_until(vws, is_event("message.created"))
+    finally:
+        vws.close()
+        mws.close()
+
+
+def test_ws_compression_setting_lets_the_offer_through(app, database_url, manager_id):
+    from . import hostapp
+    from .conftest import REDIS_URL, LiveServer
+
+    other = hostapp.create_app(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        CHATS_REDIS_URL=REDIS_URL,
+        CHATS_REDIS_PREFIX=app.extensions["gincore_chats"].config.redis_prefix,
+        CHATS_WS_COMPRESSION=True,
+    )
+    server = LiveServer(other)
+    try:
+        _, key = create_source(other, ["shop.example.com"], [manager_id])
+        visitor = Visitor(server, key)
+        visitor.open()
+        ws = visitor_socket(server, visitor, compression="deflate")
+        assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        ws.close()
+    finally:
+        server.stop()

@@ -340,3 +340,47 @@ def test_visitor_socket_refuses_a_bad_token(
     # The good token on the same server is accepted.
     with visitor_socket(server, visitor):
         pass
+
+
+def test_a_settings_change_in_one_process_reaches_the_other_without_a_restart(
+    app: Any, cluster: Cluster, chat: Chat, admin_id: str
+) -> None:
+    # Process A reads a source's AI mode on every visitor message (the inbox row's "ai" field)
+    # from its per-process cache; an admin changes the mode on B. A drops its copy when B's
+    # invalidation arrives over Redis, so its next message shows the new mode.
+    def row_of(body: str) -> Callable[[Frame], bool]:
+        return lambda f: (
+            f["type"] == "conversation"
+            and f["conversation"]["id"] == chat.conv_id
+            and f["conversation"]["last_message_preview"] == body
+        )
+
+    assert chat.visitor.send("Before the change").status_code == 201
+    before = recv_until(chat.mws, row_of("Before the change"))[-1]["conversation"]
+    assert before["ai"] is None  # humans only: no assistant
+
+    admin = Console(cluster.b, admin_id)  # type: ignore[arg-type]
+    source_id = before["source_id"]
+    form = {
+        "csrf_token": admin.csrf,
+        "mode": "ai_first",
+        "assistant_name": "Ava",
+        "max_unresolved_turns": "3",
+        "price_input_per_million": "0",
+        "price_output_per_million": "0",
+    }
+    saved = admin.http.post(
+        f"{cluster.b.url}/chats/settings/sources/{source_id}/ai", data=form, allow_redirects=False
+    )
+    assert saved.status_code == 302, saved.text
+
+    # The invalidation is asynchronous (a Redis hop): A may answer the first message after the
+    # save from its old copy for a moment. A few messages, each waited for, never a sleep.
+    for attempt in range(50):
+        body = f"After the change {attempt}"
+        assert chat.visitor.send(body).status_code == 201
+        row = recv_until(chat.mws, row_of(body))[-1]["conversation"]
+        if row["ai"] is not None:
+            break
+    assert row["ai"]["mode"] == "ai_first", row["ai"]
+    assert attempt < 5, f"process A still had the old mode after {attempt} messages"

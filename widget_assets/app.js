@@ -15,7 +15,7 @@
   var data, token, ws, stopped, tracked, cssReady, starting, wantOpen, isOpen, lastUrl, askedEmail, teamRead = 0;
   var floor = 0, seen = {}, delay = 500, retryTimer, syncTimer, lastFrame = 0, beats = 0;
   var shown = {}, typers = {}, typing = 0, typingSentAt = 0, idleTimer, previewTimer, seenSent = 0, seenTimer, teamAt = 0;
-  var thumbs = {}, drags = 0, kbEl, kbTimer, kbAsked = "";
+  var thumbs = {}, drags = 0, kbEl, kbTimer, kbAsked = "", rateEl;
 
   function el(tag, cls, text) {
     var n = d.createElement(tag);
@@ -71,8 +71,26 @@
   function context() {
     return {
       url: location.href, title: d.title, referrer: d.referrer, language: navigator.language,
-      languages: navigator.languages, tz_offset: -new Date().getTimezoneOffset()
+      languages: navigator.languages, tz_offset: -new Date().getTimezoneOffset(), time_zone: zone()
     };
+  }
+  function zone() {
+    // The IANA name ("Europe/Berlin"): the server's zoneinfo follows its DST changes.
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || null; } catch (e) { return null; }
+  }
+  function identityNote(answer) {
+    // An identity the server refused: the chat works anonymously; the host's developer sees why.
+    if (answer && !answer.verified) console.warn("gincore-chats: identity not verified (" + answer.code + "): " + answer.error);
+  }
+  function claim(res) {
+    // A restored chat and a signed identity: tell the server who this is. A chat of another
+    // user of the site (a shared browser) is left for a new one.
+    if (!cfg.identity) return res;
+    return call("POST", "/identity", cfg.identity).then(function () { return res; }, function (e) {
+      if (e.status === 409) return create();
+      console.warn("gincore-chats: identity not verified: " + e.message);
+      return res;
+    });
   }
 
   // -- starting -------------------------------------------------------------------------------
@@ -84,7 +102,7 @@
     starting = 1;
     token = stored();
     var ready = token
-      ? call("GET", "/conversation").then(function (res) { lastUrl = null; report(); return res; }, function (e) {
+      ? call("GET", "/conversation").then(function (res) { lastUrl = null; report(); return claim(res); }, function (e) {
           // A token that no longer works (or a refusal): open a new conversation only when the
           // visitor asked for the chat on this page. Until that succeeds, the old token stays.
           if (e.status !== 403 && e.status !== 404 || !wantOpen) throw wantOpen ? e : null;
@@ -102,8 +120,11 @@
   }
   function create() {
     token = null;
-    return call("POST", "/conversations", { key: cfg.key, context: context() }).then(function (res) {
+    var body = { key: cfg.key, context: context() };
+    if (cfg.identity) body.identity = cfg.identity;
+    return call("POST", "/conversations", body).then(function (res) {
       token = res.token;
+      identityNote(res.identity);
       lastUrl = location.href;
       // Written only now, after the visitor opened the chat (no storage before interaction).
       try { w.localStorage.setItem(storeKey(), token); } catch (e) { /* private mode: this page only */ }
@@ -124,6 +145,7 @@
     teamRead = res.team_read_upto || 0;
     build();
     renderTeam();
+    showRating(res.rating);
     res.messages.forEach(upsert);
     floor = res.last_seq;
     teamAt = Date.now();
@@ -158,6 +180,9 @@
       log.appendChild(greetEl);
     }
     panel.appendChild(log);
+    // The rating and transcript offer, once the team closed the chat.
+    panel.appendChild(rateEl = attrs(el("section", "gc-rating"), { "aria-label": T.rate_prompt || "" }));
+    rateEl.hidden = true;
     panel.appendChild(typingEl = el("p", "gc-typing"));
     panel.appendChild(statusEl = attrs(el("p", "gc-status"), { role: "status" }));
     panel.onkeydown = function (e) { if (e.key === "Escape") toggle(false); };
@@ -335,7 +360,10 @@
 
   function renderTeam() {
     var managers = data.managers || [];
+    var hours = data.hours || {};
     hintEl.textContent = managers.length ? "" : T.offline;
+    // Outside business hours: when the team is back, in the visitor's language and time.
+    if (!managers.length && hours.back_text) hintEl.appendChild(el("span", "gc-back", hours.back_text));
     greetEl.textContent = "";
     greetEl.appendChild(el("div", "gc-m", managers.length ? T.greeting_online : T.business_hours));
     teamEl.textContent = "";
@@ -350,7 +378,11 @@
     // Presence is not pushed to visitors: look again when the panel opens (at most once a minute).
     if (!data || Date.now() - teamAt < 60000) return;
     teamAt = Date.now();
-    call("GET", "/conversation").then(function (res) { data.managers = res.managers; renderTeam(); }, noop);
+    call("GET", "/conversation").then(function (res) {
+      data.managers = res.managers;
+      data.hours = res.hours;
+      renderTeam();
+    }, noop);
   }
 
   // -- messages -------------------------------------------------------------------------------
@@ -637,6 +669,54 @@
       }
     }
   }
+  // -- rating and transcript ------------------------------------------------------------------
+
+  function showRating(r) {
+    if (!rateEl || !T.rate_prompt) return;
+    rateEl.textContent = "";
+    rateEl.hidden = !r;
+    if (!r) return;
+    if (r.pending) {
+      var f = el("form", "gc-rate"), fs = el("fieldset"), chosen = 0, stars = [];
+      fs.appendChild(el("legend", null, T.rate_prompt));
+      [1, 2, 3, 4, 5].forEach(function (n) {
+        var b = attrs(el("button", "gc-star", "★"), { type: "button", "aria-label": fill(T.rate_score, n), "aria-pressed": "false" });
+        b.dataset.score = n;
+        b.onclick = function () {
+          chosen = n;
+          stars.forEach(function (x, i) { x.setAttribute("aria-pressed", String(i + 1 === n)); x.classList.toggle("gc-on", i < n); });
+        };
+        stars.push(b);
+        fs.appendChild(b);
+      });
+      f.appendChild(fs);
+      var c = field(f, "gc-rate-comment", T.rate_comment, { rows: 2, maxlength: 2000 }, "textarea");
+      f.appendChild(attrs(el("button", "gc-btn", T.rate_send), { type: "submit" }));
+      f.onsubmit = function (e) {
+        e.preventDefault();
+        if (!chosen) return stars[0].focus();
+        call("POST", "/rating", { score: chosen, comment: c.value }).then(function (res) {
+          showRating(res.rating);
+          setStatus(T.rate_thanks, 1);
+        }, function (e) { setStatus(e.message); });
+      };
+      rateEl.appendChild(f);
+    } else rateEl.appendChild(el("p", "gc-thanks", T.rate_thanks));
+    // The transcript goes to the visitor's saved email (entered here if none is known yet).
+    var t = el("form", "gc-transcript");
+    var mail = field(t, "gc-transcript-email", T.transcript_offer, { type: "email", autocomplete: "email", required: "", maxlength: 320 });
+    mail.value = data.contact.email || "";
+    t.appendChild(attrs(el("button", "gc-btn", T.transcript_send), { type: "submit" }));
+    t.onsubmit = function (e) {
+      e.preventDefault();
+      if (!t.reportValidity()) return;
+      var saved = mail.value === data.contact.email ? Promise.resolve() : call("PATCH", "/contact", { email: mail.value }).then(function (res) { data.contact = res.contact; });
+      saved.then(function () { return call("POST", "/transcript", {}); }).then(function () {
+        setStatus(T.transcript_sent, 1);
+      }, function (e) { setStatus(e.message); });
+    };
+    rateEl.appendChild(t);
+  }
   function askEmail(m) {
     // After the visitor's first message, once: the contact form opens if no email is known.
     if (askedEmail || data.contact.email) return;
@@ -734,6 +814,8 @@
     var m = ev.data && ev.data.message;
     if (ev.event === "message.created" || ev.event === "message.updated") upsert(m);
     else if (ev.event === "conversation.read") readUpto(ev.data.upto);
+    else if (ev.event === "conversation.rating_requested" || ev.event === "conversation.rated") showRating(ev.data.rating);
+    else if (ev.event === "conversation.status" && ev.data.status === "open") showRating(null);
     // A gap: an event still in transit, or one this visitor may not see. Ask from the floor.
     for (var k in seen) {
       if (!syncTimer) syncTimer = setTimeout(function () { syncTimer = null; sync(); }, 300);

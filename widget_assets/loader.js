@@ -36,7 +36,12 @@
     // The version (build.py) lets a new release replace a cached app.js at once.
     app.src = base + "/widget/app.js?v=dev";
     app.async = true;
-    app.onload = function () { w.GincoreChats.start({ root: root, base: base, key: key, launcher: btn, open: wanted }); };
+    // The host's signed identity (docs/identity.rst): data-identity + data-identity-signature
+    // on the script tag, or window.gincoreChatsIdentity = {payload, signature} set before it.
+    var idp = s.getAttribute("data-identity"), identity = idp
+      ? { payload: idp, signature: s.getAttribute("data-identity-signature") || "" }
+      : w.gincoreChatsIdentity || null;
+    app.onload = function () { w.GincoreChats.start({ root: root, base: base, key: key, launcher: btn, open: wanted, identity: identity }); };
     app.onerror = function () { loading = 0; console.warn("gincore-chats: could not load " + app.src); };
     (d.head || d.documentElement).appendChild(app);
   }

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..babel import _
 from ..models import AIMode, Source, SourceKind
 from ..services.ai import calls
 from ..services.ai import settings as ai_settings
@@ -121,7 +122,9 @@ def save(source_id: int) -> Any:
         # Shown again with what the admin typed (except the key), so nothing is lost.
         shown = {**ai_settings.form_values(state, source_id), **values}
         return _page(source, shown, 400, f"Not saved: {exc}")
-    flash("AI settings saved." + (" The API key is stored encrypted." if key else ""))
+    flash(
+        _("AI settings saved. The API key is stored encrypted.") if key else _("AI settings saved.")
+    )
     return redirect(url_for(".edit", source_id=source_id))
 
 
@@ -130,7 +133,7 @@ def remove_key(source_id: int) -> Any:
     source = _source(source_id)
     with unit_of_work(state.session):
         ai_settings.do_save(state, source, api_key="")
-    flash("The source's API key was removed.")
+    flash(_("The source's API key was removed."))
     return redirect(url_for(".edit", source_id=source_id))
 
 

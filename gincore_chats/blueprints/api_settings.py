@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..babel import _
 from ..identity import describe
 from ..models import ApiToken, WebhookEndpoint
+from ..services import audit_log
 from ..services.api import tokens as api_tokens
 from ..services.conversations.lifecycle import NotFound
 from ..services.managers import profiles as managers
@@ -123,6 +125,16 @@ def create_token() -> Any:
                 created_by=current_manager(state).id,  # type: ignore[union-attr]
             )
             name = token.name
+            audit_log.do_record(
+                state,
+                current_manager(state),
+                "api_token.created",
+                "api_token",
+                token.id,
+                name=token.name,
+                acts_as=token.manager_id,
+                scopes=list(token.scopes),
+            )
     except api_tokens.TokenError as exc:
         return tokens_page(400, errors={"form": str(exc)}, form=form)
     # Shown on this answer only: it is stored as a hash and can never be shown again.
@@ -137,7 +149,10 @@ def revoke_token(token_id: int) -> Any:
             abort(404)
         api_tokens.do_revoke(state, token)
         name = token.name
-    flash(f"Token “{name}” revoked: requests with it are refused from now on.")
+        audit_log.do_record(
+            state, current_manager(state), "api_token.revoked", "api_token", token.id, name=name
+        )
+    flash(_("Token “%(name)s” revoked: requests with it are refused from now on.", name=name))
     return redirect(url_for(".tokens"))
 
 
@@ -195,6 +210,14 @@ def create_webhook() -> Any:
                 created_by=current_manager(state).id,  # type: ignore[union-attr]
             )
             endpoint_id = endpoint.id
+            audit_log.do_record(
+                state,
+                current_manager(state),
+                "webhook_endpoint.created",
+                "webhook_endpoint",
+                endpoint_id,
+                url=endpoint.url,
+            )
     except endpoints.EndpointError as exc:
         return webhooks_page(400, errors={"form": str(exc)}, form=form)
     return webhook_page(endpoint_id, 201, new_secret=secret)
@@ -248,7 +271,7 @@ def update_webhook(endpoint_id: int) -> Any:
     except endpoints.EndpointError as exc:
         state.session.rollback()
         return webhook_page(endpoint_id, 400, errors={"form": str(exc)})
-    flash("Webhook saved.")
+    flash(_("Webhook saved."))
     return redirect(url_for(".webhook", endpoint_id=endpoint_id))
 
 
@@ -265,7 +288,7 @@ def delete_webhook(endpoint_id: int) -> Any:
         endpoint = _load(endpoint_id)
         url = endpoint.url
         endpoints.do_delete(state, endpoint)
-    flash(f"Webhook {url} deleted with its delivery log.")
+    flash(_("Webhook %(url)s deleted with its delivery log.", url=url))
     return redirect(url_for(".webhooks"))
 
 
@@ -278,7 +301,7 @@ def redeliver(endpoint_id: int, delivery_id: int) -> Any:
             again_id = again.id
     except NotFound:
         abort(404)
-    flash(f"Delivery {delivery_id} queued again as delivery {again_id}.")
+    flash(_("Delivery %(id)s queued again as delivery %(again)s.", id=delivery_id, again=again_id))
     return redirect(url_for(".webhook", endpoint_id=endpoint_id))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..babel import _, ngettext
 from ..channels.registry import can_connect, channel_kinds, label
 from ..models import Source, SourceKind
 from ..services import sources
@@ -93,7 +94,7 @@ def create(kind: str) -> Any:
             )
     except sources.SourceError as exc:
         return render(kind, None, {"form": str(exc)}, 400)
-    flash(f"Source “{source.name}” created. Connect it below.")
+    flash(_("Source “%(name)s” created. Connect it below.", name=source.name))
     return redirect(url_for(".edit", source_id=source.id))
 
 
@@ -117,7 +118,7 @@ def update(source_id: int) -> Any:
             sources.do_set_employees(state, source, request.form.getlist("employees"))
     except sources.SourceError as exc:
         return refused(source_id, "form", exc)
-    flash("Saved.")
+    flash(_("Saved."))
     return redirect(url_for(".edit", source_id=source.id))
 
 
@@ -140,9 +141,13 @@ def process_failed_again(source_id: int) -> Any:
     with unit_of_work(state.session):
         queued = inbound_failures.do_queue_failed(state, source.id)
     flash(
-        f"{queued} failed deliveries are being processed again; reload to see the result."
+        ngettext(
+            "%(num)d failed delivery is being processed again; reload to see the result.",
+            "%(num)d failed deliveries are being processed again; reload to see the result.",
+            queued,
+        )
         if queued
-        else "No failed deliveries to process."
+        else _("No failed deliveries to process.")
     )
     return redirect(url_for(".edit", source_id=source_id, _anchor="inbound-failures"))
 

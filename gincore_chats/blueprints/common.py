@@ -12,11 +12,13 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from flask_login import current_user
 
 from ..identity import Manager, describe
+from ..models import Message
 from ..origins import parse_origin
 from ..permissions import PermissionDenied
 from ..rate_limit import RateLimited
 from ..services.contacts.customers import ContactError
 from ..services.conversations.lifecycle import NotFound
+from ..services.conversations.message_events import message_wire, message_wire_text
 from ..services.conversations.messages import MessageError
 from ..services.sources import SourceError
 from ..state import ChatsState, get_state
@@ -34,6 +36,19 @@ def json_error(status: int, message: str, **extra: Any) -> Any:
     response = jsonify({"error": message, **extra})
     response.status_code = status
     return response
+
+
+def message_answer(message: Message, created: bool) -> Any:
+    """``{"message": ..., "created": ...}``, 201 or 200. Made before commit (afterwards the
+    expired row would be loaded again); where the send made the message's JSON, that text."""
+    status = 201 if created else 200
+    text = message_wire_text(message)
+    if text is None:
+        response = jsonify(message=message_wire(message), created=created)
+        response.status_code = status
+        return response
+    body = f'{{"message":{text},"created":{"true" if created else "false"}}}\n'
+    return current_app.response_class(body, status=status, mimetype="application/json")
 
 
 def current_manager(state: ChatsState | None = None) -> Manager | None:

@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..babel import _
 from ..models import Source, SourceKind
-from ..services import sources
+from ..services import audit_log, sources
 from ..services.notifications import mailbox, unread_alerts, web_push
+from ..services.ratings import auto_close
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from .common import Route, add_routes, csrf_token, current_manager
@@ -87,10 +89,19 @@ def save_mailbox() -> Any:
     form = request.form.to_dict()
     try:
         with unit_of_work(state.session):
-            mailbox.do_save(state, form)
+            saved = mailbox.do_save(state, form)
+            # Which fields, never their values (the password is among them).
+            audit_log.do_record(
+                state,
+                current_manager(state),
+                "settings.mailbox.updated",
+                "settings",
+                "mailbox",
+                host=getattr(saved, "host", None),
+            )
     except mailbox.MailboxError as exc:
         return page(400, errors={"mailbox": str(exc)})
-    flash("Corporate email saved.")
+    flash(_("Corporate email saved."))
     return redirect(url_for(".index"))
 
 
@@ -115,7 +126,7 @@ def create_push_keys() -> Any:
             )
     except web_push.PushError as exc:
         return page(400, errors={"push": str(exc)})
-    flash("Push keys created. Managers can now enable notifications in the console.")
+    flash(_("Push keys created. Managers can now enable notifications in the console."))
     return redirect(url_for(".index"))
 
 
@@ -138,7 +149,34 @@ def save_source(source_id: int) -> Any:
             employee_seconds=employee * 60 if employee else None,
             customer_seconds=customer * 60 if customer else None,
         )
-    flash("Notification timeouts saved.")
+        audit_log.do_record(
+            state,
+            current_manager(state),
+            "source.notifications.updated",
+            "source",
+            source.id,
+            employee_minutes=employee,
+            customer_minutes=customer,
+        )
+    flash(_("Notification timeouts saved."))
+    return redirect(source_page)
+
+
+def save_closing(source_id: int) -> Any:
+    """The source's auto-close time (services.ratings.auto_close), on the same source page."""
+    state = get_state()
+    source = state.session.get(Source, source_id)
+    if source is None:
+        abort(404)
+    source_page = url_for("gincore_chats_settings.edit_source", source_id=source_id)
+    try:
+        minutes = _minutes(request.form.get("auto_close_minutes", ""), "Auto-close")
+        with unit_of_work(state.session):
+            auto_close.do_set_inactivity(source, minutes)
+    except ValueError as exc:
+        flash(str(exc))
+        return redirect(source_page)
+    flash(_("Closing saved."))
     return redirect(source_page)
 
 
@@ -148,6 +186,7 @@ ROUTES: list[Route] = [
     ("/settings/notifications/mailbox/test", test_mailbox, ["POST"]),
     ("/settings/notifications/push-keys", create_push_keys, ["POST"]),
     ("/settings/sources/<int:source_id>/notifications", save_source, ["POST"]),
+    ("/settings/sources/<int:source_id>/closing", save_closing, ["POST"]),
 ]
 
 

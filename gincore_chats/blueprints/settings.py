@@ -6,17 +6,20 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..babel import _
 from ..channels.registry import LABELS
 from ..models import Source, SourceKind
 from ..services import sources
+from ..services.audit_log import do_record
 from ..services.channels import inbound_failures
+from ..services.contacts import host_identity
 from ..services.files import attachments
 from ..services.managers import profiles as managers
 from ..services.unit_of_work import unit_of_work
 from ..state import ChatsState, get_state
 from . import settings_ui
 from .common import Route, add_routes, csrf_token
-from .guards import guard_admin_pages
+from .guards import current_manager, guard_admin_pages
 
 
 def snippet(source: Source) -> str:
@@ -49,6 +52,7 @@ def source_page(source: Source, errors: dict[str, str]) -> str:
         errors=errors,
         candidates=managers.candidates(get_state()),
         is_widget=source.kind == SourceKind.WIDGET,
+        identity_secret=host_identity.identity_secret(get_state(), source),
     )
 
 
@@ -71,7 +75,7 @@ def create_source() -> Any:
             source = sources.do_create_widget_source(state, form["name"], form["domains"])
     except sources.SourceError as exc:
         return index_page({"form": str(exc)}, form), 400
-    flash(f"Source “{source.name}” created. Paste the snippet below into your site.")
+    flash(_("Source “%(name)s” created. Paste the snippet below into your site.", name=source.name))
     return redirect(url_for(".edit_source", source_id=source.id))
 
 
@@ -99,8 +103,28 @@ def update_source(source_id: int) -> Any:
     except sources.SourceError as exc:
         state.session.rollback()
         return source_page(load(source_id), {"form": str(exc)}), 400
-    flash("Saved.")
+    flash(_("Saved."))
     return redirect(url_for(".edit_source", source_id=source.id))
+
+
+def rotate_identity_secret(source_id: int) -> Any:
+    """Create (or replace) the secret the host signs visitor identities with."""
+    state = get_state()
+    source = load(source_id)
+    if source.kind != SourceKind.WIDGET:
+        abort(404)
+    with unit_of_work(state.session):
+        had = host_identity.identity_secret(state, source) is not None
+        host_identity.do_rotate_identity_secret(state, source)
+        do_record(
+            state, current_manager(), "source.identity_secret", "source", source.id, replaced=had
+        )
+    flash(
+        _("New identity secret made: identities signed with the old one are no longer verified.")
+        if had
+        else _("Identity secret made: sign your users' identities with it on your server.")
+    )
+    return redirect(url_for(".edit_source", source_id=source.id) + "#identity-title")
 
 
 ROUTES: list[Route] = [
@@ -108,6 +132,7 @@ ROUTES: list[Route] = [
     ("/settings/sources", create_source, ["POST"]),
     ("/settings/sources/<int:source_id>", edit_source, ["GET"]),
     ("/settings/sources/<int:source_id>", update_source, ["POST"]),
+    ("/settings/sources/<int:source_id>/identity-secret", rotate_identity_secret, ["POST"]),
 ]
 
 

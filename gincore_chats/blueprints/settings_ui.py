@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, g, request, url_for
 from werkzeug.routing import BuildError
 
+from .. import staff_language
 from ..models import Source, SourceKind
 from ..services import sources
 from ..services.files import attachments
@@ -148,3 +149,7 @@ def register(bp: Blueprint, state: ChatsState) -> None:
     )
     bp.add_app_template_global(lambda: header(state), "gincore_chats_header")
     bp.add_app_template_filter(attachments.human_size, "gincore_chats_size")
+    # Dates and numbers in the page's language (staff_language forced it for the request).
+    bp.add_app_template_filter(staff_language.format_utc_datetime, "gincore_chats_datetime")
+    bp.add_app_template_filter(staff_language.format_utc_date, "gincore_chats_date")
+    bp.add_app_template_filter(staff_language.format_number, "gincore_chats_number")

@@ -14,6 +14,7 @@ from babel import Locale, UnknownLocaleError
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from ..babel import _
 from ..models import Source, SourceKind, WidgetText
 from ..services.unit_of_work import unit_of_work
 from ..services.widget import consent as widget_consent
@@ -92,6 +93,24 @@ TEXT_HELP: dict[str, tuple[str, str]] = {
         "AI assistant mark",
         "Next to the assistant's name on its answers (sources with AI replies).",
     ),
+    "reopened": ("Chat reopened", "A system line when the visitor writes in a closed chat."),
+    "closed": ("Chat closed", "A system line when a manager or the inactivity timer closes it."),
+    "rate_prompt": ("Rating question", "Above the five stars when the chat is closed."),
+    "rate_numbers": (
+        "Numbered rating prompt",
+        "Sent on WhatsApp, Messenger, Instagram and Viber, which have no buttons.",
+    ),
+    "rate_score": ("Star label", "Each star's name for screen readers; {name} is 1 to 5."),
+    "rate_comment": ("Rating comment field", "The optional comment under the stars."),
+    "rate_send": ("Send rating button", ""),
+    "rate_thanks": ("Rating thanks", "Shown once the rating is stored."),
+    "rate_expired": (
+        "Rating closed",
+        "Answers a Telegram rating button pressed when no rating is open.",
+    ),
+    "transcript_offer": ("Transcript offer", "Under the rating, when transcripts are on."),
+    "transcript_send": ("Transcript button", ""),
+    "transcript_sent": ("Transcript sent", "Shown once the transcript email is queued."),
 }
 #: Texts long enough for a text area.
 LONG_TEXTS = {
@@ -169,7 +188,7 @@ def save_consent(source_id: int) -> Any:
         state.session.rollback()
         form = {"consent_mode": mode, "privacy_url": url}
         return index_page(load(source_id), {"consent": str(exc)}, form), 400
-    flash("Consent options saved.")
+    flash(_("Consent options saved."))
     return redirect(url_for(".index", source_id=source_id))
 
 

@@ -149,8 +149,22 @@ class ReachabilityChange:
 
 
 @dataclass(frozen=True)
+class InboundButtonPress:
+    """The customer pressed a button we sent (Telegram's ``callback_query``).
+
+    ``callback_id`` is what the platform wants answered (the button shows a spinner until
+    then); ``data`` is the button's own value (ours, e.g. ``rate:4``), never trusted blindly.
+    """
+
+    callback_id: str
+    sender: Sender
+    data: str
+
+
+@dataclass(frozen=True)
 class ParsedWebhook:
     messages: tuple[InboundMessage, ...] = ()
+    button_presses: tuple[InboundButtonPress, ...] = ()
     edits: tuple[InboundEdit, ...] = ()
     deliveries: tuple[DeliveryUpdate, ...] = ()
     reachability: tuple[ReachabilityChange, ...] = ()
@@ -181,6 +195,9 @@ class OutboundMessage:
     customer_last_message_at: datetime | None = None
     # Extra context for adapters that forward it (generic webhook: conversation, source ids).
     metadata: dict[str, Any] = field(default_factory=dict)
+    # One row of (label, value) buttons under the text, where the platform has them
+    # (Telegram's inline keyboard); other adapters send the text alone.
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

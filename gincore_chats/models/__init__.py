@@ -5,7 +5,8 @@ from .api import ApiToken, DeliveryStatus, WebhookDelivery, WebhookEndpoint, Web
 from .attachment import Attachment
 from .audit import AuditEntry
 from .base import Base, metadata, utcnow
-from .contact import Contact, ContactNote
+from .canned import CannedResponse
+from .contact import Contact, ContactMerge, ContactMergeSuggestion, ContactNote, MergeReason
 from .conversation import (
     Conversation,
     ConversationStatus,
@@ -25,6 +26,7 @@ from .knowledge import (
     KnowledgeTerm,
     SightingKind,
 )
+from .label import ConversationLabel, Label
 from .manager import ManagerProfile, Presence
 from .message import (
     ConversationEvent,
@@ -36,6 +38,7 @@ from .message import (
     Visibility,
 )
 from .notification import NotificationKind, NotificationLog, PushSubscription
+from .rating import Rating
 from .setting import Setting
 from .source import Source, SourceEmployee, SourceKind, WidgetText
 
@@ -50,10 +53,14 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CannedResponse",
     "Contact",
+    "ContactMerge",
+    "ContactMergeSuggestion",
     "ContactNote",
     "Conversation",
     "ConversationEvent",
+    "ConversationLabel",
     "ConversationStatus",
     "DeliveryStatus",
     "Draft",
@@ -67,7 +74,9 @@ __all__ = [
     "KnowledgeRun",
     "KnowledgeSighting",
     "KnowledgeTerm",
+    "Label",
     "ManagerProfile",
+    "MergeReason",
     "Message",
     "MessageKind",
     "MessageRevision",
@@ -76,6 +85,7 @@ __all__ = [
     "Participant",
     "Presence",
     "PushSubscription",
+    "Rating",
     "ReadState",
     "Setting",
     "SightingKind",

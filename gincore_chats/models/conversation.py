@@ -42,6 +42,9 @@ class Conversation(Base):
             postgresql_where=text("first_customer_message_at IS NOT NULL"),
             sqlite_where=text("first_customer_message_at IS NOT NULL"),
         ),
+        # "Mine" is not limited to listed conversations (a manager who joined a visit sees it):
+        # every open conversation by activity, for admins, whose lists are not by source.
+        Index("ix_chats_conversations_activity", "last_activity_at", "id"),
         Index(
             "ix_chats_conversations_empty_activity",
             "last_activity_at",
@@ -49,6 +52,8 @@ class Conversation(Base):
             postgresql_where=text("first_customer_message_at IS NULL"),
             sqlite_where=text("first_customer_message_at IS NULL"),
         ),
+        # Reports select the conversations started in a date range.
+        Index("ix_chats_conversations_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -75,6 +80,11 @@ class Conversation(Base):
     # When the customer first wrote; None while the conversation is only a visit (the widget
     # opened, nothing sent): hidden from the console's default list and cleaned up later.
     first_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reports: the first reply a manager sent (first response time), and the last close
+    # (resolution time); ``closed_by`` is the manager's id, or "auto" after inactivity.
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
 
     source: Mapped[Source] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship(lazy="joined")
@@ -91,7 +101,25 @@ class Participant(Base):
     """One stretch of a manager's presence in a conversation: joined_at .. left_at."""
 
     __tablename__ = "chats_participants"
-    __table_args__ = (Index("ix_chats_participants_conv_manager", "conversation_id", "manager_id"),)
+    __table_args__ = (
+        Index("ix_chats_participants_conv_manager", "conversation_id", "manager_id"),
+        # Who is in a conversation now (left_at IS NULL): the console's "unassigned" filter
+        # probes by conversation, "mine" starts from the manager. Partial: history stays out.
+        Index(
+            "ix_chats_participants_active_conv",
+            "conversation_id",
+            "manager_id",
+            postgresql_where=text("left_at IS NULL"),
+            sqlite_where=text("left_at IS NULL"),
+        ),
+        Index(
+            "ix_chats_participants_active_manager",
+            "manager_id",
+            "conversation_id",
+            postgresql_where=text("left_at IS NULL"),
+            sqlite_where=text("left_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
@@ -130,4 +158,7 @@ class VisitorContext(Base):
     language: Mapped[str | None] = mapped_column(String(35))
     # Minutes east of UTC (JS getTimezoneOffset() negated), for the customer's local time.
     tz_offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The browser's IANA zone ("Europe/Berlin"), checked against zoneinfo: local times follow
+    # its daylight-saving changes; the fixed offset above is the fallback for old widgets.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, JsonType, UTCDateTime, utcnow
@@ -31,6 +40,15 @@ class Message(Base):
         # Inbound platform messages are unique per source on the platform's message id.
         UniqueConstraint("source_id", "external_id"),
         Index("ix_chats_messages_conv_id", "conversation_id", "id"),
+        # Unread counts and the console's unread filter ask "customer messages after N":
+        # an index-only probe here instead of reading every message row of the conversation.
+        Index(
+            "ix_chats_messages_customer_conv_id",
+            "conversation_id",
+            "id",
+            postgresql_where=text("kind = 'customer'"),
+            sqlite_where=text("kind = 'customer'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -109,7 +127,18 @@ class ReadState(Base):
     """How far one manager has read one conversation."""
 
     __tablename__ = "chats_read_states"
-    __table_args__ = (UniqueConstraint("conversation_id", "manager_id"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "manager_id"),
+        # "Marked unread" is rare: the unread filter and count find a manager's few such rows
+        # here instead of scanning every read state.
+        Index(
+            "ix_chats_read_states_marked",
+            "manager_id",
+            "conversation_id",
+            postgresql_where=text("marked_unread IS TRUE"),
+            sqlite_where=text("marked_unread IS TRUE"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(

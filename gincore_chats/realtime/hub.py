@@ -71,11 +71,17 @@ class Hub:
         self._listener: threading.Thread | None = None
         self._ready = threading.Event()
         self._stopping = False
+        #: Called with a key to drop (``cache.EVERYTHING`` after the listener (re)subscribed
+        #: or lost Redis: invalidations may have been missed).
+        self._invalidate: list[Callable[[Any], None]] = []
 
     # -- publishing (any process, including RQ workers) -------------------------------------
 
     def publish(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, separators=(",", ":"), default=str)
+        self.publish_text(json.dumps(message, separators=(",", ":"), default=str))
+
+    def publish_text(self, data: str) -> None:
+        """Publish a message already serialised (what :meth:`publish` would send)."""
         try:
             self._redis().publish(self.channel, data)
         except redis.RedisError:
@@ -118,6 +124,19 @@ class Hub:
         with self._lock:
             return len(self._all)
 
+    def on_invalidate(self, drop: Callable[[Any], None]) -> None:
+        self._invalidate.append(drop)
+
+    def listening(self) -> bool:
+        """Is this process subscribed, so it hears every invalidation? (Starts the listener.)"""
+        self._ensure_listener()
+        listener = self._listener
+        return self._ready.is_set() and listener is not None and listener.is_alive()
+
+    def _drop_cached(self, key: Any) -> None:
+        for drop in self._invalidate:
+            drop(key)
+
     def wait_ready(self, timeout: float = 5.0) -> bool:
         """True once the listener is subscribed (tests and benchmarks wait on it)."""
         self._ensure_listener()
@@ -127,6 +146,9 @@ class Hub:
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Hand one published message to the local sockets that may see it."""
+        if message.get("route") == "cache":
+            self._drop_cached(message.get("key"))
+            return
         targets = self._targets(message)
         if not targets:
             return
@@ -188,6 +210,8 @@ class Hub:
                 pubsub.subscribe(self.channel)
                 # Wait for the subscribe confirmation so "ready" means no publish is missed.
                 pubsub.get_message(timeout=5.0, ignore_subscribe_messages=False)
+                # What was cached while not subscribed may have missed its invalidation.
+                self._drop_cached("*")
                 self._ready.set()
                 # Anything published before this subscription (while we were away, or between
                 # the first socket's hello and now) never reaches us on this channel.
@@ -202,6 +226,7 @@ class Hub:
                         log.exception("gincore_chats: bad hub message dropped")
             except redis.RedisError:
                 self._ready.clear()
+                self._drop_cached("*")
                 log.warning("gincore_chats: Redis listener lost; retrying in %.1fs", backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)

@@ -6,13 +6,16 @@ it), so the log itself can be shown to every admin. Issue 18's viewer reads thes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from ..identity import Manager
-from ..models import AuditEntry, utcnow
+from ..models import AuditEntry, ManagerProfile, utcnow
 from ..state import ChatsState
+from .managers.profiles import candidates
 
 
 def do_record(
@@ -49,3 +52,45 @@ def entries_for(
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class Filters:
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def page(
+    state: ChatsState, filters: Filters, number: int, size: int
+) -> tuple[list[AuditEntry], bool]:
+    """One page of entries, newest first, and whether there is a next page."""
+    query = select(AuditEntry)
+    if filters.action:
+        query = query.where(AuditEntry.action == filters.action)
+    if filters.since:
+        query = query.where(AuditEntry.created_at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEntry.created_at < filters.until)
+    query = query.order_by(AuditEntry.id.desc()).offset((number - 1) * size).limit(size + 1)
+    rows = list(state.session.scalars(query))
+    return rows[:size], len(rows) > size
+
+
+def actions(state: ChatsState) -> list[str]:
+    """Every action written so far, for the filter."""
+    return list(
+        state.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    )
+
+
+def manager_names(state: ChatsState, rows: list[AuditEntry]) -> dict[str, str]:
+    """Display names of the people in ``rows``: the library's profiles, else the host's."""
+    ids = {r.manager_id for r in rows if r.manager_id}
+    if not ids:
+        return {}
+    found = state.session.scalars(select(ManagerProfile).where(ManagerProfile.manager_id.in_(ids)))
+    names = {m.manager_id: m.display_name for m in found}
+    if ids - names.keys():
+        names.update((i, n) for i, n in candidates(state) if i in ids and i not in names)
+    return names

@@ -39,3 +39,12 @@ manager_took_over = _hooks.signal("manager-took-over")
 #: ``sender`` is the ChatsState; ``conversation`` and ``summary`` (the dict, to add fields to)
 #: are passed. The AI assistant adds its state (``ai``), like the console's HTTP rows have it.
 inbox_summary = _hooks.signal("inbox-summary")
+
+#: A manager left a conversation. ``sender`` is the ChatsState; ``conversation`` and
+#: ``manager_id`` are passed. Auto-assignment hands the freed capacity on.
+manager_left = _hooks.signal("manager-left")
+
+#: A manager chose a status (online, invisible, offline). Sent after commit (unlike the rest):
+#: ``sender`` is the ChatsState; ``manager_id`` and ``status`` are passed. Auto-assignment
+#: gives waiting conversations to a manager who comes online.
+presence_changed = _hooks.signal("presence-changed")

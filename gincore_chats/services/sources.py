@@ -15,6 +15,7 @@ from ..models import Source, SourceEmployee, SourceKind
 from ..origins import Origin, parse_origin
 from ..permissions import Permission, PermissionDenied
 from ..state import ChatsState
+from .cached import cached, changed
 
 _DOMAIN_RE = re.compile(r"^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$")
 
@@ -107,9 +108,11 @@ def do_set_employees(state: ChatsState, source: Source, manager_ids: Iterable[st
     for link in list(source.employees):
         if link.manager_id not in wanted:
             source.employees.remove(link)
+            changed(state, _sources_key(link.manager_id))
     have = source.employee_ids
     for mid in sorted(wanted - have):
         source.employees.append(SourceEmployee(manager_id=mid))
+        changed(state, _sources_key(mid))
 
 
 def get_by_key(state: ChatsState, public_key: str) -> Source | None:
@@ -124,10 +127,19 @@ def visible_source_ids(state: ChatsState, manager: Manager) -> set[int] | None:
     """Source ids the manager works on; None means every source (admins)."""
     if manager.is_admin:
         return None
-    rows = state.session.scalars(
-        select(SourceEmployee.source_id).where(SourceEmployee.manager_id == manager.id)
-    )
-    return set(rows)
+
+    def load() -> frozenset[int]:
+        rows = state.session.scalars(
+            select(SourceEmployee.source_id).where(SourceEmployee.manager_id == manager.id)
+        )
+        return frozenset(rows)
+
+    # Asked on every console request: from the per-process cache (do_set_employees drops it).
+    return set(cached(state, _sources_key(manager.id), load))
+
+
+def _sources_key(manager_id: str) -> tuple[str, str]:
+    return ("source_ids", manager_id)
 
 
 def require_source_access(state: ChatsState, manager: Manager, source_id: int) -> None:

@@ -209,6 +209,10 @@ class FakeTelegram(FakeServer):
                 return reply(200, {"ok": True, "result": True})
             found["text"] = p.get("text")
             return reply(200, {"ok": True, "result": found})
+        if name == "answercallbackquery":
+            if not p.get("callback_query_id"):
+                return self.bad("Bad Request: query is too old and response timeout expired")
+            return reply(200, {"ok": True, "result": True})
         if name == "getfile":
             stored = self.files.get(str(p.get("file_id")))
             if stored is None:

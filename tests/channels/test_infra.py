@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -384,9 +385,10 @@ def test_registry_knows_the_builtin_channels_and_labels():
         assert callable(adapter.verify) and callable(adapter.parse) and callable(adapter.send)
 
 
-def test_a_concurrent_duplicate_is_caught_by_the_unique_constraint(app, stub, monkeypatch):
-    """Two workers with the same message: the second insert fails on (source, external id)
-    and returns the first worker's row instead of a second message."""
+def test_a_concurrent_duplicate_is_caught_by_the_unique_constraint(app, stub):
+    """Two workers with the same platform message at once: the second insert waits on the
+    first one's uncommitted row, conflicts on (source, external id) once it commits, and
+    answers with the first worker's row instead of storing a second message."""
     from gincore_chats.models import Conversation, Message
     from gincore_chats.services.conversations import messages
     from gincore_chats.services.unit_of_work import unit_of_work
@@ -394,22 +396,41 @@ def test_a_concurrent_duplicate_is_caught_by_the_unique_constraint(app, stub, mo
     _, url = stub
     signed_post(url, {"messages": [{"id": "mid.1", "from": "psid-1", "text": "hi"}]})
     run_worker(app)
-    real = messages.find_by_external_id
-    calls = []
-
-    def blind_first(state, source_id, external_id):
-        calls.append(external_id)
-        return None if len(calls) == 1 else real(state, source_id, external_id)
-
-    monkeypatch.setattr(messages, "find_by_external_id", blind_first)
     state = app.extensions["gincore_chats"]
-    with app.app_context():
-        with unit_of_work(state.session):
-            conv = state.session.query(Conversation).one()
-            message, created = messages.do_receive_channel_message(state, conv, "hi", "mid.1")
-            assert created is False and message.body == "hi"
-        state.session.remove()
-    assert len(calls) == 2 and count_rows(app, Message) == 1
+    inserted, go = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def receive(name: str, hold: bool) -> None:
+        try:
+            with app.app_context():
+                with unit_of_work(state.session):
+                    conv = state.session.query(Conversation).one()
+                    message, created = messages.do_receive_channel_message(
+                        state, conv, "second", "mid.2"
+                    )
+                    results[name] = (message.id, created)
+                    if hold:  # keep the row uncommitted while the other worker inserts
+                        inserted.set()
+                        go.wait(10)
+                state.session.remove()
+        except BaseException as exc:  # surfaced by the asserts below
+            results[name] = exc
+            inserted.set()
+
+    first = threading.Thread(target=receive, args=("first", True))
+    first.start()
+    assert inserted.wait(10)
+    second = threading.Thread(target=receive, args=("second", False))
+    second.start()
+    second.join(0.5)  # it is blocked on the first one's row lock, or done after it
+    go.set()
+    first.join(10)
+    second.join(10)
+    first_id, first_created = results["first"]
+    second_id, second_created = results["second"]
+    assert first_created is True and second_created is False
+    assert second_id == first_id
+    assert count_rows(app, Message) == 2  # mid.1 and one mid.2
 
 
 def test_an_echo_that_overtakes_our_own_send_is_not_shown_twice(app, live_server, stub, manager_id):

@@ -18,7 +18,9 @@ from ...serialize import unreachable_dict
 from ...services.api import lists as api_lists
 from ...services.conversations import lifecycle as conversations
 from ...services.conversations import participants, read_state
+from ...services.labels.tagging import labels_for
 from ...services.managers import profiles as managers
+from ...services.row_ids import MAX_ID
 from ...services.unit_of_work import unit_of_work
 from ...state import get_state
 from . import pagination
@@ -38,6 +40,12 @@ class Unreachable(BaseModel):
     reason: str | None
 
 
+class LabelRef(BaseModel):
+    id: int
+    name: str
+    color: str = Field(description="#rrggbb")
+
+
 class Conversation(BaseModel):
     id: int
     source_id: int
@@ -53,6 +61,7 @@ class Conversation(BaseModel):
     last_seq: int = Field(description="The conversation's latest event sequence number.")
     managers: list[ManagerRef] = Field(description="Managers in the conversation now.")
     unread: int = Field(description="Customer messages the token's manager has not read.")
+    labels: list[LabelRef] = Field(description="The conversation's labels, by name.")
     created_at: datetime
 
 
@@ -67,6 +76,7 @@ def out(manager: Manager, rows: list[ConversationRow]) -> list[Conversation]:
     unread = read_state.unread_counts(state, manager.id, [c.id for c in rows])
     people = managers.profiles(state, {m for c in rows for m in c.active_manager_ids})
     sees = api_lists.sees_customers(manager)
+    labels = labels_for(state, [c.id for c in rows])
     result = []
     for conv in rows:
         result.append(
@@ -89,6 +99,7 @@ def out(manager: Manager, rows: list[ConversationRow]) -> list[Conversation]:
                     if mid in people
                 ],
                 unread=unread[conv.id],
+                labels=[LabelRef(**label) for label in labels[conv.id]],
                 created_at=conv.created_at,
             )
         )
@@ -119,6 +130,9 @@ class ListConversations(QueryModel):
         description="desc: newest activity first; asc: oldest first (to sync with "
         "updated_since: a conversation that changes while you page comes again, never lost).",
     )
+    label_id: Annotated[int, Field(ge=1, le=MAX_ID)] | Maybe = Field(
+        None, description="Only conversations carrying this label."
+    )
     limit: Limit | Maybe = None
     cursor: Cursor | Maybe = None
 
@@ -148,6 +162,7 @@ def list_conversations() -> ConversationPage:
         updated_since=args.updated_since,
         ascending=args.order == Order.ASC,
         visits=args.visits,
+        label_id=args.label_id,
     )
     rows = api_lists.conversations(state, manager, filters, after, limit)  # type: ignore[arg-type]
     rows, cursor = pagination.page(

@@ -14,11 +14,22 @@ from flask_sock import Sock
 from ...state import ChatsState
 from ..common import add_routes
 from ..guards import reject_bad_csrf
-from . import ai, conversations, customers, messages, pages
+from . import (
+    ai,
+    canned,
+    contacts,
+    conversations,
+    customers,
+    labels,
+    messages,
+    pages,
+    replies_page,
+    reports,
+)
 from .socket import console_socket
 
 API = "/console/api"
-RESOURCES = (pages, conversations, messages, customers, ai)
+RESOURCES = (pages, conversations, messages, customers, contacts, ai, labels, canned, reports)
 
 
 class ConsoleBlueprint(Blueprint):
@@ -41,6 +52,8 @@ def create_blueprint(state: ChatsState) -> Blueprint:
     )
     bp.before_request(reject_bad_csrf)
     bp.add_url_rule("/console", view_func=pages.page)
+    add_routes(bp, replies_page.ROUTES)
+    bp.add_url_rule("/console/reports", "reports_page", view_func=reports.page)
     for module in RESOURCES:
         add_routes(bp, module.ROUTES, API)
     Sock().route("/console/ws", bp=bp)(console_socket)

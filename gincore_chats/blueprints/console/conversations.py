@@ -21,6 +21,16 @@ from ..guards import json_object, manager_required, optional_json_object, signed
 from .shapes import detail, sees_customers, summaries, summary_for
 
 
+def label_filter() -> int | None:
+    raw = request.args.get("label")
+    if not raw:
+        return None
+    found = row_id(raw)
+    if found is None:
+        raise ValueError("label must be a label id.")
+    return found
+
+
 @api_errors
 @manager_required
 def list_conversations() -> Any:
@@ -32,6 +42,7 @@ def list_conversations() -> Any:
         q=request.args.get("q"),
         cursor=request.args.get("cursor") or None,
         limit=request.args.get("limit", type=int),
+        label=label_filter(),
     )
     return jsonify(conversations=summaries(manager, page.items), next_cursor=page.next_cursor)
 

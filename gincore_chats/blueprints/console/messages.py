@@ -16,7 +16,7 @@ from ...services.conversations import lifecycle as conversations
 from ...services.conversations.message_events import message_wire
 from ...services.unit_of_work import unit_of_work
 from ...state import ChatsState, get_state
-from ..common import Route, api_errors
+from ..common import Route, api_errors, message_answer
 from ..guards import json_object, manager_required, signed_in_manager
 
 #: A service that changes one message of a conversation the manager may reply in.
@@ -40,9 +40,8 @@ def send(data: dict[str, Any], conversation_id: int) -> Any:
             note=bool(data.get("note")),
         )
         drafts.do_clear_draft(state, manager.id, conv.id)
-        # Serialised before commit: afterwards the expired row would be loaded again.
-        wire = message_wire(message)
-    return jsonify(message=wire, created=created), 201 if created else 200
+        answer = message_answer(message, created)
+    return answer
 
 
 def change_message(conversation_id: int, message_id: int, change: MessageChange) -> Any:

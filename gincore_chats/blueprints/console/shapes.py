@@ -8,6 +8,7 @@ from typing import Any
 from flask import request
 
 from ...identity import Manager
+from ...local_time import customer_tz, local_iso
 from ...models import Conversation, VisitorContext
 from ...permissions import Permission
 from ...serialize import (
@@ -18,10 +19,13 @@ from ...serialize import (
 )
 from ...services.ai import assistant_state
 from ...services.contacts import customers as contacts
+from ...services.contacts import directory
 from ...services.conversations import drafts, read_state, typing_status
 from ...services.conversations import lifecycle as conversations
 from ...services.conversations.message_events import message_wire
+from ...services.labels.tagging import labels_for
 from ...services.managers import profiles as managers
+from ...services.ratings import scores as rating_scores
 from ...state import get_state
 
 
@@ -32,6 +36,7 @@ def sees_customers(manager: Manager) -> bool:
 def summary_for(manager: Manager, conv: Conversation) -> dict[str, Any]:
     row = conversation_summary(conv)
     row["ai"] = assistant_state.summary_fields(get_state(), [conv])[conv.id]
+    row["labels"] = labels_for(get_state(), [conv.id])[conv.id]
     if not sees_customers(manager):
         row["contact"] = redact_contact(row["contact"])
     return row
@@ -43,12 +48,14 @@ def summaries(manager: Manager, rows: list[Conversation]) -> list[dict[str, Any]
     unread = read_state.unread_counts(state, manager.id, [c.id for c in rows])
     people = managers.profiles(state, {m for c in rows for m in c.active_manager_ids})
     ai = assistant_state.summary_fields(state, rows)
+    labels = labels_for(state, [c.id for c in rows])
     result = []
     for conv in rows:
         row = conversation_summary(conv)
         if not sees_customers(manager):
             row["contact"] = redact_contact(row["contact"])
         row["ai"] = ai[conv.id]
+        row["labels"] = labels[conv.id]
         row["unread"] = unread[conv.id]
         row["manager_profiles"] = [
             {"id": mid, "name": people[mid].display_name, "avatar_url": people[mid].avatar_url}
@@ -77,13 +84,24 @@ def detail(manager: Manager, conversation_id: int) -> dict[str, Any]:
         "last_seq": conv.last_seq,
         "unread": read_state.unread_counts(state, manager.id, [conv.id])[conv.id],
         "preview_enabled": typing_status.preview_enabled(state, conv.source),
+        # The customer's rating of the chat (asked for when it closed), for the panel.
+        "rating": rating_scores.rating_dict(rating_scores.rating_of(state, conv)),
     }
     draft = drafts.get_draft(state, manager, conv)
     result["draft"] = (
         {"body": draft.body, "quoted_message_id": draft.quoted_message_id} if draft else None
     )
     if sees_customers(manager):
+        ctx = state.session.get(VisitorContext, conv.id)
         result["contact"] = contact_dict(conv.contact)
         result["notes"] = [contacts.note_dict(n) for n in contacts.notes_for(state, conv.contact)]
-        result["context"] = visitor_context_dict(state.session.get(VisitorContext, conv.id))
+        result["context"] = visitor_context_dict(ctx)
+        page = directory.contact_page(state, manager, conv.contact)
+        result["contact"].update(page["contact"])
+        for key in ("conversations", "suggestions", "merges", "host_profile"):
+            result[f"customer_{key}"] = page[key]
+        # Each message at the customer's local time (zoneinfo: right across DST changes).
+        tz = customer_tz(ctx.time_zone, ctx.tz_offset_minutes) if ctx is not None else None
+        for wire, row in zip(result["messages"], rows, strict=True):
+            wire["customer_local_at"] = local_iso(row.created_at, tz)
     return result

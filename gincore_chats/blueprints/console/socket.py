@@ -18,6 +18,7 @@ from ...permissions import Permission
 from ...realtime.hub import STAFF, Subscriber
 from ...realtime.session import close_socket, run_socket
 from ...services import sources
+from ...services.assignment import receivers as assignment
 from ...services.conversations import lifecycle as conversations
 from ...services.conversations import typing_status, viewing
 from ...services.conversations.replay import sync_reply
@@ -129,6 +130,8 @@ def console_socket(ws: Any) -> None:
     tab = ConsoleConnection(state, ws, manager, inbox)
     try:
         tab.heartbeat()
+        # Connected now: conversations waiting in their sources' pools may be theirs.
+        assignment.drain_for_manager(state, manager.id)
     finally:
         # Give the pooled connection back now: the socket may stay quiet for a long time.
         state.db.session.remove()

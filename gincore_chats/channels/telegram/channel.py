@@ -101,6 +101,16 @@ class TelegramChannel:
             params: dict[str, Any] = {"caption": text} if text else {}
             text = ""  # the caption goes with the first file only
             calls.append((method, {**params, "_field": field}, item))
+        if message.buttons and calls and calls[-1][0] == "sendMessage":
+            # The buttons go under the last part, where the customer reads on.
+            keyboard = [
+                [{"text": label, "callback_data": value} for label, value in message.buttons]
+            ]
+            calls[-1] = (
+                "sendMessage",
+                {**calls[-1][1], "reply_markup": {"inline_keyboard": keyboard}},
+                None,
+            )
         sent: list[str] = []
         for method, params, attachment in calls:
             params = {"chat_id": chat, **params, **(reply if not sent else {})}
@@ -113,6 +123,13 @@ class TelegramChannel:
                 return SendResult(sent[0], {"external_ids": sent, "incomplete": exc.reason})
             sent.append(external_id(result["chat"]["id"], result["message_id"]))
         return SendResult(sent[0], {"external_ids": sent} if len(sent) > 1 else {})
+
+    def answer_button(
+        self, config: ChannelConfig, credentials: dict[str, Any], callback_id: str, text: str
+    ) -> None:
+        """Stop the pressed button's spinner and show ``text`` (answerCallbackQuery)."""
+        api = TelegramApi(config, str(credentials.get("bot_token") or ""))
+        api.call("answerCallbackQuery", {"callback_query_id": callback_id, "text": text[:200]})
 
     @staticmethod
     def _call(

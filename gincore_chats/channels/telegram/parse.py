@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..base import (
+    InboundButtonPress,
     InboundEdit,
     InboundMedia,
     InboundMessage,
@@ -55,8 +56,33 @@ def parse_update(raw_body: bytes) -> ParsedWebhook:
             return ParsedWebhook(reachability=(change,))
         status = (update["my_chat_member"].get("new_chat_member") or {}).get("status", "")
         return ParsedWebhook(ignored=(f"my_chat_member:{status}",))
+    if isinstance(update.get("callback_query"), dict):
+        press = parse_callback_query(update["callback_query"])
+        if press is not None:
+            return ParsedWebhook(button_presses=(press,))
     kinds = [k for k in update if k != "update_id"]
     return ParsedWebhook(ignored=(kinds[0] if kinds else "empty",))
+
+
+def parse_callback_query(query: dict[str, Any]) -> InboundButtonPress | None:
+    """A pressed inline-keyboard button; None without the fields a reply needs."""
+    sender = query.get("from")
+    if not isinstance(sender, dict) or "id" not in sender or "id" not in query:
+        return None
+    # The conversation is found by the chat, as for messages (a private chat's id is the
+    # user's id, but a group's is not).
+    chat = (query.get("message") or {}).get("chat") or {}
+    name = " ".join(str(sender.get(k) or "") for k in ("first_name", "last_name")).strip()
+    return InboundButtonPress(
+        callback_id=str(query["id"]),
+        sender=Sender(
+            id=str(chat.get("id", sender["id"])),
+            name=name or None,
+            username=sender.get("username"),
+            language=sender.get("language_code"),
+        ),
+        data=str(query.get("data") or "")[:64],
+    )
 
 
 def parse_member_change(update: dict[str, Any]) -> ReachabilityChange | None:

@@ -17,7 +17,6 @@ from ...identity import Manager
 from ...models import (
     AIConversationState,
     AIMode,
-    AISettings,
     AIStatus,
     Conversation,
     Visibility,
@@ -62,19 +61,10 @@ def summary_fields(
     state: ChatsState, convs: list[Conversation]
 ) -> dict[int, dict[str, Any] | None]:
     """The ``ai`` field of console list rows: None where the source has no assistant (humans
-    only), else the mode and :func:`wire` of the conversation's state. Two queries in all."""
-    source_ids = {c.source_id for c in convs}
-    modes = (
-        dict(
-            state.session.execute(
-                select(AISettings.source_id, AISettings.mode).where(
-                    AISettings.source_id.in_(source_ids)
-                )
-            ).all()
-        )
-        if source_ids
-        else {}
-    )
+    only), else the mode and :func:`wire` of the conversation's state: one query (none when
+    every source is humans only), once the modes are cached."""
+    # The modes come from the per-process cache (one query per source the first time).
+    modes = {sid: mode_of(state, sid) for sid in {c.source_id for c in convs}}
     ids = [c.id for c in convs if modes.get(c.source_id, AIMode.HUMANS) != AIMode.HUMANS]
     rows = (
         {

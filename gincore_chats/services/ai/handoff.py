@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ...babel import _
 from ...models import AIStatus, Conversation, Message, MessageKind, utcnow
 from ...state import ChatsState
+from ..channels.outbound import queue_send
 from ..conversations.lifecycle import touch
 from ..conversations.message_events import publish_message_created
 from ..managers import presence
@@ -75,8 +76,6 @@ def do_hand_off(
     state.session.flush()
     touch(conv, None)
     publish_message_created(state, conv, message)
-    from ..channels.outbound import queue_send  # outbound imports the message services
-
     queue_send(state, conv, message)
     if keep_assistant:
         assistant_state.do_set(state, conv, AIStatus.ACTIVE, reason, attention=True)

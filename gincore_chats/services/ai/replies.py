@@ -32,6 +32,7 @@ from ...models import AIMode, AIOutcome, AIStatus, Conversation, Message, Messag
 from ...queue import enqueue, job_id
 from ...state import ChatsState
 from .. import hooks
+from ..channels.outbound import queue_send
 from ..conversations.events import publish_inbox_update
 from ..conversations.lifecycle import touch
 from ..conversations.message_events import publish_message_created
@@ -39,7 +40,7 @@ from ..conversations.typing_status import publish_assistant_typing
 from ..notifications.alert_emails import language
 from ..unit_of_work import after_commit, unit_of_work
 from . import assistant_state, breaker, calls, handoff, prompt
-from .settings import Snapshot, snapshot
+from .settings import Snapshot, mode_of, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ JOB = "gincore_chats.jobs.ai.reply_turn"
 
 def after_customer_message(state: ChatsState, conv: Conversation, message: Message) -> bool:
     """Queue the assistant's turn; True when the assistant (not people) answers this message."""
+    # Most sources are humans only: the cached mode says so without reading the settings row.
+    if mode_of(state, conv.source_id) == AIMode.HUMANS:
+        return False
     config = snapshot(state, conv.source_id)
     if config.mode == AIMode.HUMANS:
         return False
@@ -271,8 +275,6 @@ def do_post_answer(
     touch(conv, message.body)
     publish_message_created(state, conv, message)
     publish_inbox_update(state, conv)
-    from ..channels.outbound import queue_send  # outbound imports the message services
-
     queue_send(state, conv, message)
     assistant_state.do_count_turn(state, conv)
     return message

@@ -13,6 +13,7 @@ from typing import Any
 from ...ai import ProviderSettings
 from ...models import AIMode, AISettings, Source, utcnow
 from ...state import ChatsState
+from ..cached import cached, changed
 from ..secrets import SecretUnreadable, decrypt, encrypt
 from ..widget.texts import WidgetTextError, normalize_language
 
@@ -57,9 +58,18 @@ def get(state: ChatsState, source_id: int) -> AISettings | None:
     return state.session.get(AISettings, source_id)
 
 
+def mode_key(source_id: int) -> tuple[str, int]:
+    return ("ai_mode", source_id)
+
+
 def mode_of(state: ChatsState, source_id: int) -> str:
-    row = get(state, source_id)
-    return row.mode if row is not None else AIMode.HUMANS
+    """Read on every customer message and inbox row: from the per-process cache."""
+
+    def load() -> str:
+        row = get(state, source_id)
+        return row.mode if row is not None else AIMode.HUMANS
+
+    return cached(state, mode_key(source_id), load)
 
 
 def provider_for(state: ChatsState, row: AISettings | None) -> ProviderSettings | None:
@@ -254,4 +264,5 @@ def do_save(state: ChatsState, source: Source, **values: Any) -> AISettings:
         row.api_key_encrypted = encrypt(state, {"api_key": key}) if key else None
     row.updated_at = utcnow()
     state.session.flush()
+    changed(state, mode_key(source.id))
     return row

@@ -26,6 +26,7 @@ from ...models import (
 from ...permissions import Permission, PermissionDenied
 from ...state import ChatsState
 from ..conversations.read_state import unread_clause
+from ..labels.grouping import has_label
 from ..row_ids import MAX_ID
 from ..sources import visible_source_ids
 
@@ -64,6 +65,7 @@ class ConversationFilters:
     # Visits (the widget opened, the customer wrote nothing) are left out, as in the console's
     # default list; True lists only them.
     visits: bool = False
+    label_id: int | None = None  # carries this label
 
 
 def conversations(
@@ -106,6 +108,8 @@ def conversations(
         query = query.where(clause if filters.unread else not_(clause))
     if filters.updated_since is not None:
         query = query.where(Conversation.last_activity_at >= filters.updated_since)
+    if filters.label_id is not None:
+        query = query.where(has_label(filters.label_id))
     key = (Conversation.last_activity_at, Conversation.id)
     if after is not None:
         at, cid = after
@@ -152,7 +156,9 @@ def contacts(
         raise PermissionDenied(
             "Contacts need the customers.view permission.", Permission.CUSTOMERS_VIEW
         )
+    # A contact merged into another is no customer of its own any more.
     query: Select[tuple[Contact]] = select(Contact)
+    query = query.where(Contact.merged_into_id.is_(None))
     visible = _in_visible_sources(state, manager, Contact.source_id)
     if visible is False:
         return []

@@ -18,8 +18,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ...channels.base import DeliveryUpdate
-from ...models import Contact, Conversation, Message, MessageKind, Source, utcnow
+from ...models import Conversation, Message, MessageKind, Source, utcnow
 from ...state import ChatsState
+from ..contacts.customers import find_channel_contact
 from ..conversations.message_events import publish_message_update
 from ..conversations.message_lookup import find_by_external_id
 
@@ -101,13 +102,16 @@ def _apply_watermark(
 ) -> int:
     """Messenger: everything we sent to this customer up to the watermark is delivered/read."""
     earlier = [s for s, rank in _RANK.items() if 0 < rank < _RANK.get(status, 0)]
+    # The platform user's contact, or the one it was merged into (which holds its conversations).
+    contact = find_channel_contact(state, source.id, recipient_id)
+    if contact is None:
+        return 0
     rows = state.session.scalars(
         select(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .join(Contact, Contact.id == Conversation.contact_id)
         .where(
-            Contact.source_id == source.id,
-            Contact.external_id == recipient_id,
+            Conversation.contact_id == contact.id,
+            Conversation.source_id == source.id,
             Message.kind == MessageKind.MANAGER,
             Message.delivery_status.in_(earlier),
             Message.created_at <= upto,

@@ -44,6 +44,8 @@ from ..conversations.messages import (
 )
 from ..files.attachments import UploadError, do_attach_inbound
 from ..hooks import inbound_failed
+from ..ratings import prompts as rating_prompts
+from ..ratings import scores as rating_scores
 from ..secrets import SecretUnreadable, decrypt
 from ..unit_of_work import after_commit, unit_of_work
 from .delivery import do_apply_receipt
@@ -184,8 +186,49 @@ def _merge(sender: Sender, profile: Sender) -> Sender:
     return Sender(**values)
 
 
+#: How many earlier deliveries of the same source one job catches up on before its own.
+CATCH_UP_LIMIT = 50
+
+
 def process_event(state: ChatsState, event_id: int) -> None:
-    """Turn one stored delivery into rows (the processing job). Safe to run twice."""
+    """Turn one stored delivery into rows (the processing job), after any earlier delivery of
+    the same source that no job has got to yet. Safe to run twice.
+
+    A platform delivers in order (Telegram waits for our answer before the next update), but
+    the job of an earlier delivery may be late: its worker killed mid-job, the job found
+    abandoned and retried a minute or more later. Processed by the next job instead, the
+    customer's messages keep their order in the conversation; the late job then finds its
+    delivery done. Deliveries that already failed are left to their own retries.
+    """
+    with unit_of_work(state.session):
+        event = state.session.get(InboundEvent, event_id)
+        earlier = (
+            list(
+                state.session.scalars(
+                    select(InboundEvent.id)
+                    .where(
+                        InboundEvent.source_id == event.source_id,
+                        InboundEvent.id < event_id,
+                        InboundEvent.processed_at.is_(None),
+                        InboundEvent.attempts == 0,
+                    )
+                    .order_by(InboundEvent.id)
+                    .limit(CATCH_UP_LIMIT)
+                )
+            )
+            if event is not None and event.processed_at is None
+            else []
+        )
+    for earlier_id in earlier:
+        try:
+            _process_one(state, earlier_id)
+        except Exception:
+            # Recorded on the event; its own job retries it. This delivery must not wait.
+            log.warning("gincore_chats: earlier inbound event %s failed", earlier_id)
+    _process_one(state, event_id)
+
+
+def _process_one(state: ChatsState, event_id: int) -> None:
     session = state.session
     with unit_of_work(session):
         event = session.get(InboundEvent, event_id)
@@ -265,6 +308,8 @@ def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]
     labels: list[str] = []
     for item in parsed.messages:
         labels.append(_message(state, source, item))
+    for press in parsed.button_presses:
+        labels.append(rating_prompts.do_apply_button(state, source, press))
     for edit in parsed.edits:
         message = find_by_external_id(state, source.id, edit.external_id)
         if message is None:
@@ -285,12 +330,13 @@ def apply(state: ChatsState, source: Source, parsed: ParsedWebhook) -> list[str]
 def _conversation_for(
     state: ChatsState, source: Source, contact: Contact, language: str | None
 ) -> Conversation:
-    """The customer's latest conversation, or a new one. The contact's row lock makes the
-    first messages of a new customer, processed by two workers at once, share one."""
+    """The customer's latest conversation on this source, or a new one. The contact's row lock
+    makes the first messages of a new customer, processed by two workers at once, share one.
+    (A merged contact has conversations on other sources too: those stay where they are.)"""
     state.session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
     conv = state.session.scalar(
         select(Conversation)
-        .where(Conversation.contact_id == contact.id)
+        .where(Conversation.contact_id == contact.id, Conversation.source_id == source.id)
         .order_by(Conversation.id.desc())
         .limit(1)
     )
@@ -347,6 +393,8 @@ def _message(state: ChatsState, source: Source, item: InboundMessage) -> str:
     contact = do_upsert_channel_contact(state, source, item.sender)
     conv = _conversation_for(state, source, contact, item.sender.language)
     do_customer_wrote(state, contact, item.sent_at)
+    if not item.media and rating_scores.take_numbered_reply(state, conv, item.text):
+        return "rating"  # the answer to the rating prompt, not a message that reopens the chat
     quoted = (
         find_by_external_id(state, source.id, item.reply_to_external_id)
         if item.reply_to_external_id

@@ -16,21 +16,31 @@ Edits and deletes of sent messages follow the same pattern where the platform su
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from rq import Retry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ...channels.base import Channel, ChannelError, OutboundAttachment, OutboundMessage
+from ... import metrics
+from ...channels.base import (
+    Channel,
+    ChannelError,
+    OutboundAttachment,
+    OutboundMessage,
+    SendResult,
+)
 from ...channels.registry import get_adapter, label
 from ...identity import Manager
 from ...models import Attachment, Conversation, Message, MessageKind, Source, SourceKind, utcnow
 from ...permissions import Permission, PermissionDenied
 from ...queue import enqueue
 from ...state import ChatsState
+from ..contacts.customers import platform_contact
 from ..conversations.message_events import publish_message_update
 from ..errors import MessageError
 from ..files.attachments import outbound_attachment
@@ -50,6 +60,10 @@ MAX_DELAY = 3600.0
 RETRYING = "Retrying: "
 EDIT_FAILED = "The edit did not reach the customer: "
 DELETE_FAILED = "The customer may still see this message: "
+#: A job that dies for a reason of its own (a database connection reset, a worker killed with
+#: kill -9, found abandoned by RQ) runs again; the platform's answer is kept meanwhile
+#: (:func:`_remember_result`), so a second run never sends twice.
+JOB_RETRY = Retry(max=5, interval=[1, 5, 15, 60, 300])
 
 
 def channel_for(source: Source) -> Channel | None:
@@ -60,7 +74,10 @@ def _schedule(state: ChatsState, job: str, message_id: int, attempt: int, delay:
     # RQ's scheduler keeps whole seconds and rounds down, so one second more guarantees the
     # job never runs before ``delay`` (a platform's retry_after) has passed.
     wait = timedelta(seconds=delay + 1) if delay > 0 else None
-    after_commit(state.session, lambda: enqueue(state, job, message_id, attempt, delay=wait))
+    after_commit(
+        state.session,
+        lambda: enqueue(state, job, message_id, attempt, delay=wait, retry=JOB_RETRY),
+    )
 
 
 def retry_delay(state: ChatsState, exc: ChannelError, attempt: int) -> float:
@@ -126,6 +143,11 @@ def do_retry(state: ChatsState, manager: Manager, conv: Conversation, message: M
         raise MessageError("Only a reply that failed to send can be sent again.")
     if conv.contact.unreachable_at is not None:
         do_set_reachability(state, conv.contact, True)
+    # The platform's answer to the earlier send (kept against a crash before our commit) is
+    # what it later reported as failed: the new send must not mistake it for its own. Dropped
+    # after commit and before the send job is queued (after-commit effects run in order).
+    message_id = message.id
+    after_commit(state.session, lambda: state.redis.delete(_result_key(state, message_id)))
     queue_send(state, conv, message)
     publish_message_update(state, conv, message)
     return message
@@ -143,7 +165,10 @@ def _attachments(state: ChatsState, message: Message) -> tuple[OutboundAttachmen
 
 def _outbound(state: ChatsState, conv: Conversation, message: Message) -> OutboundMessage:
     contact = conv.contact
-    if not contact.external_id:
+    # After a merge the conversation's contact may be another one: the platform id is on the
+    # row of the contact that wrote from this source.
+    holder = platform_contact(state, contact, conv.source_id)
+    if holder is None or not holder.external_id:
         raise ChannelError("This customer has no id on the platform.", permanent=True)
     # The customer-service window (WhatsApp, Meta) runs from the customer's last message in
     # any of their conversations.
@@ -154,7 +179,7 @@ def _outbound(state: ChatsState, conv: Conversation, message: Message) -> Outbou
     )
     quoted = message.quoted if message.quoted_message_id else None
     return OutboundMessage(
-        recipient_id=contact.external_id,
+        recipient_id=holder.external_id,
         text=message.body,
         attachments=_attachments(state, message),
         reply_to_external_id=quoted.external_id if quoted is not None else None,
@@ -222,11 +247,14 @@ def deliver(state: ChatsState, message_id: int, attempt: int) -> None:
                 )
             except ChannelError as exc:
                 problem = exc
-    result = None
-    if payload is not None:
+    result = _earlier_result(state, message_id)
+    if payload is not None and result is None:
         adapter, credentials, outbound = payload
         result, problem = _call(lambda: adapter.send(state.config.channels, credentials, outbound))
+        if result is not None:
+            _remember_result(state, message_id, result)
     if result is not None:
+        problem = None
         # Before our commit: an echo of any part may be processed while this job still runs.
         sent_ids = [result.external_id, *result.extra.get("external_ids", [])]
         remember_sent_ids(state, source_id, sent_ids)
@@ -254,7 +282,10 @@ def deliver(state: ChatsState, message_id: int, attempt: int) -> None:
             after_commit(session, lambda: _apply_parked_now(state, source_id, external_id))
             return
         assert problem is not None
-        if problem.permanent or attempt >= state.config.send_max_attempts:
+        final = problem.permanent or attempt >= state.config.send_max_attempts
+        kind = conv.source.kind
+        after_commit(session, lambda: metrics.provider_error(state, kind, final=final))
+        if final:
             reason = problem.reason
             if not problem.permanent:
                 reason = f"{reason} (gave up after {attempt} attempts)"
@@ -271,6 +302,29 @@ def deliver(state: ChatsState, message_id: int, attempt: int) -> None:
 
 
 SENT_IDS_TTL = 7 * 24 * 3600
+
+
+def _result_key(state: ChatsState, message_id: int) -> str:
+    return state.key("send-result", message_id)
+
+
+def _remember_result(state: ChatsState, message_id: int, result: SendResult) -> None:
+    """The platform took the message: keep that before our commit, which may never come (the
+    worker killed, the database connection reset). The job's next run then records it instead
+    of sending it again."""
+    data = json.dumps({"external_id": result.external_id, "extra": result.extra}, default=str)
+    try:
+        state.redis.set(_result_key(state, message_id), data, ex=SENT_IDS_TTL)
+    except Exception:
+        log.warning("gincore_chats: could not keep the send result of %s", message_id)
+
+
+def _earlier_result(state: ChatsState, message_id: int) -> SendResult | None:
+    raw = state.redis.get(_result_key(state, message_id))
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return SendResult(str(data["external_id"]), dict(data.get("extra") or {}))
 
 
 def _sent_key(state: ChatsState, source_id: int, external_id: str) -> str:

@@ -7,7 +7,9 @@ concurrent writers get distinct, gap-free numbers in commit order per conversati
 
 from __future__ import annotations
 
+import json
 import weakref
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,13 +25,14 @@ from ..row_ids import clamp_seq
 from ..unit_of_work import after_commit
 
 #: The conversation columns an inbox row shows (``serialize.conversation_summary``).
-_SUMMARY_COLUMNS = (
+SUMMARY_COLUMNS = (
     "status",
     "last_activity_at",
     "last_message_preview",
     "first_customer_message_at",
 )
-#: transaction_memo key: ids of the conversations whose row the transaction holds locked.
+#: transaction_memo key: ids of the conversations whose row the transaction holds locked
+#: (and read since), mapped to whether their contact's inbox columns were read with it.
 _LOCKED = "gincore_chats.locked_conversations"
 
 
@@ -63,16 +66,16 @@ def append_event(
         update(Conversation)
         .where(Conversation.id == conversation.id)
         .values(last_seq=Conversation.last_seq + 1)
-        .returning(Conversation.last_seq, *(getattr(Conversation, c) for c in _SUMMARY_COLUMNS))
+        .returning(Conversation.last_seq, *(getattr(Conversation, c) for c in SUMMARY_COLUMNS))
     ).one()
     seq = row[0]
     # Keep the loaded object in step without marking it dirty (a flush must not overwrite).
     # The UPDATE holds the row lock until commit, so these stay the newest values: what this
     # transaction changes later is known here, and nobody else can change them meanwhile.
     set_committed_value(conversation, "last_seq", seq)
-    for column, value in zip(_SUMMARY_COLUMNS, row[1:], strict=True):
+    for column, value in zip(SUMMARY_COLUMNS, row[1:], strict=True):
         set_committed_value(conversation, column, value)
-    transaction_memo(session, _LOCKED)[conversation.id] = True
+    mark_fresh(state, conversation)
     event = ConversationEvent(
         conversation_id=conversation.id,
         seq=seq,
@@ -82,23 +85,60 @@ def append_event(
         created_at=utcnow(),
     )
     session.add(event)
+    announce_event(state, conversation, type_, payload, visibility, seq=seq, at=event.created_at)
+    return event
+
+
+def mark_fresh(state: ChatsState, conversation: Conversation, *, contact: bool = False) -> None:
+    """The transaction holds the conversation's row lock and has its newest summary columns
+    (and the contact's, ``contact``): an inbox update need not read them again."""
+    memo = transaction_memo(state.session, _LOCKED)
+    memo[conversation.id] = contact or memo.get(conversation.id, False)
+
+
+def announce_event(
+    state: ChatsState,
+    conversation: Conversation,
+    type_: str,
+    payload: dict[str, Any],
+    visibility: str,
+    *,
+    seq: int,
+    at: datetime,
+    payload_text: str | None = None,
+) -> dict[str, Any]:
+    """The hooks of an event stored in this transaction, and its publication after commit.
+
+    ``payload_text``: the payload already serialised, put into the published text as it is
+    (the message's JSON is made once for the database, Redis and the HTTP answer)."""
     # The one place every conversation event passes: webhooks are recorded by their
     # receiver, in the same transaction (sent after commit by RQ; nothing on a rollback).
     event_appended.send(state, conversation=conversation, type_=type_, payload=payload, seq=seq)
-    wire = event_wire(event)
-    conversation_id = conversation.id  # the expired object would be reloaded after commit
-    after_commit(
-        session,
-        lambda: state.hub.publish(
-            {
-                "route": "conversation",
-                "conversation_id": conversation_id,
-                "visibility": visibility,
-                "data": wire,
-            }
-        ),
-    )
-    return event
+    wire = {
+        "type": "event",
+        "conversation_id": conversation.id,
+        "seq": seq,
+        "event": type_,
+        "staff_only": visibility != Visibility.PUBLIC,
+        "data": payload,
+        "at": at.isoformat(),
+    }
+    envelope = {
+        "route": "conversation",
+        "conversation_id": conversation.id,  # the expired object would be reloaded after commit
+        "visibility": visibility,
+        "data": wire,
+    }
+    if payload_text is None:
+        after_commit(state.session, lambda: state.hub.publish(envelope))
+        return wire
+    head = json.dumps({**envelope, "data": {**wire, "data": None}}, separators=(",", ":"))
+    # Both dicts end with what follows "data" (``at``, then the envelope's close): splice.
+    marker = '"data":null,"at":'
+    assert marker in head
+    text = head.replace(marker, f'"data":{payload_text},"at":', 1)
+    after_commit(state.session, lambda: state.hub.publish_text(text))
+    return wire
 
 
 def event_wire(event: ConversationEvent) -> dict[str, Any]:
@@ -135,12 +175,14 @@ def publish_inbox_update(state: ChatsState, conversation: Conversation) -> None:
     # event appended in this transaction took the lock and read the row (append_event), else
     # it is read again here. The contact's row is not locked by it, so it is always read again.
     session.flush()
-    if conversation.id not in transaction_memo(session, _LOCKED):
-        session.refresh(conversation, [*_SUMMARY_COLUMNS, "last_seq"])
-    session.refresh(
-        conversation.contact,
-        ["name", "email", "phone", "unreachable_at", "unreachable_reason"],
-    )
+    fresh = transaction_memo(session, _LOCKED).get(conversation.id)
+    if fresh is None:
+        session.refresh(conversation, [*SUMMARY_COLUMNS, "last_seq"])
+    if not fresh:
+        session.refresh(
+            conversation.contact,
+            ["name", "email", "phone", "unreachable_at", "unreachable_reason"],
+        )
     summary = conversation_summary(conversation)
     # The faces of the managers in the chat, as the console's list rows over HTTP carry them.
     summary["manager_profiles"] = manager_profiles(state, conversation.active_manager_ids)
@@ -170,8 +212,10 @@ def events_after(
 ) -> list[dict[str, Any]]:
     """The events a client missed, oldest first. Visitors get public events only; staff
     without ``customers.view`` (``pii=False``) get no contact or visitor-context events."""
+    # Columns, not ORM objects: a replay of hundreds of events pays no identity map.
+    e = ConversationEvent
     query = (
-        select(ConversationEvent)
+        select(e.conversation_id, e.seq, e.type, e.visibility, e.payload, e.created_at)
         .where(ConversationEvent.conversation_id == conversation_id)
         .where(ConversationEvent.seq > clamp_seq(after))
         .order_by(ConversationEvent.seq)
@@ -181,4 +225,15 @@ def events_after(
         query = query.where(ConversationEvent.visibility == Visibility.PUBLIC)
     elif not pii:
         query = query.where(ConversationEvent.visibility != Visibility.PII)
-    return [event_wire(e) for e in state.session.scalars(query)]
+    return [
+        {
+            "type": "event",
+            "conversation_id": cid,
+            "seq": seq,
+            "event": type_,
+            "staff_only": visibility != Visibility.PUBLIC,
+            "data": payload,
+            "at": at.isoformat(),
+        }
+        for cid, seq, type_, visibility, payload, at in state.session.execute(query)
+    ]

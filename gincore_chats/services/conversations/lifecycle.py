@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ...identity import Manager
 from ...json_input import storable_text
@@ -28,6 +29,7 @@ from ...state import ChatsState
 from ...tokens import issue_visitor_token, read_visitor_token
 from ..errors import NotFound
 from ..hooks import conversation_closed
+from ..labels.grouping import has_label
 from ..row_ids import MAX_ID, row_id
 from ..sources import require_source_access, visible_source_ids
 from ..unit_of_work import after_commit
@@ -68,6 +70,11 @@ def touch(conv: Conversation, preview: str | None) -> None:
         conv.last_message_preview = preview[:200]
 
 
+#: A conversation one request works on: its participants in the same statement as the row,
+#: its source and contact (a separate ``selectin`` query otherwise).
+_WHOLE = [joinedload(Conversation.participants)]
+
+
 def visitor_token(state: ChatsState, conv: Conversation) -> str:
     return issue_visitor_token(
         state.secret_key, state.config.token_salt, conv.id, conv.visitor_nonce
@@ -78,7 +85,7 @@ def access_by_visitor_token(state: ChatsState, token: str | None) -> Conversatio
     claims = read_visitor_token(state.secret_key, state.config.token_salt, token or "")
     if claims is None:
         raise PermissionDenied("Invalid or missing visitor token.")
-    conv = state.session.get(Conversation, claims.conversation_id)
+    conv = state.session.get(Conversation, claims.conversation_id, options=_WHOLE)
     if conv is None or not secrets.compare_digest(conv.visitor_nonce, claims.nonce):
         raise PermissionDenied("This chat is no longer available.")
     return conv
@@ -88,7 +95,7 @@ def access_for_manager(
     state: ChatsState, manager: Manager, conversation_id: int, permission: str = Permission.VIEW
 ) -> Conversation:
     found = row_id(conversation_id)
-    conv = state.session.get(Conversation, found) if found is not None else None
+    conv = state.session.get(Conversation, found, options=_WHOLE) if found is not None else None
     if conv is None:
         raise NotFound("No such conversation.")
     require_source_access(state, manager, conv.source_id)
@@ -140,6 +147,7 @@ def list_for_manager(
     q: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    label: int | None = None,
 ) -> Page:
     """Newest activity first, paged by keyset (last_activity_at, id): fast at any depth.
 
@@ -149,6 +157,7 @@ def list_for_manager(
     ones the customer has not written in yet (the widget opened, nothing sent). ``q`` searches
     the customer's name, and their email and phone only for managers who may see them
     (``customers.view``): otherwise a hit would confirm an address the manager cannot read.
+    ``label`` keeps the conversations that carry that label (an id).
     """
     if not (manager.can(Permission.VIEW) or manager.is_admin):
         raise PermissionDenied("You need the chats.view permission.", Permission.VIEW)
@@ -178,6 +187,8 @@ def list_for_manager(
         query = query.where(~active.exists())
     elif filter_ == "unread":
         query = query.where(unread_clause(manager.id))
+    if label is not None:
+        query = query.where(has_label(label))
     q = storable_text(q) if q else q  # a NUL in the query string would fail the query
     if q and q.strip():
         pattern = f"%{_escape_like(q.strip()[:100])}%"
@@ -258,11 +269,20 @@ def history(
     return rows
 
 
-def do_close(state: ChatsState, manager: Manager, conv: Conversation) -> None:
+#: ``closed_by`` of a conversation closed after the source's inactivity time (services.ratings).
+AUTO_CLOSED = "auto"
+
+
+def do_close(state: ChatsState, manager: Manager | None, conv: Conversation) -> None:
+    """Close; ``manager`` None: closed automatically after inactivity (``closed_by`` "auto")."""
     if conv.status == ConversationStatus.CLOSED:
         return
     conv.status = ConversationStatus.CLOSED
-    append_event(state, conv, "conversation.status", {"status": conv.status, "by": manager.name})
+    conv.closed_at = utcnow()
+    conv.closed_by = manager.id if manager is not None else AUTO_CLOSED
+    payload: dict[str, object] = {"status": conv.status}
+    payload["by"] = manager.name if manager is not None else AUTO_CLOSED
+    append_event(state, conv, "conversation.status", payload)
     publish_inbox_update(state, conv)
     # The knowledge base may queue the conversation's extraction (services.knowledge).
     conversation_closed.send(state, conversation=conv)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import metrics
 from ...channels.registry import get_adapter
@@ -21,9 +22,12 @@ from ...signals import message_created
 from ...state import ChatsState
 from ..unit_of_work import after_commit
 from .events import append_event, transaction_memo
+from .message_insert import Touch, insert_message
 
 #: transaction_memo key: message id -> the wire dict published in the transaction.
 _WIRES = "gincore_chats.message_wires"
+#: transaction_memo key: message id -> that dict as JSON, where it was made (one-statement insert).
+_TEXTS = "gincore_chats.message_texts"
 
 
 def edits_reach_customer(source_kind: str) -> bool:
@@ -54,6 +58,12 @@ def message_wire(message: Message) -> dict[str, Any]:
     return wire if wire is not None else message_dict(message, edits_reach=_edits_reach(message))
 
 
+def message_wire_text(message: Message) -> str | None:
+    """:func:`message_wire` as JSON, when the transaction that published it made it already."""
+    session = object_session(message)
+    return transaction_memo(session, _TEXTS).get(message.id) if session is not None else None
+
+
 def _publish(state: ChatsState, conv: Conversation, message: Message, type_: str) -> dict[str, Any]:
     visibility = Visibility.STAFF if message.kind == MessageKind.NOTE else Visibility.PUBLIC
     wire = message_dict(message, edits_reach=_edits_reach(message))
@@ -62,13 +72,44 @@ def _publish(state: ChatsState, conv: Conversation, message: Message, type_: str
     return wire
 
 
+def _announce_created(state: ChatsState, conv: Conversation, message: Message, wire: Any) -> None:
+    app = state.app
+    kinds = (message.kind, conv.source.kind)  # read now: after commit the rows are expired
+
+    def created() -> None:
+        message_created.send(app, message=wire)
+        metrics.message_stored(state, *kinds)
+
+    after_commit(state.session, created)
+
+
 def publish_message_created(state: ChatsState, conv: Conversation, message: Message) -> None:
     """A new message: its event now, the host's ``message_created`` signal after commit."""
     wire = _publish(state, conv, message, "message.created")
-    app = state.app
-    kinds = (message.kind, conv.source.kind)  # read now: after commit the rows are expired
-    after_commit(state.session, lambda: message_created.send(app, message=wire))
-    after_commit(state.session, lambda: metrics.message_stored(state, *kinds))
+    _announce_created(state, conv, message, wire)
+
+
+def insert_message_created(
+    state: ChatsState, conv: Conversation, message: Message, touch: Touch
+) -> bool:
+    """:func:`publish_message_created` for a message not stored yet, in one statement
+    (:mod:`.message_insert`); False, storing nothing, when it was stored before.
+
+    ``message`` is transient with every column set; its ``quoted`` relationship is set, and
+    it has no files."""
+    set_committed_value(message, "attachments", [])
+    edits_reach = (
+        edits_reach_customer(conv.source.kind) if message.kind == MessageKind.MANAGER else None
+    )
+    wire = message_dict(message, edits_reach=edits_reach)
+    visibility = Visibility.STAFF if message.kind == MessageKind.NOTE else Visibility.PUBLIC
+    text = insert_message(state, conv, message, wire, touch, visibility)
+    if text is None:
+        return False
+    transaction_memo(state.session, _WIRES)[message.id] = wire
+    transaction_memo(state.session, _TEXTS)[message.id] = text
+    _announce_created(state, conv, message, wire)
+    return True
 
 
 def publish_message_update(state: ChatsState, conv: Conversation, message: Message) -> None:

@@ -40,4 +40,5 @@ def do_leave(state: ChatsState, manager: Manager, conv: Conversation) -> bool:
     add_system_message(state, conv, "left", {"name": manager.name, "manager_id": manager.id})
     append_event(state, conv, "participants.changed", {"managers": conv.active_manager_ids})
     publish_inbox_update(state, conv)
+    hooks.manager_left.send(state, conversation=conv, manager_id=manager.id)
     return True

@@ -38,8 +38,10 @@ BATCH = 500
 
 
 def anonymous_contact() -> ColumnElement[bool]:
-    """SQL on ``Contact``: the visitor left no name, email, phone, and no manager noted them."""
+    """SQL on ``Contact``: the visitor left no name, email, phone, no manager noted them, and
+    the host did not bind them to one of its users (a signed identity or ``link_contact``)."""
     return and_(
+        Contact.host_user_id.is_(None),
         Contact.name.is_(None),
         Contact.email.is_(None),
         Contact.phone.is_(None),

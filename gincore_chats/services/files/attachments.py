@@ -248,9 +248,17 @@ def do_free_for_message(state: ChatsState, message: Message) -> int:
             )
         )
     )
+    return do_free_attachments(state, rows)
+
+
+def do_free_attachments(state: ChatsState, rows: list[Attachment]) -> int:
+    """Mark files deleted (freed from the quota now), remove their bytes after commit; returns
+    the bytes freed."""
     keys: list[str] = []
     freed = 0
     for row in rows:
+        if row.deleted_at is not None:
+            continue
         row.deleted_at = utcnow()
         freed += row.size + row.thumbnail_size
         keys += [k for k in (row.storage_key, row.thumbnail_key) if k]

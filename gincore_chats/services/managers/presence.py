@@ -14,6 +14,7 @@ import time
 from ...identity import Manager
 from ...models import ManagerProfile, Presence, Source
 from ...state import ChatsState
+from ..hooks import presence_changed
 from ..unit_of_work import after_commit
 from .profiles import do_sync_profile, profiles
 
@@ -54,22 +55,39 @@ def connected(state: ChatsState, manager_ids: set[str]) -> set[str]:
     return {mid for mid, n in zip(ordered, pipe.execute(), strict=True) if n}
 
 
+def status_changed_at(state: ChatsState, manager_id: str) -> float | None:
+    """When the manager last chose a status (Unix time); None if not recorded."""
+    raw = state.redis.get(state.key("presence-since", manager_id))
+    return float(raw) if raw is not None else None
+
+
+def disconnected_at(state: ChatsState, manager_id: str) -> float | None:
+    """When the manager's last console tab went stale (Unix time); None while one is
+    connected, or when the heartbeats have expired from Redis altogether."""
+    newest = state.redis.zrange(_key(state, manager_id), -1, -1, withscores=True)
+    if not newest:
+        return None
+    went_stale = float(newest[0][1]) + STALE_AFTER
+    return went_stale if went_stale <= time.time() else None
+
+
+def _announce(state: ChatsState, manager_id: str, status: str, changed: bool) -> None:
+    if changed:
+        # Auto-assignment counts away time from here (services.assignment).
+        state.redis.set(state.key("presence-since", manager_id), time.time())
+    data = {"type": "presence", "status": status}
+    state.hub.publish({"route": "manager", "manager_id": manager_id, "data": data})
+    presence_changed.send(state, manager_id=manager_id, status=status)
+
+
 def do_set_status(state: ChatsState, manager: Manager, status: str) -> ManagerProfile:
     if status not in Presence.ALL:
         raise PresenceError("Status must be online, invisible or offline.")
     profile = do_sync_profile(state, manager)
+    changed = profile.presence != status or status_changed_at(state, manager.id) is None
     profile.presence = status
     manager_id = manager.id
-    after_commit(
-        state.session,
-        lambda: state.hub.publish(
-            {
-                "route": "manager",
-                "manager_id": manager_id,
-                "data": {"type": "presence", "status": status},
-            }
-        ),
-    )
+    after_commit(state.session, lambda: _announce(state, manager_id, status, changed))
     return profile
 
 

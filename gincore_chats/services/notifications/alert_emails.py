@@ -1,8 +1,9 @@
 """The texts of notification emails, in the reader's language.
 
 Every sentence is a msgid of the library's "gincore_chats" catalog. Customers read theirs in the
-conversation's language (what the widget chose from the browser); employees in the app's default
-locale (``BABEL_DEFAULT_LOCALE``), since the library does not know a manager's language. The
+conversation's language (what the widget chose from the browser); employees in the managers'
+language, ``CHATS_CONSOLE_LOCALE``, else the app's default locale (``BABEL_DEFAULT_LOCALE``): the
+email is sent by the worker, with no request whose browser or locale selector could tell. The
 HTML and text bodies are templates a host may override
 (``gincore_chats/email_employee_unread.html`` and ``.txt``, ``email_customer_unread.*``).
 """
@@ -50,7 +51,24 @@ def language(tag: str | None) -> Iterator[None]:
 
 
 def staff_language() -> str:
+    pinned = current_app.config.get("CHATS_CONSOLE_LOCALE")
+    if pinned:
+        return str(pinned)
     return str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
+
+
+def template_translations() -> dict[str, Any]:
+    """Our domain's gettext for an email template a host overrides with ``{{ _("...") }}``.
+
+    The staff pages' context processor runs only in staff requests; emails are rendered in the
+    worker, so they get the same names passed in (call inside ``language(...)``).
+    """
+    return {
+        "_": domain.gettext,
+        "gettext": domain.gettext,
+        "ngettext": domain.ngettext,
+        "pgettext": domain.pgettext,
+    }
 
 
 def contact_label(contact: Contact) -> str:
@@ -67,7 +85,7 @@ def _lines(messages: list[Message]) -> list[dict[str, str]]:
 
 
 def employee_unread(conv: Conversation, messages: list[Message], link: str) -> Email:
-    """ "A customer's messages stay unread": to the employees, in the app's default language."""
+    """ "A customer's messages stay unread": to the employees, in the managers' language."""
     name = contact_label(conv.contact)
     with language(staff_language()):
         texts = {
@@ -87,7 +105,14 @@ def employee_unread(conv: Conversation, messages: list[Message], link: str) -> E
             ),
         }
         subject = _("Unread chat from %(name)s", name=name)
-        context = {"texts": texts, "messages": _lines(messages), "link": link, "subject": subject}
+        context = {
+            **template_translations(),
+            "texts": texts,
+            "messages": _lines(messages),
+            "link": link,
+            "subject": subject,
+            "lang": _locale_name(staff_language()).replace("_", "-"),
+        }
         return Email(
             subject=subject,
             text=render_template("gincore_chats/email_employee_unread.txt", **context),

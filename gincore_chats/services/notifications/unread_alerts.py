@@ -14,7 +14,8 @@ due time (message time + timeout) and the job id, so a burst of messages schedul
 one email covers them all. Scheduling happens after commit; reading discards the waiting job, but
 that is only an optimisation: cancelling races with the scheduler (rq#1669, #2160), so the job
 re-reads the database when it fires, and ``NotificationLog``'s unique (conversation, kind,
-newest message) key is claimed in the sending transaction, so a window is never mailed twice.
+newest message) key is claimed and committed before the email leaves, so a window is never
+mailed twice (a worker killed between the claim and the SMTP call loses that one email).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rq import Retry
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...host import Host
@@ -43,6 +44,7 @@ from ...models import (
 )
 from ...queue import discard, job_id, schedule_once
 from ...state import ChatsState
+from ..hours import settings as hours_settings
 from ..unit_of_work import after_commit, unit_of_work
 from . import alert_emails, links, mailbox, recipients
 
@@ -64,6 +66,17 @@ def timeout(source: Source, key: str) -> timedelta | None:
     except (TypeError, ValueError):
         return None
     return timedelta(seconds=seconds) if seconds > 0 else None
+
+
+def due_at(source: Source, scenario: Scenario, since: datetime, wait: timedelta) -> datetime:
+    """When a window that started at ``since`` is due: plain time, or for employees of a
+    source that counts business time, ``wait`` of open hours (a message on Friday evening
+    is mailed on Monday morning, a few minutes after opening)."""
+    if scenario.kind == NotificationKind.EMPLOYEE_UNREAD:
+        hours = hours_settings.of(source)
+        if hours.enabled and hours.alerts_business_time:
+            return hours.schedule.add_business_time(since, wait)
+    return since + wait
 
 
 def do_set_timeouts(
@@ -160,10 +173,11 @@ def _employee_sender(
     wanted = recipients.responsible_ids(conv)
     to = sorted(set(recipients.email_addresses(state, wanted, host.load_user).values()))
     link = links.console_url(state, conv.id, host)
+    # Rendered now, while the rows are loaded: the email leaves after the claim's commit.
+    email = alert_emails.employee_unread(conv, pending, link) if to else None
 
     def send() -> int:
-        if to:
-            email = alert_emails.employee_unread(conv, pending, link)
+        if email is not None:
             mailbox.send(box, to=to, subject=email.subject, text=email.text, html=email.html)
         return len(to)
 
@@ -179,11 +193,9 @@ def _customer_sender(
     context = state.session.get(VisitorContext, conv.id)
     page = context.current_page if context is not None else None
     page_url = page if page and page.startswith(("https://", "http://")) else None
+    email = alert_emails.customer_unread(conv, pending, box.from_name or conv.source.name, page_url)
 
     def send() -> int:
-        email = alert_emails.customer_unread(
-            conv, pending, box.from_name or conv.source.name, page_url
-        )
         mailbox.send(
             box,
             to=[address],
@@ -247,12 +259,13 @@ def _schedule(state: ChatsState, scenario: Scenario, conv_id: int, *, retry_id: 
     first = pending[0]
     # Whole seconds, rounded up: RQ's scheduler stores scores in seconds, and a job must not
     # run before its window is due.
-    due = datetime.fromtimestamp(math.ceil((first.created_at + wait).timestamp()), UTC)
+    due_time = due_at(conv.source, scenario, first.created_at, wait)
+    due = datetime.fromtimestamp(math.ceil(due_time.timestamp()), UTC)
     # The due time is part of the id, so shortening a source's timeout schedules anew.
     parts: list[object] = [scenario.job_name, conv_id, first.id, int(due.timestamp())]
     jid = job_id(state, *parts, *([retry_id] if retry_id else []))
     schedule_once(state, scenario.func, conv_id, first.id, job_id=jid, at=due, retry=RETRY)
-    ttl = int(wait.total_seconds()) + 86400
+    ttl = int(max(wait.total_seconds(), (due - utcnow()).total_seconds())) + 86400
     state.redis.set(_current_key(state, scenario, conv_id), jid, ex=ttl)
 
 
@@ -309,7 +322,35 @@ def run(state: ChatsState, scenario: Scenario, conv_id: int, host: Host) -> str:
     lock = state.redis.lock(
         state.key("alert-lock", scenario.job_name, conv_id), timeout=120, blocking_timeout=60
     )
-    with lock, unit_of_work(state.session):
+    with lock:
+        outcome = _claim(state, scenario, conv_id, host)
+        if isinstance(outcome, str):
+            return outcome
+        claim_id, send = outcome
+        # The window's log row is committed before the email leaves: a re-run of this job (a
+        # database reset after the SMTP call, a killed worker's job retried) finds it and sends
+        # nothing. A worker killed between the two loses this one email, never doubles it.
+        try:
+            recipients = send()
+        except Exception:
+            # Nothing left: give the window back, so RQ's retry sends it.
+            with unit_of_work(state.session):
+                state.session.execute(delete(NotificationLog).where(NotificationLog.id == claim_id))
+            raise
+        with unit_of_work(state.session):
+            claim = state.session.get(NotificationLog, claim_id)
+            if claim is not None:
+                claim.recipients = recipients
+            # Messages that arrived while this job worked start the next window.
+            after_commit(state.session, lambda: _schedule(state, scenario, conv_id))
+        return f"sent to {recipients}" if recipients else "nobody to send to"
+
+
+def _claim(
+    state: ChatsState, scenario: Scenario, conv_id: int, host: Host
+) -> str | tuple[int, Callable[[], int]]:
+    """Re-check the window and claim it: why not to send, or (log row id, the send)."""
+    with unit_of_work(state.session):
         conv = state.session.get(Conversation, conv_id)
         if conv is None:
             return "conversation deleted"
@@ -319,7 +360,7 @@ def run(state: ChatsState, scenario: Scenario, conv_id: int, host: Host) -> str:
         pending = scenario.pending(state, conv)
         if not pending:
             return "read or already sent"
-        if pending[0].created_at + wait - EARLY > utcnow():
+        if due_at(conv.source, scenario, pending[0].created_at, wait) - EARLY > utcnow():
             # Not due (the window moved on after a partial read, or the timeout grew): one job
             # per check, with an id of its own, since this job's id is still taken.
             retry_id = f"r{int(utcnow().timestamp())}"
@@ -346,8 +387,4 @@ def run(state: ChatsState, scenario: Scenario, conv_id: int, host: Host) -> str:
                 state.session.flush()
         except IntegrityError:
             return "already sent"
-        # Sent inside the transaction: if sending fails, the claim rolls back and RQ retries.
-        claim.recipients = send()
-        # Messages that arrived while this job worked start the next window.
-        after_commit(state.session, lambda: _schedule(state, scenario, conv_id))
-        return f"sent to {claim.recipients}" if claim.recipients else "nobody to send to"
+        return claim.id, send

@@ -32,6 +32,7 @@ from ...babel import _
 from ...models import Conversation, Message, MessageKind, PushSubscription, Setting, utcnow
 from ...queue import enqueue
 from ...state import ChatsState
+from ..cached import cached, changed
 from ..conversations import viewing
 from ..secrets import SecretUnreadable, decrypt, encrypt
 from ..unit_of_work import after_commit, unit_of_work
@@ -40,6 +41,7 @@ from . import alert_emails, links, recipients
 log = logging.getLogger(__name__)
 
 SETTING_KEY = "web_push"
+_CACHE_KEY = ("setting", SETTING_KEY)
 PUSH_FUNC = "gincore_chats.jobs.notifications.push_new_message"
 #: Seconds a push service keeps an undelivered push.
 TTL = 15 * 60
@@ -128,6 +130,7 @@ def do_create_keys(state: ChatsState, subject: str, *, replace: bool = False) ->
     row.updated_at = utcnow()
     state.session.execute(delete(PushSubscription))
     state.session.flush()
+    changed(state, _CACHE_KEY)
     keys = load_keys(state)
     assert keys is not None
     return keys
@@ -207,12 +210,17 @@ def device_count(state: ChatsState, manager_id: str) -> int:
 # -- sending ----------------------------------------------------------------------------------
 
 
+def push_set_up(state: ChatsState) -> bool:
+    """Are there VAPID keys? Asked for every customer message: from the per-process cache."""
+    return cached(state, _CACHE_KEY, lambda: state.session.get(Setting, SETTING_KEY) is not None)
+
+
 def after_customer_message(state: ChatsState, conv: Conversation, message: Message) -> None:
     """Queue a push job after commit, when push is set up (live delivery never waits for it)."""
     conv_id, message_id = conv.id, message.id
 
     def queue_push() -> None:
-        if state.session.get(Setting, SETTING_KEY) is not None:
+        if push_set_up(state):
             enqueue(state, PUSH_FUNC, conv_id, message_id)
 
     after_commit(state.session, queue_push)

@@ -64,6 +64,18 @@ DEFAULTS = {
     "close_image": N_("Close image"),
     "suggestions": N_("Answers that may help"),
     "assistant": N_("AI assistant"),
+    "reopened": N_("The chat is open again"),
+    "closed": N_("The chat was closed"),
+    "rate_prompt": N_("How would you rate this chat?"),
+    "rate_numbers": N_("Reply with a number from 1 (bad) to 5 (excellent)."),
+    "rate_score": N_("{name} out of 5"),
+    "rate_comment": N_("Comment (optional)"),
+    "rate_send": N_("Send rating"),
+    "rate_thanks": N_("Thank you for your rating!"),
+    "rate_expired": N_("This rating is no longer open."),
+    "transcript_offer": N_("Get the transcript of this chat by email"),
+    "transcript_send": N_("Email me the transcript"),
+    "transcript_sent": N_("The transcript is on its way to your inbox."),
 }
 KEYS = tuple(DEFAULTS)
 MAX_TEXT = 2000

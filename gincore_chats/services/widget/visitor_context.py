@@ -7,11 +7,13 @@ from typing import Any
 
 from user_agents import parse as parse_user_agent
 
+from ...local_time import valid_zone
 from ...models import Conversation, Visibility, VisitorContext, utcnow
 from ...queue import enqueue
 from ...serialize import visitor_context_dict
 from ...state import ChatsState
 from ..conversations.events import append_event
+from ..privacy.ip_addresses import ip_for_storage
 from ..unit_of_work import after_commit
 
 MAX_PAGES = 50
@@ -60,6 +62,7 @@ def do_record_context(
     user_agent: str | None,
 ) -> VisitorContext:
     """Create or refresh the context; a page change appends to the navigation history."""
+    ip = ip_for_storage(conv.source.settings, ip)
     ctx = state.session.get(VisitorContext, conv.id)
     if ctx is None:
         ctx = VisitorContext(conversation_id=conv.id, pages=[])
@@ -79,6 +82,9 @@ def do_record_context(
         ctx.current_page, ctx.page_title = page, title
     ctx.referrer = _text(reported.get("referrer"), MAX_URL) or ctx.referrer
     ctx.language = _text(reported.get("language"), 35) or ctx.language
+    zone = valid_zone(reported.get("time_zone"))
+    if zone is not None:
+        ctx.time_zone = zone
     offset = _tz_offset(reported.get("tz_offset"))
     if offset is not None:
         ctx.tz_offset_minutes = offset

@@ -68,6 +68,10 @@ export function applyEvent(ev) {
   } else if (ev.event === "ai.state") {
     ai.applyEvent(d);
     header.render();
+  } else if (ev.event === "conversation.labels") {
+    conv().labels = d.labels || [];
+    list.setRowLabels(cur.id, conv().labels);
+    header.render();
   } else if (ev.event === "conversation.status") {
     conv().status = d.status;
     header.render();

@@ -182,9 +182,12 @@ export function fmtOffset(minutes) {
   return "UTC" + sign + pad(Math.floor(m / 60)) + ":" + pad(m % 60);
 }
 
-/* Wall-clock parts of an instant, in the manager's zone (offset null) or at a fixed offset. */
+/* Wall-clock parts of an instant, in the manager's zone (offset null), in an IANA zone (a
+   string: the customer's browser zone, right across daylight-saving changes) or at a fixed
+   offset in minutes (widgets that report no zone). */
 function shifted(date, offset) {
   if (offset === null || offset === undefined) return { date: date, opts: {} };
+  if (typeof offset === "string") return { date: date, opts: { timeZone: offset } };
   return { date: new Date(date.getTime() + offset * 60000), opts: { timeZone: "UTC" } };
 }
 

@@ -1,6 +1,6 @@
 /* The open conversation's header: customer, source, status, the AI assistant's state and who
    is in the chat, and the actions on the conversation (join, leave, hand back to AI, AI draft
-   (console-ai.js), read/unread, close, reopen, the time-zone switch).
+   (console-ai.js), labels (console-labels.js), read/unread, close, reopen, the time-zone switch).
    Buttons are real buttons, disabled while their request runs; a refusal shows in the chat's
    alert and loses nothing. */
 
@@ -11,6 +11,7 @@ import {
   KIND_NAMES, alertChat, conv, cur, customerName, joined, loading, setTzMode, tzMode
 } from "./console-state.js";
 import * as ai from "./console-ai.js";
+import * as labels from "./console-labels.js";
 import * as composer from "./console-composer.js";
 import * as read from "./console-read.js";
 import * as thread from "./console-thread.js";
@@ -32,6 +33,7 @@ export function render() {
     sub.appendChild(away);
   }
   ai.renderHeader(sub);
+  labels.renderHeader(sub, c);
   var ids = c.managers || [];
   var inChat = el("span", "gc-chat-people");
   if (ids.length) {

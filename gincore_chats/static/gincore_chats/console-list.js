@@ -11,13 +11,14 @@ import {
   timeKey
 } from "./console-core.js";
 import * as ai from "./console-ai.js";
+import { chips } from "./console-labels.js";
 
 var listEl, moreEl, emptyEl, searchEl;
 var rows = new Map();        // id -> row (summary + unread + manager_profiles)
 var nodes = new Map();       // id -> <li>
 var announced = new Set();   // conversations announced as new chats
 export var people = new Map(); // manager id -> {id, name, avatar_url}
-var filter = "all", query = "", nextCursor = null, boundary = null;
+var filter = "all", query = "", nextCursor = null, boundary = null, labelFilter = null;
 var loadSeq = 0, loading = null, current = null, openHandler = null;
 // Whether the "Load more" button is scrolled into view (kept by the IntersectionObserver).
 var moreInView = false;
@@ -63,6 +64,7 @@ function matches(r) {
   if (filter === "unassigned" && (r.managers || []).length) return false;
   // The open conversation stays in "Unread" while it is being read.
   if (filter === "unread" && !(r.unread > 0) && r.id !== current) return false;
+  if (labelFilter && !(r.labels || []).some(function (l) { return l.id === labelFilter; })) return false;
   if (query) {
     var q = query.toLowerCase(), c = r.contact || {};
     var hit = [c.name, c.email, c.phone].some(function (v) { return v && String(v).toLowerCase().indexOf(q) >= 0; });
@@ -99,6 +101,7 @@ function fillRow(btn, r) {
     meta.appendChild(away);
   }
   if (r.ai) meta.appendChild(ai.tag(r.ai));
+  if (r.labels && r.labels.length) meta.appendChild(chips(r.labels));
   var faces = profilesFor(r);
   if (faces.length) {
     var box = el("span", "gc-faces");
@@ -185,6 +188,7 @@ export function load(append) {
   var seq = ++loadSeq;
   var qs = "?filter=" + encodeURIComponent(filter);
   if (query) qs += "&q=" + encodeURIComponent(query);
+  if (labelFilter) qs += "&label=" + labelFilter;
   if (append && nextCursor) qs += "&cursor=" + encodeURIComponent(nextCursor);
   loading = api("GET", "/conversations" + qs).then(function (data) {
     if (seq !== loadSeq) return;  // a newer load (filter change, reconnect) superseded this one
@@ -301,6 +305,22 @@ function setTotal(n, cap) {
 export function unreadTotal() { return total; }
 
 export function row(id) { return rows.get(id); }
+
+/* The list shows only conversations with this label (an id), or all again (null). */
+export function setLabelFilter(id) {
+  labelFilter = id || null;
+  nextCursor = null;
+  boundary = null;
+  load(false).catch(function (e) { emit("error", e); });
+}
+
+/* This console changed a row's labels: show it now (the live row follows). */
+export function setRowLabels(id, labels) {
+  var r = rows.get(id);
+  if (!r) return;
+  r.labels = labels;
+  render();
+}
 
 export function setCurrent(id) {
   current = id;

@@ -6,8 +6,9 @@
    a manager typing into a field or a note never loses focus or text. */
 
 import {
-  $, api, can, contactName, customerAvatar, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref
+  $, announce, api, can, config, contactName, customerAvatar, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref
 } from "./console-core.js";
+import * as customer from "./console-customer.js";
 
 var bodyEl, view = null, clock = null;
 
@@ -37,8 +38,11 @@ function hostOf(value) {
   try { var u = new URL(value); return u.protocol === "http:" || u.protocol === "https:" ? u.host : null; } catch (e) { return null; }
 }
 
+/* The customer's zone: its IANA name when the widget reported one (formatting follows its
+   DST changes), else the fixed offset in minutes old widgets send, else null. */
 export function customerOffset() {
   var ctx = view && view.detail.context;
+  if (ctx && typeof ctx.time_zone === "string" && ctx.time_zone) return ctx.time_zone;
   var off = ctx ? ctx.tz_offset_minutes : null;
   return typeof off === "number" ? off : null;
 }
@@ -46,6 +50,10 @@ export function customerOffset() {
 function localTimeText() {
   var off = customerOffset();
   if (off === null) return null;
+  if (typeof off === "string") {
+    var now = view.detail.context.utc_offset_minutes;
+    return fmtClock(new Date(), off) + " (" + off.replace(/_/g, " ") + (typeof now === "number" ? ", " + fmtOffset(now) : "") + ")";
+  }
   return fmtClock(new Date(), off) + " (" + fmtOffset(off) + ")";
 }
 
@@ -278,6 +286,136 @@ function mergeContact(c) {
   fillContactForm();
 }
 
+function renderCustomer() {
+  var d = view.detail, box = view.parts.customer;
+  if (!box) return;
+  customer.render(box, {
+    contact: d.contact || {},
+    conversations: d.customer_conversations,
+    suggestions: d.customer_suggestions,
+    merges: d.customer_merges,
+    host_profile: d.customer_host_profile,
+    current_id: view.id,
+    refresh: refreshCustomer
+  });
+}
+
+/* A merge, an undo or a new suggestion: read this conversation's customer again (its contact
+   may be another one now) and redraw the parts that show it, keeping the manager's typing. */
+function refreshCustomer() {
+  var v = view;
+  if (!v || !v.parts) return;
+  api("GET", "/conversations/" + v.id).then(function (d) {
+    if (view !== v || !d.contact) return;
+    ["contact", "context", "customer_conversations", "customer_suggestions", "customer_merges", "customer_host_profile"].forEach(function (k) {
+      v.detail[k] = d[k];
+    });
+    v.detail.conversation.contact = d.conversation.contact;
+    renderHead();
+    renderInfo();
+    fillContactForm();
+    renderCustomer();
+  }, function () { /* the next event or reopening shows it */ });
+}
+
+function renderRating() {
+  /* The customer's rating of the chat: asked for when it closed, given in the widget or on
+     the platform. Nothing is shown for a chat that was never closed. */
+  var box = view.parts.rating, r = view.detail.rating;
+  box.textContent = "";
+  if (!r) return;
+  var s = section("Rating", "gc-prating-h");
+  var p = el("p", "gc-prating-value");
+  p.id = "gc-rating";
+  if (r.pending) p.textContent = "Asked for, not given yet";
+  else {
+    p.textContent = r.score + " out of 5 " + "★★★★★".slice(0, r.score);
+    p.dataset.score = String(r.score);
+  }
+  s.appendChild(p);
+  if (r.comment) s.appendChild(el("blockquote", "gc-prating-comment", r.comment));
+  box.appendChild(s);
+}
+
+/* ---- privacy: export and erase (customers.edit and chats.admin; the server checks too) --- */
+
+function privacyButton(text, action, onClick) {
+  var b = el("button", "gc-button gc-button-small", text);
+  b.type = "button";
+  b.dataset.action = action;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function exportContact(contactId, status) {
+  status.textContent = "Preparing the export…";
+  fetch(config.api + "/contacts/" + contactId + "/export", {
+    method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": config.csrf }
+  }).then(function (r) {
+    if (!r.ok) return r.json().catch(function () { return {}; }).then(function (d) { throw new Error(d.error || ("The server answered " + r.status + ".")); });
+    return r.blob();
+  }).then(function (blob) {
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "contact-" + contactId + ".zip";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
+    status.textContent = "Export downloaded.";
+  }, function (e) { status.textContent = e.message; });
+}
+
+function confirmErase(sec, contactId, status) {
+  var box = sec.querySelector(".gc-privacy-actions");
+  box.textContent = "";
+  box.setAttribute("role", "alertdialog");
+  box.setAttribute("aria-labelledby", "gc-erase-warn");
+  var warn = el("p", "gc-confirm-text", "Erase this customer? Their messages become “deleted”, their details, visitor context and files are removed everywhere. This cannot be undone.");
+  warn.id = "gc-erase-warn";
+  box.appendChild(warn);
+  var yes = privacyButton("Erase for ever", "confirm-erase", function () {
+    yes.disabled = true;
+    api("POST", "/contacts/" + contactId + "/erase", { confirm: true }).then(function (data) {
+      status.textContent = "Customer erased: " + data.erased.messages + " messages, " + data.erased.files + " files.";
+      announce("Customer erased.");
+      resetPrivacy(sec, contactId, status);
+    }, function (e) {
+      status.textContent = e.message;
+      resetPrivacy(sec, contactId, status);
+    });
+  });
+  yes.classList.add("gc-danger");
+  var no = privacyButton("Cancel", "cancel-erase", function () { resetPrivacy(sec, contactId, status); });
+  box.appendChild(yes);
+  box.appendChild(no);
+  no.focus();
+}
+
+function resetPrivacy(sec, contactId, status) {
+  var box = sec.querySelector(".gc-privacy-actions");
+  box.textContent = "";
+  box.removeAttribute("role");
+  box.removeAttribute("aria-labelledby");
+  box.appendChild(privacyButton("Export data", "export-contact", function () { exportContact(contactId, status); }));
+  var erase = privacyButton("Erase customer…", "erase-contact", function () { confirmErase(sec, contactId, status); });
+  box.appendChild(erase);
+  return erase;
+}
+
+function buildPrivacy() {
+  var sec = section("Privacy", "gc-privacy-h");
+  var contactId = view.detail.contact.id;
+  sec.appendChild(el("p", "gc-muted", "Everything held about this customer: download it, or erase it (GDPR)."));
+  var box = el("div", "gc-privacy-actions");
+  sec.appendChild(box);
+  var status = el("p", "gc-muted gc-privacy-status");
+  status.setAttribute("role", "status");
+  sec.appendChild(status);
+  resetPrivacy(sec, contactId, status);
+  return sec;
+}
+
 /* ---- public ---------------------------------------------------------------------------- */
 
 export function show(detail) {
@@ -301,10 +439,20 @@ export function show(detail) {
   var history = el("div", "gc-phistory");
   view.parts.history = history;
   bodyEl.appendChild(history);
+  var cust = el("div", "gc-pcustomer");
+  view.parts.customer = cust;
+  bodyEl.appendChild(cust);
+  var rating = el("div", "gc-prating");
+  view.parts.rating = rating;
+  bodyEl.appendChild(rating);
   bodyEl.appendChild(buildNotes());
+  bodyEl.appendChild(customer.searchSection());
+  if (can("customers.edit") && can("chats.admin") && view.detail.contact.id) bodyEl.appendChild(buildPrivacy());
+  renderRating();
   renderHead();
   renderInfo();
   renderHistory();
+  renderCustomer();
   fillContactForm();
   if (!clock) clock = setInterval(tick, 15000);
 }
@@ -331,6 +479,14 @@ export function applyEvent(ev) {
   if (ev.event === "contact.updated") mergeContact(d.contact);
   else if (ev.event === "contact.consent") mergeContact({ consent_at: d.consent_at, consent_text: d.text });
   else if (ev.event === "contact.note" && d.note) addNote(d.note);
+  else if (ev.event === "contact.merged" || ev.event === "contact.unmerged" || ev.event === "contact.merge_suggested") refreshCustomer();
+  else if (ev.event === "conversation.rated" || ev.event === "conversation.rating_requested") {
+    view.detail.rating = d.rating;
+    renderRating();
+  } else if (ev.event === "conversation.status" && d.status === "open" && view.detail.rating && view.detail.rating.pending) {
+    view.detail.rating = null;
+    renderRating();
+  }
   else if (ev.event === "visitor.context" && d.context) {
     view.detail.context = d.context;
     renderHead();

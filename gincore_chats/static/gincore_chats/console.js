@@ -18,6 +18,8 @@
    console-presence.js   this manager's status
    console-sound.js      the optional beep
    console-ai.js         the AI assistant: list and header state, hand back, AI drafts
+   console-labels.js     label chips, the header's Labels menu, the list's label filter
+   console-canned.js     saved replies: the composer's "/" picker
 
    console.html preloads all of them (modulepreload), so the import chain costs no round trips.
 
@@ -35,12 +37,19 @@ import * as knowledge from "./console-knowledge.js";
 import * as presence from "./console-presence.js";
 import * as sound from "./console-sound.js";
 import * as ai from "./console-ai.js";
+import * as labels from "./console-labels.js";
+import * as canned from "./console-canned.js";
+import { conv } from "./console-state.js";
 
 function start() {
   var sock = new ConsoleSocket({ hello: onHello, frame: onFrame, down: chat.onDown });
   chat.init(sock);
   knowledge.init();
   list.init({ open: function (id) { chat.open(id); } });
+  labels.init({ current: conv, filter: list.setLabelFilter });
+  canned.init();
+  on("opened", canned.reset);
+  on("labels-changed", function (d) { list.setRowLabels(d.id, d.labels); header.render(); });
   presence.init();
   sound.init();
 
@@ -91,6 +100,7 @@ function onHello() {
     reloadList();
     chat.resync();
     presence.load();
+    labels.load().catch(function () { /* kept from before */ });
   });
 }
 
