@@ -7,13 +7,14 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from rq.worker import BaseWorker
 
 from .ai_cli import ai_cli
 from .contacts_cli import contacts_cli
 from .jobs import assignment, cleanup
 from .jobs import ratings as ratings_jobs
 from .jobs import retention as retention_job
-from .jobs.worker import AppWorker, SimpleAppWorker
+from .jobs.worker import AppWorker, SimpleAppWorker, run_until_stopped
 from .knowledge_cli import kb_cli
 from .privacy_cli import contacts_cli as privacy_contacts_cli
 from .privacy_cli import retention_cli
@@ -55,15 +56,19 @@ def worker(burst: bool, simple: bool, maintenance_interval: int) -> None:
     """Run an RQ worker with the scheduler on the library's queue."""
     state = get_state()
     cls = SimpleAppWorker if simple else AppWorker
-    w = cls(
-        [state.queue],
-        connection=state.redis,
-        serializer=state.queue.serializer,
-        app=current_app._get_current_object(),  # type: ignore[attr-defined]
-        # RQ's default (10 minutes) is how long a job abandoned by a killed worker, and the
-        # scheduling of a killed scheduler, would wait to be taken up again.
-        maintenance_interval=maintenance_interval,
-    )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def make() -> BaseWorker:
+        return cls(
+            [state.queue],
+            connection=state.redis,
+            serializer=state.queue.serializer,
+            app=app,
+            # RQ's default (10 minutes) is how long a job abandoned by a killed worker, and the
+            # scheduling of a killed scheduler, would wait to be taken up again.
+            maintenance_interval=maintenance_interval,
+        )
+
     kind = "SimpleWorker" if simple else "Worker"  # RQ's names, as the docs show them
     click.echo(f"gincore-chats worker on queue {state.queue.name!r} ({kind})")
     if not burst:
@@ -72,7 +77,7 @@ def worker(burst: bool, simple: bool, maintenance_interval: int) -> None:
         ratings_jobs.schedule_sweep(state)
         assignment.schedule(state)
         retention_job.schedule(state)
-    w.work(with_scheduler=True, burst=burst)
+    run_until_stopped(make, burst=burst, say=lambda text: click.echo(text, err=True))
 
 
 @chats_cli.command("create-widget-source")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 import uuid
 
 import pytest
@@ -107,6 +111,65 @@ def test_worker_burst_runs_with_the_app(app):
     result = app.test_cli_runner().invoke(args=["chats", "worker", "--burst", "--simple"])
     assert result.exit_code == 0, result.output
     assert "gincore-chats worker on queue" in result.output
+
+
+def mark_done(key: str) -> None:
+    """A job for the worker tests: leaves a mark in Redis."""
+    from flask import current_app
+
+    current_app.extensions["gincore_chats"].redis.set(key, "1", ex=60)
+
+
+def test_a_worker_that_rq_stops_on_an_error_is_replaced_and_runs_the_next_jobs(app, monkeypatch):
+    """RQ's loop ends on an error of its own (here: Redis "loading the dataset" after a
+    restart, as the chaos run met it); the worker command starts a fresh worker instead of
+    exiting, and a warm shutdown (SIGTERM) still stops it for good."""
+    from redis.exceptions import BusyLoadingError
+
+    from gincore_chats.jobs import worker as worker_module
+
+    from .channels.conftest import clear_queue
+
+    state = app.extensions["gincore_chats"]
+    key = state.key("worker-replaced")
+    monkeypatch.setattr(worker_module, "RESTART_PAUSE_SECONDS", 0.2)
+    failed: list[str] = []
+    real = worker_module.SimpleAppWorker.execute_job
+
+    def busy_once(self, job, queue):
+        if not failed:
+            failed.append(job.id)
+            raise BusyLoadingError("Redis is loading the dataset in memory")
+        return real(self, job, queue)
+
+    monkeypatch.setattr(worker_module.SimpleAppWorker, "execute_job", busy_once)
+    state.queue.enqueue(mark_done, key + ":first")
+    state.queue.enqueue(mark_done, key)
+
+    returned = threading.Event()
+
+    def stop_once_done() -> None:
+        deadline = time.monotonic() + 30
+        while not state.redis.exists(key) and time.monotonic() < deadline:
+            if returned.wait(0.05):
+                return  # the command ended by itself: nothing to stop
+        os.kill(os.getpid(), signal.SIGTERM)  # as a supervisor stops the worker
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    stopper = threading.Thread(target=stop_once_done, daemon=True)
+    stopper.start()
+    try:
+        result = app.test_cli_runner().invoke(args=["chats", "worker", "--simple"])
+    finally:
+        returned.set()
+        stopper.join()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        clear_queue(state)
+    assert result.exit_code == 0, result.output
+    assert failed, "the job that met the error did not run"
+    assert state.redis.exists(key), "no new worker ran the next job"
+    assert "RQ stopped on an error; a new worker in 0.2 s" in result.output
 
 
 def test_signals_fire_after_commit_and_receivers_can_query(app, live_server, manager_id):
