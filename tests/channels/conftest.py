@@ -45,6 +45,9 @@ def clear_queue(state: Any) -> None:
     so no job (ids restart with the tables) leaks into the next test."""
     queue = state.queue
     queue.empty()
+    # A job a worker took but never started (its loop ended on an error) waits in RQ's
+    # intermediate list; the next test's worker would fail it as "stuck" a minute later.
+    queue.connection.delete(queue.intermediate_queue_key)
     for registry in (
         queue.scheduled_job_registry,
         queue.failed_job_registry,
