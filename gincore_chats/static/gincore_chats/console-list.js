@@ -172,8 +172,10 @@ function render() {
 
 function mergeRow(r, old) {
   if (old && old.last_seq > r.last_seq) {
-    // Our live copy is newer than this answer; keep it (with the answer's unread count).
-    return Object.assign({}, old, { unread: r.unread !== undefined ? r.unread : old.unread });
+    // Our live copy is newer than this answer, and so is its unread count: the answer was
+    // counted before the live message. Keep the copy and ask for a fresh count.
+    queueUnread(r.id);
+    return old;
   }
   var merged = Object.assign({}, r);
   if (merged.unread === undefined) merged.unread = old ? old.unread : 0;
