@@ -72,14 +72,38 @@ def test_ip_truncation_rules():
 def test_settings_form_validates_saves_and_is_audited(app, live_server, admin_id):
     source_id, _ = create_source(app, ["shop.example.com"], [admin_id])
     admin = Console(live_server, admin_id)
-    bad = save_policy(admin, source_id, conversation_days="30", context_days="60")
-    assert bad.status_code == 302
-    page = admin.http.get(live_server.url + bad.headers["Location"]).text
-    assert "fewer days than the conversations" in page
+    bad = save_policy(
+        admin,
+        source_id,
+        conversation_days="30",
+        conversation_action="anonymise",
+        context_days="60",
+        truncate_ips="on",
+    )
+    # Refused on the page itself, the field marked, and everything typed still there.
+    assert bad.status_code == 400
+    assert "fewer days than the conversations (at most 30 days here)" in bad.text
+    assert (
+        'name="context_days" class="gc-input gc-input-short" inputmode="numeric" value="60"'
+        ' aria-describedby="retention-error context-days-help" aria-invalid="true"' in bad.text
+    )
+    assert (
+        'name="conversation_days" class="gc-input gc-input-short" inputmode="numeric"'
+        ' value="30" aria-describedby="retention-days-help">' in bad.text
+    )
+    assert 'value="anonymise" checked' in bad.text
+    assert 'name="truncate_ips" checked' in bad.text
     assert stored_policy(app, source_id) == {}
     for wrong in ("-3", "abc", "99999"):
-        save_policy(admin, source_id, conversation_days=wrong)
+        refused = save_policy(admin, source_id, conversation_days=wrong)
+        assert refused.status_code == 400
+        assert "A whole number of days from 1 to 3650, or empty." in refused.text
+        assert f'value="{wrong}" aria-describedby="retention-error retention-days-help"' in (
+            refused.text
+        )
         assert stored_policy(app, source_id) == {}
+    odd = save_policy(admin, source_id, conversation_days="30", conversation_action="shred")
+    assert odd.status_code == 400 and "Choose to delete or to anonymise" in odd.text
     no_csrf = admin.http.post(
         f"{live_server.url}/chats/settings/sources/{source_id}/retention",
         data={"conversation_days": "30"},
@@ -251,3 +275,21 @@ def test_the_daily_job_runs_and_schedules_the_next(app, live_server, admin_id, t
     finally:
         for job_id in scheduled:
             state.queue.scheduled_job_registry.remove(job_id, delete_job=True)
+
+
+def test_a_messenger_channel_refusal_shows_its_own_page_with_the_typed_values(
+    app, live_server, admin_id
+):
+    from ..channels.conftest import make_channel_source
+
+    source_id, _ = make_channel_source(app, "generic", {}, [admin_id], name="Hook bot")
+    admin = Console(live_server, admin_id)
+    bad = save_policy(admin, source_id, conversation_days="400", context_days="500")
+    assert bad.status_code == 400
+    assert "Hook bot" in bad.text and "(at most 400 days here)" in bad.text
+    assert 'value="500" aria-describedby="retention-error context-days-help"' in bad.text
+    assert stored_policy(app, source_id) == {}
+    ok = save_policy(admin, source_id, conversation_days="400", context_days="30")
+    assert ok.status_code == 302
+    assert ok.headers["Location"].endswith(f"/settings/channels/{source_id}#retention-title")
+    assert stored_policy(app, source_id)["context_days"] == 30

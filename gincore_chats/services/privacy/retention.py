@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
 
+from ...babel import N_
 from ...identity import Manager
 from ...models import (
     Attachment,
@@ -39,6 +40,7 @@ from ...models import (
 )
 from ...state import ChatsState
 from .. import audit_log
+from ..errors import TranslatableError
 from ..files import attachments as files
 from ..unit_of_work import unit_of_work
 from .erasure import delete_where, do_erase
@@ -52,8 +54,12 @@ MAX_DAYS = 3650
 _KEY = "retention"
 
 
-class RetentionError(ValueError):
-    pass
+class RetentionError(TranslatableError):
+    """A policy the settings form cannot save; ``field`` names the form field to fix."""
+
+    def __init__(self, field: str, msgid: str, **params: object) -> None:
+        super().__init__(msgid, **params)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -81,26 +87,34 @@ def policy(source: Source) -> Policy:
     )
 
 
-def _days(value: Any, label: str) -> int | None:
+def _days(value: Any, field: str) -> int | None:
     text = str(value if value is not None else "").strip()
     if not text:
         return None
     if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        raise RetentionError(f"{label}: a whole number of days from 1 to {MAX_DAYS}, or empty.")
+        raise RetentionError(
+            field, N_("A whole number of days from 1 to %(max)d, or empty."), max=MAX_DAYS
+        )
     return int(text)
 
 
 def clean_policy(form: dict[str, Any]) -> Policy:
-    """A policy from the settings form, or a RetentionError saying what to fix."""
-    days = _days(form.get("conversation_days"), "Conversations")
+    """A policy from the settings form, or a RetentionError saying which field to fix and how."""
+    days = _days(form.get("conversation_days"), "conversation_days")
     action = str(form.get("conversation_action") or DELETE)
     if action not in ACTIONS:
-        raise RetentionError("Choose to delete or to anonymise old conversations.")
-    context = _days(form.get("context_days"), "Visitor context")
+        raise RetentionError(
+            "conversation_action", N_("Choose to delete or to anonymise old conversations.")
+        )
+    context = _days(form.get("context_days"), "context_days")
     if days and context and context > days:
         raise RetentionError(
-            "Keep the visitor context for fewer days than the conversations "
-            f"(at most {days} days here)."
+            "context_days",
+            N_(
+                "Keep the visitor context for fewer days than the conversations "
+                "(at most %(days)d days here)."
+            ),
+            days=days,
         )
     truncate = str(form.get("truncate_ips") or "").lower() in ("on", "true", "1", "yes")
     return Policy(days, action, context, truncate)
