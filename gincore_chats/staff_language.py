@@ -23,6 +23,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from .babel import TRANSLATIONS, domain
+from .script_texts import page_texts
 
 # The library's blueprints that are not staff pages: the widget speaks the visitor's language,
 # webhooks and the REST API speak JSON to machines.
@@ -126,7 +127,12 @@ def translation_names() -> dict[str, Any]:
         "ngettext": domain.ngettext,
         "pgettext": domain.pgettext,
         "chats_locale": locale_tag(str(g.get("gincore_chats_locale") or "en")),
+        "chats_script_texts": _script_texts,
     }
+
+
+def _script_texts() -> dict[str, Any]:
+    return page_texts(locale_tag(str(g.get("gincore_chats_locale") or "en")))
 
 
 def init_staff_language(app: Flask) -> None:
