@@ -6,37 +6,45 @@
    A row's and a conversation's "ai" is null where the source has no assistant, else
    { mode, status: active | handed_off | stopped, reason, unresolved_turns }. */
 
-import { $, announce, api, can, el, srOnly } from "./console-core.js";
+import { $, announce, api, can, el, srOnly, t } from "./console-core.js";
 import { alertChat, conv, cur, loading } from "./console-state.js";
 
-var STATUS = {
-  active: "AI answering",
-  handed_off: "Handed to people",
-  stopped: "AI stopped"
-};
+/* Functions, not tables: the texts are read in the manager's language when shown. */
+function statusName(status) {
+  switch (status) {
+    case "active": return t("AI answering");
+    case "handed_off": return t("Handed to people");
+    case "stopped": return t("AI stopped");
+    default: return null;
+  }
+}
 
-var REASONS = {
-  customer_asked: "the customer asked for a person",
-  no_answer: "the knowledge base had no answer",
-  too_many_turns: "too many unresolved AI turns",
-  provider_failed: "the AI provider failed",
-  provider_unavailable: "the AI provider keeps failing",
-  daily_limit: "the daily AI limit was reached",
-  manager: "a manager took over",
-  handed_back: "handed back to the AI"
-};
+function reasonName(reason) {
+  switch (reason) {
+    case "customer_asked": return t("the customer asked for a person");
+    case "no_answer": return t("the knowledge base had no answer");
+    case "too_many_turns": return t("too many unresolved AI turns");
+    case "provider_failed": return t("the AI provider failed");
+    case "provider_unavailable": return t("the AI provider keeps failing");
+    case "daily_limit": return t("the daily AI limit was reached");
+    case "manager": return t("a manager took over");
+    case "handed_back": return t("handed back to the AI");
+    default: return null;
+  }
+}
 
-export function statusText(ai) { return STATUS[ai.status] || ai.status; }
+export function statusText(ai) { return statusName(ai.status) || ai.status; }
 
-function reasonText(ai) { return ai.reason ? REASONS[ai.reason] || ai.reason.replace(/_/g, " ") : ""; }
+function reasonText(ai) { return ai.reason ? reasonName(ai.reason) || ai.reason.replace(/_/g, " ") : ""; }
 
 /* The tag of a list row or the header: "AI answering", or "Handed to people" (the badge
    managers look for: the assistant stopped and nobody has answered yet). */
 export function tag(ai) {
-  var t = el("span", "gc-tag gc-tag-ai gc-tag-ai-" + ai.status, statusText(ai));
+  var node = el("span", "gc-tag gc-tag-ai gc-tag-ai-" + ai.status, statusText(ai));
   var why = reasonText(ai);
-  if (why) { t.title = why; t.appendChild(srOnly(": " + why)); }
-  return t;
+  // TRANSLATORS: read out after the AI status tag ("Handed to people: the customer asked for a person")
+  if (why) { node.title = why; node.appendChild(srOnly(t(": {reason}", { reason: why }))); }
+  return node;
 }
 
 /* The header's part: the tag and which of the two buttons apply. */
@@ -56,7 +64,7 @@ export function applyEvent(d) {
   c.ai = { mode: d.mode, status: d.status, reason: d.reason || null, unresolved_turns: d.unresolved_turns || 0 };
   if (was !== d.status) {
     var why = reasonText(c.ai);
-    announce(statusText(c.ai) + (why ? ": " + why : "") + ".");
+    announce(why ? t("{status}: {reason}.", { status: statusText(c.ai), reason: why }) : t("{status}.", { status: statusText(c.ai) }));
   }
 }
 
@@ -75,7 +83,7 @@ export function applyFrame(f) {
   body.setSelectionRange(body.value.length, body.value.length);
   // The composer saves drafts and sends typing on input, as if the manager had typed it.
   body.dispatchEvent(new Event("input", { bubbles: true }));
-  announce("AI draft inserted into the reply. Edit it before sending.");
+  announce(t("AI draft inserted into the reply. Edit it before sending."));
 }
 
 export function init(onChanged) {
@@ -89,7 +97,7 @@ export function init(onChanged) {
       if (cur !== c) return;
       conv().ai = d.ai;
       onChanged();
-      announce("Handed back to the AI assistant: it answers the customer's next message.");
+      announce(t("Handed back to the AI assistant: it answers the customer's next message."));
     }, function (e) { btn.disabled = false; alertChat(e.message); });
   });
   $("gc-ai-draft").addEventListener("click", function () {
@@ -99,7 +107,7 @@ export function init(onChanged) {
     btn.setAttribute("aria-busy", "true");
     alertChat("");
     api("POST", "/conversations/" + c.id + "/ai/draft").then(function () {
-      if (cur === c) announce("The AI is writing a draft…");
+      if (cur === c) announce(t("The AI is writing a draft…"));
     }, function (e) {
       btn.disabled = false;
       btn.removeAttribute("aria-busy");

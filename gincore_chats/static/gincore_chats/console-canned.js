@@ -5,7 +5,7 @@
    inserted text is plain text in the box, to edit before sending; a variable the server could
    not fill ("{{ customer.email }}" without an email) stays visible. */
 
-import { $, announce, api, el } from "./console-core.js";
+import { $, announce, api, el, t } from "./console-core.js";
 import { cur } from "./console-state.js";
 
 var MAX_SHOWN = 8;
@@ -43,7 +43,8 @@ function render(q) {
     li.setAttribute("role", "option");
     li.setAttribute("aria-selected", String(i === active));
     li.appendChild(el("span", "gc-canned-shortcut", "/" + r.shortcut));
-    if (r.scope === "shared") li.appendChild(el("span", "gc-tag", "Shared"));
+    // TRANSLATORS: a saved reply the whole team shares
+    if (r.scope === "shared") li.appendChild(el("span", "gc-tag", t("Shared")));
     if (r.language) li.appendChild(el("span", "gc-tag", r.language));
     li.appendChild(el("span", "gc-canned-text", r.filled));
     li.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep focus in the box
@@ -52,7 +53,9 @@ function render(q) {
   });
   list.hidden = !shown.length;
   empty.hidden = !!shown.length;
-  empty.textContent = shown.length ? "" : (replies && replies.length ? "No saved reply matches “/" + q + "”." : "No saved replies yet: add some under “Saved replies”.");
+  empty.textContent = shown.length ? "" : (replies && replies.length
+    ? t("No saved reply matches “/{query}”.", { query: q })
+    : t("No saved replies yet: add some under “Saved replies”."));
   setOpen(true);
   if (shown[active]) {
     box.setAttribute("aria-activedescendant", "gc-canned-opt-" + shown[active].id);
@@ -107,7 +110,7 @@ function choose(r) {
   box.focus();
   // The drafts and typing modules follow what is in the box.
   box.dispatchEvent(new Event("input", { bubbles: true }));
-  announce("Inserted saved reply /" + r.shortcut + ". Edit it, then press Enter to send.");
+  announce(t("Inserted saved reply /{shortcut}. Edit it, then press Enter to send.", { shortcut: r.shortcut }));
 }
 
 function onKey(e) {

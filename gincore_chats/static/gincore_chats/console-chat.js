@@ -7,7 +7,7 @@
    quotes, edits, files), console-send.js, console-drafts.js, console-typing.js and
    console-read.js. The shared state is console-state.js. */
 
-import { $, announce, api, emit, root } from "./console-core.js";
+import { $, announce, api, emit, root, t } from "./console-core.js";
 import { Tracker } from "./console-tracker.js";
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
@@ -52,7 +52,7 @@ export function applyEvent(ev) {
         list.rememberPeople([{ id: String(m.system_data.manager_id), name: m.system_data.name }]);
       }
       if (isNew && m.kind === "customer") {
-        if (document.hidden || !thread.nearBottom()) announce("New message from " + customerName() + ": " + m.body.slice(0, 120));
+        if (document.hidden || !thread.nearBottom()) announce(t("New message from {name}: {text}", { name: customerName(), text: m.body.slice(0, 120) }));
         read.markRead();
       }
       if (isNew && m.kind === "system") announce(systemText(m));
@@ -64,7 +64,7 @@ export function applyEvent(ev) {
     var was = !!conv().unreachable;
     conv().unreachable = d.unreachable || null;
     header.render();
-    if (was !== !!conv().unreachable) announce(conv().unreachable ? "The customer can no longer receive replies." : "The customer can receive replies again.");
+    if (was !== !!conv().unreachable) announce(conv().unreachable ? t("The customer can no longer receive replies.") : t("The customer can receive replies again."));
   } else if (ev.event === "ai.state") {
     ai.applyEvent(d);
     header.render();
@@ -75,7 +75,7 @@ export function applyEvent(ev) {
   } else if (ev.event === "conversation.status") {
     conv().status = d.status;
     header.render();
-    announce(d.status === "closed" ? "Conversation closed." : "Conversation reopened.");
+    announce(d.status === "closed" ? t("Conversation closed.") : t("Conversation reopened."));
   } else if (ev.event === "visitor.context") {
     cur.detail.context = d.context;
     panel.applyEvent(ev);
@@ -129,7 +129,7 @@ export function open(id, options) {
   delete root.dataset.synced;
   list.setCurrent(id);
   alertChat("");
-  $("gc-chat-title").textContent = "Loading…";
+  $("gc-chat-title").textContent = t("Loading…");
   // Until the next one has loaded, the header's buttons would act on the conversation left.
   setLoading(true);
   $("gc-chat-actions").hidden = true;
@@ -170,7 +170,7 @@ export function open(id, options) {
     setLoading(false);
     setCur(null);
     list.setCurrent(null);
-    $("gc-chat-title").textContent = "Conversation unavailable";
+    $("gc-chat-title").textContent = t("Conversation unavailable");
     thread.clear();
     $("gc-chat-actions").hidden = true;
     composer.hide();

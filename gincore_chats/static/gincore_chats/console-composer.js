@@ -3,7 +3,7 @@
    message, Esc cancels). Drafts and typing signals follow what is typed (console-drafts.js,
    console-typing.js); sending itself is console-send.js. */
 
-import { $, announce, api, can, config, el, fmtDateTime } from "./console-core.js";
+import { $, announce, api, can, config, el, fmtDateTime, t } from "./console-core.js";
 import { KIND_NAMES, authorName, composerError, conv, cur, joined } from "./console-state.js";
 import * as drafts from "./console-drafts.js";
 import * as send from "./console-send.js";
@@ -35,7 +35,7 @@ export function show(c, draft) {
     var qid = draft.quoted_message_id;
     if (qid) {
       var qm = c.messages.get(qid);
-      c.quote = qm ? quoteOf(qm) : { id: qid, author_name: "", body: "an earlier message", kind: "customer" };
+      c.quote = qm ? quoteOf(qm) : { id: qid, author_name: "", body: t("an earlier message"), kind: "customer" };
       if (c.quote.kind === "note") c.mode = "note";
     }
   }
@@ -59,9 +59,14 @@ function renderQuoteBar() {
   var q = cur.quote;
   var text = $("gc-quote-text");
   text.textContent = "";
-  text.appendChild(el("span", "gc-muted", "Quoting "));
-  text.appendChild(el("strong", null, q.author_name || ""));
-  text.appendChild(el("span", "gc-quote-snippet", ": " + (q.deleted ? "Message deleted" : (q.body || "").slice(0, 140))));
+  var snippet = q.deleted ? t("Message deleted") : (q.body || "").slice(0, 140);
+  // One whole sentence, with the author's name in bold where the translation puts {name}.
+  // TRANSLATORS: the bar above the reply box; {name} wrote the quoted message, {text} is its start
+  t("Quoting {name}: {text}").split(/(\{name\}|\{text\})/).forEach(function (part) {
+    if (part === "{name}") text.appendChild(el("strong", null, q.author_name || ""));
+    else if (part === "{text}") text.appendChild(el("span", "gc-quote-snippet", snippet));
+    else if (part) text.appendChild(el("span", "gc-muted", part));
+  });
   bar.hidden = false;
 }
 
@@ -95,9 +100,10 @@ function startEdit(m) {
   renderQuoteBar();
   cur.mode = m.kind === "note" ? "note" : "reply";
   bodyEl.value = m.body;
-  var note = "Editing your " + (m.kind === "note" ? "private note" : "message") + ".";
+  var note = m.kind === "note" ? t("Editing your private note.") : t("Editing your message.");
   if (m.kind === "manager" && m.edits_reach_customer === false) {
-    note += " The customer keeps the original: " + (KIND_NAMES[conv().source_kind] || "this channel") + " does not deliver edits.";
+    var channel = KIND_NAMES[conv().source_kind] || t("this channel");
+    note = t("Editing your message. The customer keeps the original: {channel} does not deliver edits.", { channel: channel });
   }
   $("gc-edit-text").textContent = note;
   $("gc-edit-bar").hidden = false;
@@ -132,7 +138,7 @@ function lastOwnMessage() {
 
 function submitEdit() {
   var c = cur, id = c.edit.id, text = bodyEl.value.trim();
-  if (!text) { composerError("The message is empty. To remove it, use Delete."); return; }
+  if (!text) { composerError(t("The message is empty. To remove it, use Delete.")); return; }
   var send = $("gc-send");
   send.disabled = true;
   api("PATCH", "/conversations/" + c.id + "/messages/" + id, { body: text }).then(function (data) {
@@ -141,7 +147,7 @@ function submitEdit() {
     composerError("");
     cancelEdit();
     thread.upsertMessage(data.message, null, "edit");
-    announce("Message edited.");
+    announce(t("Message edited."));
     bodyEl.focus();
   }, function (e) {
     send.disabled = false;
@@ -168,7 +174,7 @@ function submit() {
   var text = bodyEl.value.trim();
   if (!text) return;
   var note = cur.mode === "note";
-  if (!note && !joined()) { composerError("Join the conversation before replying, or write a private note."); return; }
+  if (!note && !joined()) { composerError(t("Join the conversation before replying, or write a private note.")); return; }
   queueSend(cur, text, null);
 }
 
@@ -177,7 +183,7 @@ function submit() {
 function setMode(mode) {
   if (!cur) return;
   cur.mode = mode;
-  if (mode === "reply" && cur.quote && cur.quote.kind === "note") { cancelQuote(); announce("Quote removed: private notes can be quoted only in notes."); }
+  if (mode === "reply" && cur.quote && cur.quote.kind === "note") { cancelQuote(); announce(t("Quote removed: private notes can be quoted only in notes.")); }
   if (mode !== "reply") typing.stop();
   update();
 }
@@ -193,23 +199,28 @@ export function update() {
   });
   composerEl.classList.toggle("gc-note-mode", cur.mode === "note");
   var label = $("gc-body-label"), send = $("gc-send");
-  if (editing) { label.textContent = "Edit message"; send.textContent = "Save"; bodyEl.placeholder = ""; }
-  else if (cur.mode === "note") { label.textContent = "Private note"; send.textContent = "Send note"; bodyEl.placeholder = "Only your team sees private notes…"; }
-  else { label.textContent = "Reply"; send.textContent = "Send"; bodyEl.placeholder = "Write a reply…"; }
+  if (editing) { label.textContent = t("Edit message"); send.textContent = t("Save"); bodyEl.placeholder = ""; }
+  else if (cur.mode === "note") { label.textContent = t("Private note"); send.textContent = t("Send note"); bodyEl.placeholder = t("Only your team sees private notes…"); }
+  else {
+    // TRANSLATORS: the label of the composer's text box (a reply to the customer)
+    label.textContent = t("Reply");
+    send.textContent = t("Send");
+    bodyEl.placeholder = t("Write a reply…");
+  }
   var blocked = !editing && cur.mode === "reply" && !joined();
   $("gc-join-hint").hidden = !blocked;
   // Replies to a customer who blocked the bot fail at once; notes still work.
   var away = conv().unreachable;
   var hint = $("gc-unreachable");
   hint.hidden = !away || cur.mode !== "reply";
-  hint.textContent = away ? unreachableText(away) + " Replies are not sent until they write again; private notes work." : "";
+  hint.textContent = away ? t("{reason} Replies are not sent until they write again; private notes work.", { reason: unreachableText(away) }) : "";
   send.disabled = blocked;
   $("gc-attach").disabled = blocked || editing;
 }
 
 export function unreachableText(away) {
-  var since = away.since ? " (since " + fmtDateTime(away.since, null) + ")" : "";
-  return (away.reason || "The customer cannot receive messages.") + since;
+  var reason = away.reason || t("The customer cannot receive messages.");
+  return away.since ? t("{reason} (since {when})", { reason: reason, when: fmtDateTime(away.since, null) }) : reason;
 }
 
 /* ---- wiring ---------------------------------------------------------------------------- */
@@ -219,7 +230,7 @@ function onKey(e) {
   if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
     e.preventDefault();
     if (!$("gc-send").disabled || (cur && cur.edit)) submit();
-    else if (cur && cur.mode === "reply" && !joined()) composerError("Join the conversation before replying, or write a private note.");
+    else if (cur && cur.mode === "reply" && !joined()) composerError(t("Join the conversation before replying, or write a private note."));
   } else if (e.key === "ArrowUp" && !bodyEl.value && cur && !cur.edit) {
     var m = lastOwnMessage();
     if (m) { e.preventDefault(); startEdit(m); }

@@ -7,6 +7,11 @@
 
 export var root = document.getElementById("gc-console");
 
+/* Texts in the manager's language (texts.js, loaded by layout.html before every module). */
+export var t = window.gincoreTexts.t;
+export var tn = window.gincoreTexts.tn;
+export var lang = window.gincoreTexts.lang;
+
 export function $(id) { return document.getElementById(id); }
 
 export var config = root ? {
@@ -195,14 +200,14 @@ export function fmtClock(iso, offset) {
   var d = iso instanceof Date ? iso : new Date(iso);
   if (isNaN(d.getTime())) return "";
   var s = shifted(d, offset);
-  return s.date.toLocaleTimeString([], Object.assign({ hour: "2-digit", minute: "2-digit" }, s.opts));
+  return s.date.toLocaleTimeString(lang, Object.assign({ hour: "2-digit", minute: "2-digit" }, s.opts));
 }
 
 export function fmtDateTime(iso, offset) {
   var d = iso instanceof Date ? iso : new Date(iso);
   if (isNaN(d.getTime())) return "";
   var s = shifted(d, offset);
-  return s.date.toLocaleString([], Object.assign({ year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, s.opts));
+  return s.date.toLocaleString(lang, Object.assign({ year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, s.opts));
 }
 
 /* "09:41" today, else "24 Nov, 09:41" (in the chosen zone). */
@@ -211,11 +216,11 @@ export function fmtWhen(iso, offset) {
   if (isNaN(d.getTime())) return "";
   var a = shifted(d, offset), b = shifted(new Date(), offset);
   var dayOpts = Object.assign({ year: "numeric", month: "numeric", day: "numeric" }, a.opts);
-  if (a.date.toLocaleDateString([], dayOpts) === b.date.toLocaleDateString([], dayOpts)) return fmtClock(d, offset);
-  return a.date.toLocaleString([], Object.assign({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, a.opts));
+  if (a.date.toLocaleDateString(lang, dayOpts) === b.date.toLocaleDateString(lang, dayOpts)) return fmtClock(d, offset);
+  return a.date.toLocaleString(lang, Object.assign({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, a.opts));
 }
 
-export function timeKey(iso) { var t = Date.parse(iso); return isNaN(t) ? 0 : t; }
+export function timeKey(iso) { var ms = Date.parse(iso); return isNaN(ms) ? 0 : ms; }
 
 /* ---- HTTP ------------------------------------------------------------------------------ */
 
@@ -234,7 +239,7 @@ export function api(method, path, body, extra) {
   return fetch(config.api + path, opts).then(function (r) {
     return r.json().catch(function () { return {}; }).then(function (data) {
       if (!r.ok) {
-        var e = new Error(data.error || ("The server answered " + r.status + "."));
+        var e = new Error(data.error || t("The server answered {status}.", { status: r.status }));
         e.status = r.status;
         e.permission = data.permission;
         throw e;
@@ -242,7 +247,7 @@ export function api(method, path, body, extra) {
       return data;
     });
   }, function (err) {
-    var e = new Error("No connection to the server.");
+    var e = new Error(t("No connection to the server."));
     e.status = 0;
     e.cause = err;
     throw e;
@@ -265,12 +270,12 @@ export function upload(path, form, onProgress) {
       var data = {};
       try { data = JSON.parse(xhr.responseText || "{}"); } catch (ignore) { data = {}; }
       if (xhr.status >= 200 && xhr.status < 300) { resolve(data); return; }
-      var e = new Error(data.error || ("The server answered " + xhr.status + "."));
+      var e = new Error(data.error || t("The server answered {status}.", { status: xhr.status }));
       e.status = xhr.status;
       reject(e);
     };
     xhr.onerror = xhr.onabort = function () {
-      var e = new Error("No connection to the server.");
+      var e = new Error(t("No connection to the server."));
       e.status = 0;
       reject(e);
     };
@@ -284,9 +289,14 @@ export function fileUrl(id, thumb) {
 }
 
 export function humanSize(bytes) {
-  var n = Number(bytes) || 0, units = ["bytes", "KB", "MB", "GB"], i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return (i ? n.toFixed(n < 10 ? 1 : 0) : String(n)) + " " + units[i];
+  var n = Number(bytes) || 0, i = 0;
+  while (n >= 1024 && i < 3) { n /= 1024; i++; }
+  if (!i) return tn("{n} byte", "{n} bytes", n);
+  // The page's language writes the decimal ("1,5 MB" in German).
+  var size = new Intl.NumberFormat(lang, { maximumFractionDigits: n < 10 ? 1 : 0 }).format(n);
+  if (i === 1) return t("{size} KB", { size: size });
+  if (i === 2) return t("{size} MB", { size: size });
+  return t("{size} GB", { size: size });
 }
 
 export function setCsrf(token) { if (token) config.csrf = token; }
@@ -305,5 +315,5 @@ export var prefs = {
 /* What the customer is called in the console. */
 export function contactName(conv) {
   var c = conv && conv.contact;
-  return (c && (c.name || c.email || c.phone || c.username)) || ("Visitor #" + (conv && conv.id));
+  return (c && (c.name || c.email || c.phone || c.username)) || t("Visitor #{id}", { id: conv && conv.id });
 }

@@ -5,13 +5,24 @@
 
    Everything from the server is put in as text (textContent), never as HTML. */
 
-import { api, can, el, fmtDateTime } from "./console-core.js";
+import { api, can, el, fmtDateTime, t, tn } from "./console-core.js";
 
-var REASONS = {
-  same_identity: "signed in as the same user of your site",
-  same_email: "gave an email address a verified contact has",
-  same_phone: "has the same phone number"
-};
+/* Why a suggestion was made (the server's reason key), in the manager's language. */
+function reasonText(reason) {
+  if (reason === "same_identity") return t("signed in as the same user of your site");
+  if (reason === "same_email") return t("gave an email address a verified contact has");
+  if (reason === "same_phone") return t("has the same phone number");
+  return reason;
+}
+
+/* A conversation's status, as the list of the customer's conversations shows it. */
+function statusText(status) {
+  // TRANSLATORS: conversation status
+  if (status === "open") return t("open");
+  // TRANSLATORS: conversation status
+  if (status === "closed") return t("closed");
+  return status;
+}
 
 function section(title, id, level) {
   var s = el("section", "gc-psec");
@@ -23,7 +34,7 @@ function section(title, id, level) {
 }
 
 function who(c) {
-  return (c && (c.name || c.email || c.phone || c.username)) || "Contact #" + (c ? c.id : "?");
+  return (c && (c.name || c.email || c.phone || c.username)) || t("Contact #{id}", { id: c ? c.id : "?" });
 }
 
 /* ---- the host's profile ------------------------------------------------------------------ */
@@ -31,7 +42,7 @@ function who(c) {
 function profileSection(rows, prefix, level) {
   if (!rows || !rows.length) return null;
   prefix = prefix || "gc";
-  var s = section("From your site", prefix + "-host-profile-title", level);
+  var s = section(t("From your site"), prefix + "-host-profile-title", level);
   var dl = el("dl", "gc-dl");
   dl.id = prefix + "-host-profile";
   rows.forEach(function (r) {
@@ -48,10 +59,10 @@ function transcript(box, convId, button) {
   var titleId = box.id + "-title";
   box.textContent = "";
   box.hidden = false;
-  box.appendChild(el("p", "gc-muted", "Loading…"));
+  box.appendChild(el("p", "gc-muted", t("Loading…")));
   api("GET", "/conversations/" + convId).then(function (d) {
     box.textContent = "";
-    var h = el("h4", "gc-h3", "Conversation of " + fmtDateTime(d.conversation.created_at, null) + " (read-only)");
+    var h = el("h4", "gc-h3", t("Conversation of {date} (read-only)", { date: fmtDateTime(d.conversation.created_at, null) }));
     h.id = titleId;
     h.tabIndex = -1;
     box.setAttribute("aria-labelledby", h.id);
@@ -60,17 +71,17 @@ function transcript(box, convId, button) {
     (d.messages || []).forEach(function (m) {
       var li = el("li", "gc-transcript-msg gc-transcript-" + m.kind);
       var head = el("p", "gc-note-head");
-      head.appendChild(el("strong", null, m.kind === "customer" ? "Customer" : (m.author_name || (m.kind === "note" ? "Internal note" : "Team"))));
-      var t = el("time", "gc-time", fmtDateTime(m.created_at, null));
-      t.dateTime = m.created_at || "";
-      head.appendChild(t);
+      head.appendChild(el("strong", null, m.kind === "customer" ? t("Customer") : (m.author_name || (m.kind === "note" ? t("Internal note") : t("Team")))));
+      var tm = el("time", "gc-time", fmtDateTime(m.created_at, null));
+      tm.dateTime = m.created_at || "";
+      head.appendChild(tm);
       li.appendChild(head);
-      li.appendChild(el("p", "gc-note-body", m.body || (m.attachments && m.attachments.length ? "(file)" : "")));
+      li.appendChild(el("p", "gc-note-body", m.body || (m.attachments && m.attachments.length ? t("(file)") : "")));
       ol.appendChild(li);
     });
-    if (!ol.childNodes.length) box.appendChild(el("p", "gc-muted", "No messages."));
+    if (!ol.childNodes.length) box.appendChild(el("p", "gc-muted", t("No messages.")));
     box.appendChild(ol);
-    var close = el("button", "gc-button gc-secondary", "Close transcript");
+    var close = el("button", "gc-button gc-secondary", t("Close transcript"));
     close.type = "button";
     close.addEventListener("click", function () { box.hidden = true; box.textContent = ""; button.focus(); });
     box.appendChild(close);
@@ -83,7 +94,7 @@ function transcript(box, convId, button) {
 
 /* ``prefix`` keeps ids unique: the panel's own list and a searched contact's card coexist. */
 function conversationsSection(rows, currentId, prefix, level) {
-  var s = section("Conversations", prefix + "-convs-title", level);
+  var s = section(t("Conversations"), prefix + "-convs-title", level);
   var ul = el("ul", "gc-contact-convs");
   ul.id = prefix + "-convs";
   ul.setAttribute("aria-labelledby", prefix + "-convs-title");
@@ -95,9 +106,9 @@ function conversationsSection(rows, currentId, prefix, level) {
     var li = el("li");
     li.dataset.id = c.id;
     var label = c.source_name + (c.source_kind && c.source_kind !== "widget" ? " (" + c.source_kind + ")" : "") +
-      " · " + fmtDateTime(c.created_at, null) + " · " + c.status;
+      " · " + fmtDateTime(c.created_at, null) + " · " + statusText(c.status);
     if (c.id === currentId) {
-      li.appendChild(el("span", "gc-muted", label + " · this conversation"));
+      li.appendChild(el("span", "gc-muted", label + " · " + t("this conversation")));
     } else {
       var b = el("button", "gc-linkish", label);
       b.type = "button";
@@ -117,7 +128,7 @@ function conversationsSection(rows, currentId, prefix, level) {
 function suggestionsSection(ctx) {
   var rows = ctx.suggestions || [];
   if (!rows.length) return null;
-  var s = section("Same person?", "gc-suggest-title");
+  var s = section(t("Same person?"), "gc-suggest-title");
   s.id = "gc-suggestions";
   var status = el("p", "gc-form-status");
   status.setAttribute("role", "status");
@@ -125,24 +136,24 @@ function suggestionsSection(ctx) {
     var other = sg.other || {};
     var box = el("div", "gc-suggestion");
     box.dataset.id = sg.id;
-    var text = who(other) + (other.email ? " <" + other.email + ">" : "") + (other.verified ? ", verified" : "") +
-      ": " + (REASONS[sg.reason] || sg.reason) + ".";
+    var values = { contact: who(other) + (other.email ? " <" + other.email + ">" : ""), reason: reasonText(sg.reason) };
+    var text = other.verified ? t("{contact}, verified: {reason}.", values) : t("{contact}: {reason}.", values);
     box.appendChild(el("p", null, text));
     if (can("customers.edit")) {
-      var merge = el("button", "gc-button", "Merge into one contact");
+      var merge = el("button", "gc-button", t("Merge into one contact"));
       merge.type = "button";
-      merge.setAttribute("aria-label", "Merge with " + who(other));
+      merge.setAttribute("aria-label", t("Merge with {name}", { name: who(other) }));
       merge.addEventListener("click", function () {
         // The verified contact keeps its id (it is the host user's); else this conversation's.
         var keep = other.verified ? other.id : ctx.contact.id, gone = keep === other.id ? ctx.contact.id : other.id;
         merge.disabled = true;
-        status.textContent = "Merging…";
+        status.textContent = t("Merging…");
         api("POST", "/contacts/" + keep + "/merge", { other_id: gone }).then(function () {
-          status.textContent = "Merged.";
+          status.textContent = t("Merged.");
           ctx.refresh();
         }, function (e) { merge.disabled = false; status.textContent = e.message; });
       });
-      var no = el("button", "gc-button gc-secondary", "Not the same");
+      var no = el("button", "gc-button gc-secondary", t("Not the same"));
       no.type = "button";
       no.addEventListener("click", function () {
         no.disabled = true;
@@ -161,18 +172,18 @@ function suggestionsSection(ctx) {
 function mergesSection(ctx) {
   var rows = (ctx.merges || []).filter(function (m) { return m.can_undo; });
   if (!rows.length || !can("customers.edit")) return null;
-  var s = section("Recent merges", "gc-merges-title");
+  var s = section(t("Recent merges"), "gc-merges-title");
   s.id = "gc-merges";
   var status = el("p", "gc-form-status");
   status.setAttribute("role", "status");
   rows.forEach(function (m) {
-    var p = el("p", null, "Contact #" + m.merged_id + " merged in " + fmtDateTime(m.created_at, null) +
-      " (" + m.conversations_moved + " conversation" + (m.conversations_moved === 1 ? "" : "s") + "). ");
-    var undo = el("button", "gc-button gc-secondary", "Undo merge");
+    var p = el("p", null, tn("Contact #{id} merged in {date} ({n} conversation).", "Contact #{id} merged in {date} ({n} conversations).",
+      m.conversations_moved, { id: m.merged_id, date: fmtDateTime(m.created_at, null) }) + " ");
+    var undo = el("button", "gc-button gc-secondary", t("Undo merge"));
     undo.type = "button";
     undo.addEventListener("click", function () {
       undo.disabled = true;
-      api("POST", "/merges/" + m.id + "/undo").then(function () { status.textContent = "Merge undone."; ctx.refresh(); },
+      api("POST", "/merges/" + m.id + "/undo").then(function () { status.textContent = t("Merge undone."); ctx.refresh(); },
         function (e) { undo.disabled = false; status.textContent = e.message; });
     });
     p.appendChild(undo);
@@ -187,15 +198,15 @@ function mergesSection(ctx) {
 function showContact(out, id) {
   out.textContent = "";
   api("GET", "/contacts/" + id).then(function (page) {
-    if (!page.contact) { out.appendChild(el("p", "gc-muted", "This contact was merged into contact #" + page.merged_into_id + ".")); return; }
+    if (!page.contact) { out.appendChild(el("p", "gc-muted", t("This contact was merged into contact #{id}.", { id: page.merged_into_id }))); return; }
     var card = el("div", "gc-contact-card");
     card.id = "gc-contact-card";
     var c = page.contact;
-    var h = el("h4", "gc-h3", who(c) + (c.verified ? " (verified)" : ""));
+    var h = el("h4", "gc-h3", c.verified ? t("{name} (verified)", { name: who(c) }) : who(c));
     h.tabIndex = -1;
     card.appendChild(h);
     var dl = el("dl", "gc-dl");
-    [["Email", c.email], ["Phone", c.phone], ["Username", c.username], ["Your user id", c.host_user_id]].forEach(function (r) {
+    [[t("Email"), c.email], [t("Phone"), c.phone], [t("Username"), c.username], [t("Your user id"), c.host_user_id]].forEach(function (r) {
       if (!r[1]) return;
       dl.appendChild(el("dt", null, r[0]));
       dl.appendChild(el("dd", null, r[1]));
@@ -210,26 +221,26 @@ function showContact(out, id) {
 }
 
 export function searchSection() {
-  var s = section("Find a customer", "gc-csearch-title");
+  var s = section(t("Find a customer"), "gc-csearch-title");
   var form = el("form", "gc-csearch");
   form.setAttribute("role", "search");
   form.noValidate = true;
   // "Search customers", not the fields' names: the contact form above has the labels
   // "Name", "Email" and "Phone" of its own.
-  var label = el("label", "gc-field-label", "Search customers");
+  var label = el("label", "gc-field-label", t("Search customers"));
   label.htmlFor = "gc-csearch-q";
-  var hint = el("p", "gc-hint", "By name, email address, phone number or platform id.");
+  var hint = el("p", "gc-hint", t("By name, email address, phone number or platform id."));
   hint.id = "gc-csearch-hint";
   var input = el("input", "gc-input");
   input.id = "gc-csearch-q";
   input.setAttribute("aria-describedby", hint.id);
   input.type = "search";
   input.autocomplete = "off";
-  var go = el("button", "gc-button gc-secondary", "Search");
+  var go = el("button", "gc-button gc-secondary", t("Search"));
   go.type = "submit";
   var results = el("ul", "gc-csearch-results");
   results.id = "gc-csearch-results";
-  results.setAttribute("aria-label", "Customers found");
+  results.setAttribute("aria-label", t("Customers found"));
   var out = el("div", "gc-csearch-contact");
   var status = el("p", "gc-form-status");
   status.setAttribute("role", "status");
@@ -242,7 +253,7 @@ export function searchSection() {
     results.textContent = "";
     out.textContent = "";
     api("GET", "/contacts?q=" + encodeURIComponent(input.value.trim())).then(function (d) {
-      status.textContent = d.contacts.length ? d.contacts.length + " found." : "No customer found.";
+      status.textContent = d.contacts.length ? tn("{n} found.", "{n} found.", d.contacts.length) : t("No customer found.");
       d.contacts.forEach(function (c) {
         var li = el("li");
         var b = el("button", "gc-linkish", who(c) + (c.email ? " · " + c.email : "") + (c.phone ? " · " + c.phone : ""));

@@ -4,7 +4,7 @@
    Buttons are real buttons, disabled while their request runs; a refusal shows in the chat's
    alert and loses nothing. */
 
-import { $, announce, api, avatar, can, config, el, srOnly } from "./console-core.js";
+import { $, announce, api, avatar, can, config, el, srOnly, t } from "./console-core.js";
 import * as list from "./console-list.js";
 import * as panel from "./console-panel.js";
 import {
@@ -25,9 +25,14 @@ export function render() {
   var sub = $("gc-chat-sub");
   sub.textContent = "";
   sub.appendChild(el("span", "gc-chat-source", c.source_name + (c.source_kind && c.source_kind !== "widget" ? " · " + (KIND_NAMES[c.source_kind] || c.source_kind) : "")));
-  sub.appendChild(el("span", "gc-tag " + (c.status === "closed" ? "gc-tag-closed" : "gc-tag-open"), c.status === "closed" ? "Closed" : "Open"));
+  var closed = c.status === "closed";
+  // TRANSLATORS: conversation status
+  var statusName = t("Open");
+  // TRANSLATORS: conversation status
+  if (closed) statusName = t("Closed");
+  sub.appendChild(el("span", "gc-tag " + (closed ? "gc-tag-closed" : "gc-tag-open"), statusName));
   if (c.unreachable) {
-    var away = el("span", "gc-tag gc-tag-unreachable", "Unreachable");
+    var away = el("span", "gc-tag gc-tag-unreachable", t("Unreachable"));
     away.title = composer.unreachableText(c.unreachable);
     away.appendChild(srOnly(": " + away.title));
     sub.appendChild(away);
@@ -37,15 +42,15 @@ export function render() {
   var ids = c.managers || [];
   var inChat = el("span", "gc-chat-people");
   if (ids.length) {
-    inChat.appendChild(el("span", "gc-muted", "In chat: "));
+    inChat.appendChild(el("span", "gc-muted", t("In chat:") + " "));
     ids.forEach(function (id, i) {
-      var p = list.people.get(String(id)) || { id: id, name: "Manager " + id };
+      var p = list.people.get(String(id)) || { id: id, name: t("Manager {id}", { id: id }) };
       var who = el("span", "gc-person");
       who.appendChild(avatar(p.name, p.avatar_url, p.id, "gc-avatar-xs"));
-      who.appendChild(el("span", null, (String(id) === String(config.me) ? p.name + " (you)" : p.name) + (i < ids.length - 1 ? "," : "")));
+      who.appendChild(el("span", null, (String(id) === String(config.me) ? t("{name} (you)", { name: p.name }) : p.name) + (i < ids.length - 1 ? "," : "")));
       inChat.appendChild(who);
     });
-  } else inChat.appendChild(el("span", "gc-muted", "Nobody has joined"));
+  } else inChat.appendChild(el("span", "gc-muted", t("Nobody has joined")));
   sub.appendChild(inChat);
 
   actions.hidden = false;
@@ -54,14 +59,14 @@ export function render() {
   $("gc-leave").hidden = !isIn;
   var listed = list.row(cur.id);
   var unread = !!(listed && listed.unread > 0);
-  $("gc-unread").textContent = unread ? "Mark as read" : "Mark as unread";
+  $("gc-unread").textContent = unread ? t("Mark as read") : t("Mark as unread");
   $("gc-unread").dataset.unread = unread ? "1" : "0";
   $("gc-close").hidden = !reply || c.status === "closed";
   $("gc-reopen").hidden = !reply || c.status !== "closed";
   var tz = $("gc-tz"), off = panel.customerOffset();
   tz.setAttribute("aria-pressed", String(tzMode === "customer"));
   tz.disabled = off === null;
-  tz.title = off === null ? "The customer's time zone is not known." : "Show message times in the customer's local time.";
+  tz.title = off === null ? t("The customer's time zone is not known.") : t("Show message times in the customer's local time.");
   composer.update();
 }
 
@@ -109,11 +114,11 @@ export function init() {
   action($("gc-unread"), function (c) {
     if ($("gc-unread").dataset.unread === "1") {
       return read.markAllRead(c).then(function () {
-        if (cur === c) announce("Marked as read.");
+        if (cur === c) announce(t("Marked as read."));
       });
     }
     return read.keepUnread(c).then(function () {
-      if (cur === c) announce("Marked as unread.");
+      if (cur === c) announce(t("Marked as unread."));
     });
   });
   action($("gc-close"), function (c) {

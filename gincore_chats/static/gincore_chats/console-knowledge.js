@@ -5,7 +5,7 @@
    reply box, where the manager edits it before sending, and tells the server it was used (the
    entry's "asked" count). Refreshed when a conversation opens and whenever a message shows. */
 
-import { $, announce, api, appendLinkified, button, can, el, on } from "./console-core.js";
+import { $, announce, api, appendLinkified, button, can, el, on, t } from "./console-core.js";
 import * as chat from "./console-chat.js";
 
 var section, listEl, timer, wanted = 0, shownFor = null;
@@ -24,8 +24,8 @@ function render(id, data) {
     text.appendChild(appendLinkified(el("span"), m.answer));
     li.appendChild(text);
     if (can("chats.reply")) {
-      var insert = button("Insert", "gc-button gc-secondary", function () { use(id, m); });
-      insert.setAttribute("aria-label", "Insert answer: " + m.question);
+      var insert = button(t("Insert"), "gc-button gc-secondary", function () { use(id, m); });
+      insert.setAttribute("aria-label", t("Insert answer: {question}", { question: m.question }));
       li.appendChild(insert);
     }
     listEl.appendChild(li);
@@ -44,7 +44,7 @@ function use(id, m) {
   body.setSelectionRange(caret, caret);
   // The composer saves drafts and sends typing on input, as if the manager had typed it.
   body.dispatchEvent(new Event("input", { bubbles: true }));
-  announce("Answer inserted into the reply. Edit it before sending.");
+  announce(t("Answer inserted into the reply. Edit it before sending."));
   api("POST", "/kb/entries/" + m.entry_id + "/used", { conversation_id: id }).catch(function () {
     /* counting is a nicety; the reply itself is not affected */
   });

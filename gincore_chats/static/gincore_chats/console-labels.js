@@ -3,7 +3,7 @@
    The catalog comes from GET /labels (admins edit it in the settings); a label put on or taken
    off reaches every console as a list row and a staff-only "conversation.labels" event. */
 
-import { $, announce, api, can, el, emit } from "./console-core.js";
+import { $, announce, api, can, el, emit, t } from "./console-core.js";
 
 var catalog = [];          // [{id, name, color}] by name
 var menuFor = null;        // conversation the open menu belongs to: {id, labels}
@@ -29,7 +29,7 @@ export function chip(label) {
 export function chips(labels) {
   var box = el("span", "gc-labels");
   if (!labels || !labels.length) return box;
-  box.appendChild(el("span", "gc-sr", "Labels: "));
+  box.appendChild(el("span", "gc-sr", t("Labels:") + " "));
   labels.forEach(function (l) { box.appendChild(chip(l)); });
   return box;
 }
@@ -47,7 +47,7 @@ function renderFilter() {
   if (!sel) return;
   var chosen = sel.value;
   sel.textContent = "";
-  var any = el("option", null, "Any label");
+  var any = el("option", null, t("Any label"));
   any.value = "";
   sel.appendChild(any);
   catalog.forEach(function (l) {
@@ -112,7 +112,7 @@ function toggle(label, box) {
   req.then(function (d) {
     pending.delete(label.id);
     c.labels = d.labels;
-    announce((wanted ? "Label added: " : "Label removed: ") + label.name + ".");
+    announce(wanted ? t("Label added: {name}.", { name: label.name }) : t("Label removed: {name}.", { name: label.name }));
     emit("labels-changed", { id: c.id, labels: d.labels });
   }, function (e) {
     pending.delete(label.id);

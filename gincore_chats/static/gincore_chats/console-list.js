@@ -8,7 +8,7 @@
 
 import {
   $, api, avatar, config, contactName, customerAvatar, el, emit, fmtDateTime, fmtWhen, srOnly,
-  timeKey
+  t, timeKey, tn
 } from "./console-core.js";
 import * as ai from "./console-ai.js";
 import { chips } from "./console-labels.js";
@@ -35,7 +35,7 @@ export function rememberPeople(list) {
 
 function profilesFor(r) {
   return (r.managers || []).map(function (id) {
-    return people.get(String(id)) || { id: id, name: "Manager " + id, avatar_url: null };
+    return people.get(String(id)) || { id: id, name: t("Manager {id}", { id: id }), avatar_url: null };
   });
 }
 
@@ -86,18 +86,19 @@ function fillRow(btn, r) {
   var main = el("span", "gc-row-main");
   var top = el("span", "gc-row-top");
   top.appendChild(el("span", "gc-row-name", name));
-  var t = el("time", "gc-row-time", fmtWhen(r.last_activity_at, null));
-  t.dateTime = r.last_activity_at || "";
-  t.title = fmtDateTime(r.last_activity_at, null);
-  top.appendChild(t);
+  var tm = el("time", "gc-row-time", fmtWhen(r.last_activity_at, null));
+  tm.dateTime = r.last_activity_at || "";
+  tm.title = fmtDateTime(r.last_activity_at, null);
+  top.appendChild(tm);
   main.appendChild(top);
-  main.appendChild(el("span", "gc-row-preview", r.last_message_preview || (listed(r) ? "New conversation" : "Visit · no message yet")));
+  main.appendChild(el("span", "gc-row-preview", r.last_message_preview || (listed(r) ? t("New conversation") : t("Visit · no message yet"))));
   var meta = el("span", "gc-row-meta");
   meta.appendChild(el("span", "gc-row-source", r.source_name || ""));
-  if (r.status === "closed") meta.appendChild(el("span", "gc-tag", "Closed"));
+  // TRANSLATORS: conversation status
+  if (r.status === "closed") meta.appendChild(el("span", "gc-tag", t("Closed")));
   if (r.unreachable) {
-    var away = el("span", "gc-tag gc-tag-unreachable", "Unreachable");
-    away.title = r.unreachable.reason || "The customer cannot receive messages.";
+    var away = el("span", "gc-tag gc-tag-unreachable", t("Unreachable"));
+    away.title = r.unreachable.reason || t("The customer cannot receive messages.");
     meta.appendChild(away);
   }
   if (r.ai) meta.appendChild(ai.tag(r.ai));
@@ -111,10 +112,10 @@ function fillRow(btn, r) {
       box.appendChild(a);
     });
     if (faces.length > 3) box.appendChild(el("span", "gc-faces-more", "+" + (faces.length - 3)));
-    box.appendChild(srOnly(" In chat: " + faces.map(function (p) { return p.name; }).join(", ")));
+    box.appendChild(srOnly(" " + t("In chat: {names}", { names: faces.map(function (p) { return p.name; }).join(", ") })));
     meta.appendChild(box);
   } else {
-    meta.appendChild(el("span", "gc-row-nobody", "Unassigned"));
+    meta.appendChild(el("span", "gc-row-nobody", t("Unassigned")));
   }
   main.appendChild(meta);
   btn.appendChild(main);
@@ -123,7 +124,7 @@ function fillRow(btn, r) {
     var n = el("span", null, r.unread > 99 ? "99+" : String(r.unread));
     n.setAttribute("aria-hidden", "true");
     badge.appendChild(n);
-    badge.appendChild(srOnly(" " + r.unread + " unread"));
+    badge.appendChild(srOnly(" " + tn("{n} unread", "{n} unread", r.unread)));
     btn.appendChild(badge);
   }
 }
@@ -164,7 +165,7 @@ function render() {
     if (again) again.firstChild.focus();
   }
   emptyEl.hidden = items.length > 0 || !!loading;
-  emptyEl.textContent = query ? "No conversations match “" + query + "”." : "No conversations here.";
+  emptyEl.textContent = query ? t("No conversations match “{query}”.", { query: query }) : t("No conversations here.");
   moreEl.hidden = !nextCursor;
 }
 
@@ -301,7 +302,8 @@ function setTotal(n, cap) {
   var shown = cap && total >= cap ? (cap - 1) + "+" : String(total);
   document.title = (total ? "(" + shown + ") " : "") + BASE_TITLE;
   var h = $("gc-list-title");
-  if (h) h.dataset.unread = total ? shown : "";
+  // The heading's "· 3 unread" (console.css draws it from the attribute).
+  if (h) h.dataset.unread = total ? tn("{n} unread", "{n} unread", total, { n: shown }) : "";
 }
 
 export function unreadTotal() { return total; }

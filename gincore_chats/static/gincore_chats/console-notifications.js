@@ -5,6 +5,7 @@
    preventDefault(), the page loads <prefix>/console?c=<id>. Plain JS, textContent only. */
 (function (d, w, nav) {
   "use strict";
+  var t = w.gincoreTexts.t;
   var box = d.getElementById("gc-notify");
   if (!box) return;
   var API = box.getAttribute("data-api"), CSRF = box.getAttribute("data-csrf");
@@ -16,7 +17,7 @@
     if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
     return fetch(API + path, opts).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) { var e = new Error(data.error || ("HTTP " + r.status)); e.status = r.status; throw e; }
+        if (!r.ok) { var e = new Error(data.error || t("HTTP {status}", { status: r.status })); e.status = r.status; throw e; }
         return data;
       });
     });
@@ -28,11 +29,11 @@
     return n;
   }
 
-  var pushButton = el("button", { type: "button", id: "gc-push-toggle", "class": "gc-button gc-secondary", "aria-pressed": "false", hidden: "" }, "Enable notifications");
+  var pushButton = el("button", { type: "button", id: "gc-push-toggle", "class": "gc-button gc-secondary", "aria-pressed": "false", hidden: "" }, t("Enable notifications"));
   var emailLabel = el("label", { "class": "gc-check" });
   var emailBox = el("input", { type: "checkbox", id: "gc-email-toggle" });
   emailLabel.appendChild(emailBox);
-  emailLabel.appendChild(d.createTextNode(" Email me about unread chats"));
+  emailLabel.appendChild(d.createTextNode(" " + t("Email me about unread chats")));
   var statusEl = el("p", { id: "gc-notify-status", role: "status", "aria-live": "polite", style: "font-size:12px;margin:4px 0" });
   box.appendChild(pushButton);
   box.appendChild(emailLabel);
@@ -66,16 +67,16 @@
   }
   function showPush(on) {
     pushOn = on;
-    pushButton.textContent = on ? "Disable notifications" : "Enable notifications";
+    pushButton.textContent = on ? t("Disable notifications") : t("Enable notifications");
     pushButton.setAttribute("aria-pressed", String(on));
   }
 
   function enable() {
     var key = settings.push.public_key;
-    say("Asking the browser…");
+    say(t("Asking the browser…"));
     return w.Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") {
-        throw new Error(permission === "denied" ? "Notifications are blocked for this site in the browser's settings." : "Notifications were not allowed.");
+        throw new Error(permission === "denied" ? t("Notifications are blocked for this site in the browser's settings.") : t("Notifications were not allowed."));
       }
       return nav.serviceWorker.register(settings.push.service_worker, { scope: settings.push.scope });
     }).then(active).then(function (reg) {
@@ -90,7 +91,7 @@
       return api("POST", "/push-subscriptions", sub.toJSON());
     }).then(function () {
       showPush(true);
-      say("Notifications are on in this browser.");
+      say(t("Notifications are on in this browser."));
     });
   }
 
@@ -103,7 +104,7 @@
       return sub.unsubscribe().then(function () { return api("DELETE", "/push-subscriptions", { endpoint: endpoint }); });
     }).then(function () {
       showPush(false);
-      say("Notifications are off in this browser.");
+      say(t("Notifications are off in this browser."));
     });
   }
 
@@ -126,7 +127,7 @@
   emailBox.addEventListener("change", function () {
     var on = emailBox.checked;
     api("PATCH", "/notifications", { email_notifications: on }).then(function () {
-      say(on ? "Unread-chat emails are on." : "Unread-chat emails are off.");
+      say(on ? t("Unread-chat emails are on.") : t("Unread-chat emails are off."));
     }).catch(function (e) { emailBox.checked = !on; say(e.message); });
   });
 
@@ -143,9 +144,9 @@
   api("GET", "/notifications").then(function (data) {
     settings = data;
     emailBox.checked = !!data.email_notifications;
-    if (!data.email) emailLabel.title = "No email address is known for your account.";
-    if (!supported) { say("This browser cannot show notifications here."); return null; }
-    if (!data.push.public_key) { pushButton.title = "An admin has not set up browser notifications yet."; return null; }
+    if (!data.email) emailLabel.title = t("No email address is known for your account.");
+    if (!supported) { say(t("This browser cannot show notifications here.")); return null; }
+    if (!data.push.public_key) { pushButton.title = t("An admin has not set up browser notifications yet."); return null; }
     pushButton.hidden = false;
     return restore();
   }).catch(function (e) { say(e.message); });

@@ -6,7 +6,7 @@
    a manager typing into a field or a note never loses focus or text. */
 
 import {
-  $, announce, api, can, config, contactName, customerAvatar, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref
+  $, announce, api, can, config, contactName, customerAvatar, el, fmtClock, fmtDateTime, fmtOffset, link, safeHref, t, tn
 } from "./console-core.js";
 import * as customer from "./console-customer.js";
 
@@ -66,11 +66,11 @@ function renderHead() {
   head.appendChild(customerAvatar({ id: conv.id, contact: d.contact || conv.contact }, "gc-avatar-lg"));
   var box = el("div", "gc-phead-text");
   box.appendChild(el("p", "gc-pname", contactName(conv)));
-  var t = localTimeText();
+  var local = localTimeText();
   var lt = el("p", "gc-plocal");
   lt.id = "gc-local-time";
-  if (t) { lt.appendChild(el("span", "gc-muted", "Local time ")); lt.appendChild(el("span", "gc-plocal-value", t)); }
-  else lt.appendChild(el("span", "gc-muted", "Local time unknown"));
+  if (local) { lt.appendChild(el("span", "gc-muted", t("Local time") + " ")); lt.appendChild(el("span", "gc-plocal-value", local)); }
+  else lt.appendChild(el("span", "gc-muted", t("Local time unknown")));
   box.appendChild(lt);
   head.appendChild(box);
 }
@@ -82,34 +82,34 @@ function renderInfo() {
   var dl = el("dl", "gc-dl");
   dl.id = "gc-customer";
   if (!can("customers.edit")) {
-    addRow(dl, "Name", c.name);
-    addRow(dl, "Email", c.email);
-    addRow(dl, "Phone", c.phone);
+    addRow(dl, t("Name"), c.name);
+    addRow(dl, t("Email"), c.email);
+    addRow(dl, t("Phone"), c.phone);
   }
-  addRow(dl, "Username", c.username);
-  addRow(dl, "Inquiry source", conv.source_name + (conv.source_kind && conv.source_kind !== "widget" ? " (" + conv.source_kind + ")" : ""));
-  addRow(dl, "Domain", hostOf(ctx.current_page));
-  addRow(dl, "Current page", ctx.current_page, urlValue);
-  addRow(dl, "Page title", ctx.page_title);
-  addRow(dl, "Came from", ctx.referrer, urlValue);
-  addRow(dl, "Location", [ctx.city, ctx.country].filter(Boolean).join(", "), function (dd, v) {
+  addRow(dl, t("Username"), c.username);
+  addRow(dl, t("Inquiry source"), conv.source_name + (conv.source_kind && conv.source_kind !== "widget" ? " (" + conv.source_kind + ")" : ""));
+  addRow(dl, t("Domain"), hostOf(ctx.current_page));
+  addRow(dl, t("Current page"), ctx.current_page, urlValue);
+  addRow(dl, t("Page title"), ctx.page_title);
+  addRow(dl, t("Came from"), ctx.referrer, urlValue);
+  addRow(dl, t("Location"), [ctx.city, ctx.country].filter(Boolean).join(", "), function (dd, v) {
     dd.textContent = v;
     // Looked up from the IP address: VPNs, mobile carriers and proxies move people around.
-    dd.appendChild(el("small", "gc-muted gc-geo-note", " (from the IP address; may be inaccurate)"));
+    dd.appendChild(el("small", "gc-muted gc-geo-note", " " + t("(from the IP address; may be inaccurate)")));
   });
-  addRow(dl, "Browser language", ctx.language || c.language);
-  addRow(dl, "Local time", localTimeText(), function (dd, v) { dd.className = "gc-plocal-value"; dd.textContent = v; });
-  addRow(dl, "Browser", ctx.browser);
-  addRow(dl, "OS", ctx.os);
-  addRow(dl, "Device", ctx.device);
-  addRow(dl, "IP address", ctx.ip);
-  addRow(dl, "Started", conv.created_at ? fmtDateTime(conv.created_at, null) : null);
+  addRow(dl, t("Browser language"), ctx.language || c.language);
+  addRow(dl, t("Local time"), localTimeText(), function (dd, v) { dd.className = "gc-plocal-value"; dd.textContent = v; });
+  addRow(dl, t("Browser"), ctx.browser);
+  addRow(dl, t("OS"), ctx.os);
+  addRow(dl, t("Device"), ctx.device);
+  addRow(dl, t("IP address"), ctx.ip);
+  addRow(dl, t("Started"), conv.created_at ? fmtDateTime(conv.created_at, null) : null);
   var custom = c.custom_fields || {};
   Object.keys(custom).forEach(function (k) {
     var v = custom[k];
     addRow(dl, k, typeof v === "string" ? v : JSON.stringify(v));
   });
-  if (c.consent_at) addRow(dl, "Consent", "Given " + fmtDateTime(c.consent_at, null));
+  if (c.consent_at) addRow(dl, t("Consent"), t("Given {date}", { date: fmtDateTime(c.consent_at, null) }));
   info.appendChild(dl);
 }
 
@@ -119,7 +119,7 @@ function renderHistory() {
   box.textContent = "";
   if (!pages.length) { box.hidden = true; return; }
   box.hidden = false;
-  var s = section("Pages visited", "gc-history-title");
+  var s = section(t("Pages visited"), "gc-history-title");
   var ol = el("ol", "gc-pages");
   ol.setAttribute("aria-labelledby", "gc-history-title");
   pages.forEach(function (p) {
@@ -129,10 +129,10 @@ function renderHistory() {
     if (href) li.appendChild(link(href, label)); else li.appendChild(el("span", null, label));
     if (p.title && p.url) li.appendChild(el("span", "gc-page-url", p.url));
     if (p.at) {
-      var t = el("time", "gc-time", fmtClock(p.at, null));
-      t.dateTime = p.at;
-      t.title = fmtDateTime(p.at, null);
-      li.appendChild(t);
+      var tm = el("time", "gc-time", fmtClock(p.at, null));
+      tm.dateTime = p.at;
+      tm.title = fmtDateTime(p.at, null);
+      li.appendChild(tm);
     }
     ol.appendChild(li);
   });
@@ -145,11 +145,11 @@ function buildContactForm() {
   form.id = "gc-contact-form";
   form.noValidate = true;
   form.setAttribute("aria-labelledby", "gc-contact-title");
-  var h = el("h3", "gc-h3", "Contact");
+  var h = el("h3", "gc-h3", t("Contact"));
   h.id = "gc-contact-title";
   form.appendChild(h);
   var fields = {};
-  [["name", "Name", "text", "name"], ["email", "Email", "email", "email"], ["phone", "Phone", "tel", "tel"]].forEach(function (f) {
+  [["name", t("Name"), "text", "name"], ["email", t("Email"), "email", "email"], ["phone", t("Phone"), "tel", "tel"]].forEach(function (f) {
     var id = "gc-contact-" + f[0];
     var label = el("label", "gc-field-label", f[1]);
     label.htmlFor = id;
@@ -163,7 +163,7 @@ function buildContactForm() {
     form.appendChild(input);
     fields[f[0]] = input;
   });
-  var save = el("button", "gc-button", "Save contact");
+  var save = el("button", "gc-button", t("Save contact"));
   save.type = "submit";
   save.disabled = true;
   var status = el("p", "gc-form-status");
@@ -177,12 +177,12 @@ function buildContactForm() {
     var body = {};
     Object.keys(fields).forEach(function (k) { body[k] = fields[k].value.trim() || null; });
     save.disabled = true;
-    status.textContent = "Saving…";
+    status.textContent = t("Saving…");
     api("PATCH", "/conversations/" + v.id + "/contact", body).then(function (data) {
       if (view !== v) return;
       Object.keys(fields).forEach(function (k) { delete fields[k].dataset.dirty; });
       mergeContact(data.contact);
-      status.textContent = "Saved.";
+      status.textContent = t("Saved.");
     }, function (err) {
       if (view !== v) return;
       save.disabled = false;
@@ -209,10 +209,10 @@ function renderNote(n) {
   var li = el("li", "gc-note");
   li.dataset.id = n.id;
   var head = el("p", "gc-note-head");
-  head.appendChild(el("strong", null, n.author_name || "Manager"));
-  var t = el("time", "gc-time", fmtDateTime(n.created_at, null));
-  t.dateTime = n.created_at || "";
-  head.appendChild(t);
+  head.appendChild(el("strong", null, n.author_name || t("Manager")));
+  var tm = el("time", "gc-time", fmtDateTime(n.created_at, null));
+  tm.dateTime = n.created_at || "";
+  head.appendChild(tm);
   li.appendChild(head);
   li.appendChild(el("p", "gc-note-body", n.body));
   return li;
@@ -226,12 +226,12 @@ function addNote(n) {
 }
 
 function buildNotes() {
-  var s = section("Internal notes", "gc-notes-title");
-  s.appendChild(el("p", "gc-hint", "Only your team sees these; never the customer."));
+  var s = section(t("Internal notes"), "gc-notes-title");
+  s.appendChild(el("p", "gc-hint", t("Only your team sees these; never the customer.")));
   var ul = el("ul", "gc-notes");
   ul.id = "gc-notes";
   ul.setAttribute("aria-labelledby", "gc-notes-title");
-  var none = el("p", "gc-muted", "No notes yet.");
+  var none = el("p", "gc-muted", t("No notes yet."));
   view.parts.notes = ul;
   view.parts.noNotes = none;
   s.appendChild(ul);
@@ -240,12 +240,12 @@ function buildNotes() {
   if (can("customers.edit")) {
     var form = el("form", "gc-note-form");
     form.noValidate = true;
-    var label = el("label", "gc-field-label", "New note");
+    var label = el("label", "gc-field-label", t("New note"));
     label.htmlFor = "gc-note-body";
     var ta = el("textarea", "gc-input");
     ta.id = "gc-note-body";
     ta.rows = 2;
-    var add = el("button", "gc-button gc-secondary", "Add note");
+    var add = el("button", "gc-button gc-secondary", t("Add note"));
     add.type = "submit";
     var status = el("p", "gc-form-status");
     status.setAttribute("role", "status");
@@ -262,7 +262,7 @@ function buildNotes() {
         add.disabled = false;
         if (view !== v) return;
         ta.value = "";
-        status.textContent = "Note added.";
+        status.textContent = t("Note added.");
         addNote(data.note);
       }, function (err) {
         add.disabled = false;
@@ -324,12 +324,12 @@ function renderRating() {
   var box = view.parts.rating, r = view.detail.rating;
   box.textContent = "";
   if (!r) return;
-  var s = section("Rating", "gc-prating-h");
+  var s = section(t("Rating"), "gc-prating-h");
   var p = el("p", "gc-prating-value");
   p.id = "gc-rating";
-  if (r.pending) p.textContent = "Asked for, not given yet";
+  if (r.pending) p.textContent = t("Asked for, not given yet");
   else {
-    p.textContent = r.score + " out of 5 " + "★★★★★".slice(0, r.score);
+    p.textContent = t("{score} out of 5 {stars}", { score: r.score, stars: "★★★★★".slice(0, r.score) });
     p.dataset.score = String(r.score);
   }
   s.appendChild(p);
@@ -348,11 +348,11 @@ function privacyButton(text, action, onClick) {
 }
 
 function exportContact(contactId, status) {
-  status.textContent = "Preparing the export…";
+  status.textContent = t("Preparing the export…");
   fetch(config.api + "/contacts/" + contactId + "/export", {
     method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": config.csrf }
   }).then(function (r) {
-    if (!r.ok) return r.json().catch(function () { return {}; }).then(function (d) { throw new Error(d.error || ("The server answered " + r.status + ".")); });
+    if (!r.ok) return r.json().catch(function () { return {}; }).then(function (d) { throw new Error(d.error || t("The server answered {status}.", { status: r.status })); });
     return r.blob();
   }).then(function (blob) {
     var a = document.createElement("a");
@@ -362,7 +362,7 @@ function exportContact(contactId, status) {
     a.click();
     a.remove();
     setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
-    status.textContent = "Export downloaded.";
+    status.textContent = t("Export downloaded.");
   }, function (e) { status.textContent = e.message; });
 }
 
@@ -371,14 +371,18 @@ function confirmErase(sec, contactId, status) {
   box.textContent = "";
   box.setAttribute("role", "alertdialog");
   box.setAttribute("aria-labelledby", "gc-erase-warn");
-  var warn = el("p", "gc-confirm-text", "Erase this customer? Their messages become “deleted”, their details, visitor context and files are removed everywhere. This cannot be undone.");
+  var warn = el("p", "gc-confirm-text", t("Erase this customer? Their messages become “deleted”, their details, visitor context and files are removed everywhere. This cannot be undone."));
   warn.id = "gc-erase-warn";
   box.appendChild(warn);
-  var yes = privacyButton("Erase for ever", "confirm-erase", function () {
+  var yes = privacyButton(t("Erase for ever"), "confirm-erase", function () {
     yes.disabled = true;
     api("POST", "/contacts/" + contactId + "/erase", { confirm: true }).then(function (data) {
-      status.textContent = "Customer erased: " + data.erased.messages + " messages, " + data.erased.files + " files.";
-      announce("Customer erased.");
+      // Two counts: each its own plural message, put into the sentence (not nested in the call:
+      // the extractor skips messages inside another message's arguments).
+      var messages = tn("{n} message", "{n} messages", data.erased.messages);
+      var files = tn("{n} file", "{n} files", data.erased.files);
+      status.textContent = t("Customer erased: {messages}, {files}.", { messages: messages, files: files });
+      announce(t("Customer erased."));
       resetPrivacy(sec, contactId, status);
     }, function (e) {
       status.textContent = e.message;
@@ -386,7 +390,7 @@ function confirmErase(sec, contactId, status) {
     });
   });
   yes.classList.add("gc-danger");
-  var no = privacyButton("Cancel", "cancel-erase", function () { resetPrivacy(sec, contactId, status); });
+  var no = privacyButton(t("Cancel"), "cancel-erase", function () { resetPrivacy(sec, contactId, status); });
   box.appendChild(yes);
   box.appendChild(no);
   no.focus();
@@ -397,16 +401,16 @@ function resetPrivacy(sec, contactId, status) {
   box.textContent = "";
   box.removeAttribute("role");
   box.removeAttribute("aria-labelledby");
-  box.appendChild(privacyButton("Export data", "export-contact", function () { exportContact(contactId, status); }));
-  var erase = privacyButton("Erase customer…", "erase-contact", function () { confirmErase(sec, contactId, status); });
+  box.appendChild(privacyButton(t("Export data"), "export-contact", function () { exportContact(contactId, status); }));
+  var erase = privacyButton(t("Erase customer…"), "erase-contact", function () { confirmErase(sec, contactId, status); });
   box.appendChild(erase);
   return erase;
 }
 
 function buildPrivacy() {
-  var sec = section("Privacy", "gc-privacy-h");
+  var sec = section(t("Privacy"), "gc-privacy-h");
   var contactId = view.detail.contact.id;
-  sec.appendChild(el("p", "gc-muted", "Everything held about this customer: download it, or erase it (GDPR)."));
+  sec.appendChild(el("p", "gc-muted", t("Everything held about this customer: download it, or erase it (GDPR).")));
   var box = el("div", "gc-privacy-actions");
   sec.appendChild(box);
   var status = el("p", "gc-muted gc-privacy-status");
@@ -423,7 +427,7 @@ export function show(detail) {
   bodyEl.textContent = "";
   view = { id: detail.conversation.id, detail: detail, parts: {} };
   if (!detail.contact) {
-    var p = el("p", "gc-muted", "Customer details need the customers.view permission. Ask an admin if you should see them.");
+    var p = el("p", "gc-muted", t("Customer details need the customers.view permission. Ask an admin if you should see them."));
     p.id = "gc-customer";
     bodyEl.appendChild(p);
     view.parts = null;
@@ -461,15 +465,15 @@ export function clear(text) {
   bodyEl = bodyEl || $("gc-panel-body");
   view = null;
   bodyEl.textContent = "";
-  bodyEl.appendChild(el("p", "gc-muted", text || "No conversation open."));
+  bodyEl.appendChild(el("p", "gc-muted", text || t("No conversation open.")));
 }
 
 /* Keep the customer's clock current. */
 export function tick() {
   if (!view || !view.parts) return;
-  var t = localTimeText();
-  if (!t) return;
-  document.querySelectorAll("#gc-panel-body .gc-plocal-value").forEach(function (n) { n.textContent = t; });
+  var local = localTimeText();
+  if (!local) return;
+  document.querySelectorAll("#gc-panel-body .gc-plocal-value").forEach(function (n) { n.textContent = local; });
 }
 
 /* Events of the open conversation that concern the panel. */

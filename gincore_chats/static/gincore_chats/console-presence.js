@@ -2,9 +2,18 @@
    change it: a "presence" frame from another tab is newer than a read still under way, so a
    counter of changes decides which answer is shown. */
 
-import { $, announce, api } from "./console-core.js";
+import { $, announce, api, t } from "./console-core.js";
 
 var presenceEl, presenceChanges = 0;
+
+function statusSaid(status) {
+  switch (status) {
+    case "online": return t("Your status is online.");
+    case "invisible": return t("Your status is invisible.");
+    case "offline": return t("Your status is offline.");
+    default: return t("Your status is {status}.", { status: status });
+  }
+}
 
 function showPresence(status) {
   if (!presenceEl || !status) return;
@@ -34,7 +43,7 @@ export function init() {
     presenceChanges++;
     api("POST", "/presence", { status: wanted }).then(function (d) {
       showPresence(d.status);
-      announce("Your status is " + d.status + ".");
+      announce(statusSaid(d.status));
     }, function (e) {
       showPresence(before);
       announce(e.message);

@@ -4,7 +4,7 @@
    on.down(). A connection that answers no ping within PONG_WAIT ms is treated as dead (a laptop
    that slept, a proxy that dropped it silently) and replaced. */
 
-import { config, $ } from "./console-core.js";
+import { config, $, t } from "./console-core.js";
 
 var PING_EVERY = 25000, PONG_WAIT = 10000;
 
@@ -60,7 +60,8 @@ ConsoleSocket.prototype.connect = function () {
     if (frame.type === "hello") {
       self.delay = 500;
       self.live = true;
-      self.status("Live", true);
+      // TRANSLATORS: connection status: the console is connected
+      self.status(t("Live"), true);
       self.startPings();
       self.on.hello(frame);
       return;
@@ -71,7 +72,7 @@ ConsoleSocket.prototype.connect = function () {
     if (ws !== self.ws) return;
     self.live = false;
     self.stopPings();
-    self.status(e.code === 1008 ? "Not allowed: reload the page" : "Reconnecting…", false);
+    self.status(e.code === 1008 ? t("Not allowed: reload the page") : t("Reconnecting…"), false);
     self.on.down(e);
     // 4001: the server closed us because our rights changed; come straight back for the new ones.
     self.scheduleRetry(e.code === 4001 ? 0 : undefined);

@@ -1,7 +1,7 @@
 /* The optional sound for new conversations and messages: a WebAudio beep (no audio file to
    fetch), switched per browser (localStorage), at most one beep in 1.5 s. */
 
-import { $, prefs } from "./console-core.js";
+import { $, prefs, t } from "./console-core.js";
 
 var soundOn = false, audio = null, lastBeep = 0;
 
@@ -11,7 +11,7 @@ export function init() {
   soundOn = prefs.get("sound", "off") === "on";
   var show = function () {
     btn.setAttribute("aria-pressed", String(soundOn));
-    btn.title = soundOn ? "Sound is on for new conversations and messages" : "Sound is off";
+    btn.title = soundOn ? t("Sound is on for new conversations and messages") : t("Sound is off");
   };
   show();
   btn.addEventListener("click", function () {
@@ -41,16 +41,16 @@ export function beep(force) {
   document.dispatchEvent(new CustomEvent("gincore-chats:sound"));
   try {
     audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-    var t = audio.currentTime, osc = audio.createOscillator(), gain = audio.createGain();
+    var at = audio.currentTime, osc = audio.createOscillator(), gain = audio.createGain();
     osc.type = "sine";
-    osc.frequency.setValueAtTime(880, t);
-    osc.frequency.setValueAtTime(1320, t + 0.09);
-    gain.gain.setValueAtTime(0.0001, t);
-    gain.gain.exponentialRampToValueAtTime(0.18, t + 0.015);
-    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.28);
+    osc.frequency.setValueAtTime(880, at);
+    osc.frequency.setValueAtTime(1320, at + 0.09);
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.18, at + 0.015);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.28);
     osc.connect(gain);
     gain.connect(audio.destination);
-    osc.start(t);
-    osc.stop(t + 0.3);
+    osc.start(at);
+    osc.stop(at + 0.3);
   } catch (e) { /* no audio device: the title and the list still show it */ }
 }

@@ -5,7 +5,7 @@
    exports are live bindings, so `cur` read elsewhere is always the current one, and only the
    setters here assign it. */
 
-import { $, config, contactName, prefs } from "./console-core.js";
+import { $, config, contactName, prefs, t } from "./console-core.js";
 import * as panel from "./console-panel.js";
 
 export var cur = null;          // the open conversation: {id, detail, tracker, messages, ...}
@@ -15,7 +15,11 @@ export var tzMode = prefs.get("tz", "mine");
 // Another conversation is being opened: the header shows none, and `cur` is still the one left.
 export var loading = false;
 
-export var KIND_NAMES = { telegram: "Telegram", whatsapp: "WhatsApp", viber: "Viber", messenger: "Messenger", instagram: "Instagram", generic: "this channel" };
+// Brand names stay as they are; "generic" is read in the manager's language when used.
+export var KIND_NAMES = {
+  telegram: "Telegram", whatsapp: "WhatsApp", viber: "Viber", messenger: "Messenger", instagram: "Instagram",
+  get generic() { return t("this channel"); }
+};
 
 export function setCur(c) { cur = c; }
 export function setLoading(on) { loading = on; }
@@ -37,13 +41,13 @@ export function composerError(text) { $("gc-composer-error").textContent = text 
 
 export function authorName(m) {
   if (m.kind === "customer") return m.author_name || customerName();
-  if (m.kind === "assistant") return m.author_name || "Assistant";
-  return m.author_name || "Manager";
+  if (m.kind === "assistant") return m.author_name || t("Assistant");
+  return m.author_name || t("Manager");
 }
 
 export function systemText(m) {
   var d = m.system_data || {};
-  if (m.system_code === "joined") return (d.name || "A manager") + " joined the chat";
-  if (m.system_code === "left") return (d.name || "A manager") + " left the chat";
+  if (m.system_code === "joined") return d.name ? t("{name} joined the chat", { name: d.name }) : t("A manager joined the chat");
+  if (m.system_code === "left") return d.name ? t("{name} left the chat", { name: d.name }) : t("A manager left the chat");
   return m.body;
 }

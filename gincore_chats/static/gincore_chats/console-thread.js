@@ -12,7 +12,7 @@
 
 import {
   $, announce, api, avatar, button, can, config, customerAvatar, el, emit, fmtDateTime, fmtWhen,
-  appendLinkified, fileUrl, humanSize
+  appendLinkified, fileUrl, humanSize, t
 } from "./console-core.js";
 import * as panel from "./console-panel.js";
 import {
@@ -20,7 +20,19 @@ import {
 } from "./console-state.js";
 
 export var HISTORY_PAGE = 100;
-var DELIVERY = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not delivered" };
+function deliveryName(st) {
+  // TRANSLATORS: delivery status of a message
+  if (st === "pending") return t("Sending…");
+  // TRANSLATORS: delivery status of a message
+  if (st === "sent") return t("Sent");
+  // TRANSLATORS: delivery status of a message
+  if (st === "delivered") return t("Delivered");
+  // TRANSLATORS: delivery status of a message (the customer has read it)
+  if (st === "read") return t("Read");
+  // TRANSLATORS: delivery status of a message
+  if (st === "failed") return t("Not delivered");
+  return st;
+}
 var msgsEl, threadEl, bodyEl;
 var actions = { quote: null, edit: null, resend: null, changed: null };
 
@@ -31,17 +43,19 @@ export function nearBottom() { return threadEl.scrollHeight - threadEl.scrollTop
 export function toBottom() { threadEl.scrollTop = threadEl.scrollHeight; }
 
 function timeEl(iso) {
-  var t = el("time", "gc-time", fmtWhen(iso, offset()));
-  t.dateTime = iso || "";
+  var node = el("time", "gc-time", fmtWhen(iso, offset()));
+  node.dateTime = iso || "";
   var off = panel.customerOffset();
-  t.title = "Your time: " + fmtDateTime(iso, null) + (off !== null ? " · Customer's time: " + fmtDateTime(iso, off) : "");
-  return t;
+  node.title = off !== null
+    ? t("Your time: {mine} · Customer's time: {theirs}", { mine: fmtDateTime(iso, null), theirs: fmtDateTime(iso, off) })
+    : t("Your time: {mine}", { mine: fmtDateTime(iso, null) });
+  return node;
 }
 
 export function rerenderTimes() {
   if (!cur) return;
-  msgsEl.querySelectorAll("time.gc-time").forEach(function (t) {
-    t.textContent = fmtWhen(t.dateTime, offset());
+  msgsEl.querySelectorAll("time.gc-time").forEach(function (node) {
+    node.textContent = fmtWhen(node.dateTime, offset());
   });
 }
 
@@ -53,8 +67,8 @@ function quoteBlock(q) {
   b.dataset.action = "jump";
   var who = q.author_name || (q.kind === "customer" ? customerName() : "");
   b.appendChild(el("span", "gc-quote-author", who));
-  b.appendChild(el("span", "gc-quote-body", q.deleted ? "Message deleted" : q.body));
-  b.appendChild(el("span", "gc-sr", " (show the quoted message)"));
+  b.appendChild(el("span", "gc-quote-body", q.deleted ? t("Message deleted") : q.body));
+  b.appendChild(el("span", "gc-sr", " " + t("(show the quoted message)")));
   b.addEventListener("click", function () { jumpTo(q.id); });
   return b;
 }
@@ -62,10 +76,10 @@ function quoteBlock(q) {
 function deliveryLine(m) {
   var st = m.delivery_status;
   var line = el("p", "gc-delivery gc-delivery-" + st);
-  line.appendChild(el("span", "gc-delivery-status", DELIVERY[st] || st));
+  line.appendChild(el("span", "gc-delivery-status", deliveryName(st)));
   if (m.delivery_error) line.appendChild(el("span", "gc-delivery-error", ": " + m.delivery_error));
   if (m.can_retry && can("chats.reply")) {
-    var r = button("Retry", "gc-link-button", function () { retry(m, r); });
+    var r = button(t("Retry"), "gc-link-button", function () { retry(m, r); });
     r.dataset.action = "retry";
     line.appendChild(r);
   }
@@ -75,23 +89,24 @@ function deliveryLine(m) {
 function localStateLine(m) {
   var line = el("p", "gc-delivery " + (m._failed ? "gc-delivery-failed" : "gc-delivery-pending"));
   if (m._pending) {
-    line.appendChild(el("span", "gc-delivery-status", "Sending…"));
+    // TRANSLATORS: delivery status of a message
+    line.appendChild(el("span", "gc-delivery-status", t("Sending…")));
     if (m._file) {
       // A real progress bar for uploads, named for screen readers; updated by onProgress.
       var bar = el("progress", "gc-upload-progress");
       bar.id = "gc-up-" + m.client_id;
       bar.max = 100;
       bar.value = Math.round((m._progress || 0) * 100);
-      bar.setAttribute("aria-label", "Uploading " + m._file.name);
+      bar.setAttribute("aria-label", t("Uploading {name}", { name: m._file.name }));
       line.appendChild(bar);
     }
     return line;
   }
-  line.appendChild(el("span", "gc-delivery-status", "Not sent"));
+  line.appendChild(el("span", "gc-delivery-status", t("Not sent")));
   line.appendChild(el("span", "gc-delivery-error", ": " + m._failed));
-  var again = button("Retry", "gc-link-button", function () { actions.resend(m); });
+  var again = button(t("Retry"), "gc-link-button", function () { actions.resend(m); });
   again.dataset.action = "retry";
-  var drop = button("Discard", "gc-link-button", function () {
+  var drop = button(t("Discard"), "gc-link-button", function () {
     var box = outbox.get(m.conversation_id);
     if (box) box.delete(m.client_id);
     var n = findNode(m);
@@ -106,7 +121,7 @@ function localStateLine(m) {
 function tools(m, li, textId) {
   var box = el("div", "gc-msg-tools");
   box.setAttribute("role", "group");
-  box.setAttribute("aria-label", "Message actions");
+  box.setAttribute("aria-label", t("Message actions"));
   var add = function (label, action, fn) {
     var b = button(label, "gc-tool", fn);
     b.dataset.action = action;
@@ -114,11 +129,12 @@ function tools(m, li, textId) {
     b.tabIndex = -1;
     box.appendChild(b);
   };
-  if (can("chats.reply")) add("Quote", "quote", function () { actions.quote(m); });
+  // TRANSLATORS: button: quote this message in a reply
+  if (can("chats.reply")) add(t("Quote"), "quote", function () { actions.quote(m); });
   var mine = (m.kind === "manager" || m.kind === "note") && m.author_id === config.me;
   if (mine && can("chats.reply")) {
-    add("Edit", "edit", function () { actions.edit(m); });
-    add("Delete", "delete", function () { confirmDelete(m, li); });
+    add(t("Edit"), "edit", function () { actions.edit(m); });
+    add(t("Delete"), "delete", function () { confirmDelete(m, li); });
   }
   return box.childNodes.length ? box : null;
 }
@@ -142,19 +158,20 @@ function renderMessage(m) {
   var name = authorName(m);
   head.appendChild(m.kind === "customer" ? customerAvatar(conv(), "gc-avatar-sm") : avatar(name, m.author_avatar_url, m.author_id, "gc-avatar-sm"));
   head.appendChild(el("strong", "gc-author", name));
-  if (m.kind === "note") head.appendChild(el("span", "gc-tag gc-tag-note", "Private note"));
-  if (m.kind === "assistant") head.appendChild(el("span", "gc-tag gc-tag-ai", "AI assistant"));
+  if (m.kind === "note") head.appendChild(el("span", "gc-tag gc-tag-note", t("Private note")));
+  if (m.kind === "assistant") head.appendChild(el("span", "gc-tag gc-tag-ai", t("AI assistant")));
   head.appendChild(timeEl(m.created_at));
   if (m.edited_at && !m.deleted) {
-    var ed = el("span", "gc-edited", "edited");
-    ed.title = "Edited " + fmtDateTime(m.edited_at, null);
+    // TRANSLATORS: a mark on a message that was changed after it was sent
+    var ed = el("span", "gc-edited", t("edited"));
+    ed.title = t("Edited {when}", { when: fmtDateTime(m.edited_at, null) });
     head.appendChild(ed);
   }
   li.appendChild(head);
   if (m.quoted) li.appendChild(quoteBlock(m.quoted));
   var textId = null;
   if (m.deleted) {
-    li.appendChild(el("p", "gc-deleted", "Message deleted"));
+    li.appendChild(el("p", "gc-deleted", t("Message deleted")));
   } else if (m.body || !(m._file || (m.attachments && m.attachments.length))) {
     var p = el("p", "gc-text");
     textId = li.id + "-text";
@@ -167,8 +184,8 @@ function renderMessage(m) {
   if (m._pending || m._failed) li.appendChild(localStateLine(m));
   else if (m.delivery_status) li.appendChild(deliveryLine(m));
   if (m.id && !m.deleted && !m._pending && !m._failed) {
-    var t = tools(m, li, textId);
-    if (t) li.appendChild(t);
+    var toolBox = tools(m, li, textId);
+    if (toolBox) li.appendChild(toolBox);
   }
   return li;
 }
@@ -177,7 +194,7 @@ function renderMessage(m) {
    server checks access and sends files as attachments, never rendered). */
 function attachmentList(files) {
   var ul = el("ul", "gc-files");
-  ul.setAttribute("aria-label", "Attachments");
+  ul.setAttribute("aria-label", t("Attachments"));
   files.forEach(function (f) {
     var li = el("li", "gc-file");
     if (f._local) {
@@ -193,7 +210,7 @@ function attachmentList(files) {
     if (f.image && f.thumbnail) {
       var img = document.createElement("img");
       img.src = fileUrl(f.id, true);
-      img.alt = f.name || "image";
+      img.alt = f.name || t("image");
       img.loading = "lazy";
       if (f.width && f.height) {
         var scale = Math.min(1, 240 / Math.max(f.width, f.height));
@@ -203,7 +220,7 @@ function attachmentList(files) {
       a.appendChild(img);
       a.classList.add("gc-file-image");
     } else {
-      a.appendChild(el("span", "gc-file-name", f.name || "file"));
+      a.appendChild(el("span", "gc-file-name", f.name || t("file")));
     }
     li.appendChild(a);
     li.appendChild(el("span", "gc-file-size", humanSize(f.size)));
@@ -345,7 +362,7 @@ function jumpTo(id) {
   if (node) { reveal(node); return; }
   loadOlder(id).then(function () {
     var n = document.getElementById("gc-msg-" + id);
-    if (n) reveal(n); else announce("The quoted message is no longer available.");
+    if (n) reveal(n); else announce(t("The quoted message is no longer available."));
   });
 }
 
@@ -366,18 +383,19 @@ function confirmDelete(m, li) {
   if (!box) return;
   box.textContent = "";
   box.classList.add("gc-confirming");
-  var warn = "Delete this message?";
+  var warn = t("Delete this message?");
   if (m.kind === "manager" && m.edits_reach_customer === false) {
-    warn += " The customer keeps it: " + (KIND_NAMES[conv().source_kind] || "this channel") + " cannot delete sent messages.";
+    var channel = KIND_NAMES[conv().source_kind] || t("this channel");
+    warn = t("Delete this message? The customer keeps it: {channel} cannot delete sent messages.", { channel: channel });
   }
   box.appendChild(el("span", "gc-confirm-text", warn));
-  var yes = button("Confirm delete", "gc-tool gc-danger", function () {
+  var yes = button(t("Confirm delete"), "gc-tool gc-danger", function () {
     yes.disabled = true;
     var c = cur;
     api("DELETE", "/conversations/" + c.id + "/messages/" + m.id).then(function (data) {
       if (cur !== c) return;
       upsertMessage(data.message, null, "delete");
-      announce("Message deleted.");
+      announce(t("Message deleted."));
       var n = document.getElementById("gc-msg-" + m.id);
       if (n) n.focus();
     }, function (e) {
@@ -386,7 +404,7 @@ function confirmDelete(m, li) {
     });
   });
   yes.dataset.action = "confirm-delete";
-  var no = button("Cancel", "gc-tool", function () { upsertMessage(cur.messages.get(m.id) || m, null, "delete"); var n = document.getElementById("gc-msg-" + m.id); if (n) n.focus(); });
+  var no = button(t("Cancel"), "gc-tool", function () { upsertMessage(cur.messages.get(m.id) || m, null, "delete"); var n = document.getElementById("gc-msg-" + m.id); if (n) n.focus(); });
   no.dataset.action = "cancel-delete";
   box.appendChild(yes);
   box.appendChild(no);
@@ -398,7 +416,7 @@ function retry(m, btn) {
   btn.disabled = true;
   api("POST", "/conversations/" + c.id + "/messages/" + m.id + "/retry").then(function (data) {
     if (cur === c) upsertMessage(data.message, null, "retry");
-    announce("Sending again.");
+    announce(t("Sending again."));
   }, function (e) {
     btn.disabled = false;
     alertChat(e.message);

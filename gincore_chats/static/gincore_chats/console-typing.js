@@ -5,7 +5,7 @@
    shown here expires on its own after TYPING_TTL, so a lost "stopped" frame never leaves
    "is typing…" up for good. */
 
-import { $, can, config, el } from "./console-core.js";
+import { $, can, config, el, t, tn } from "./console-core.js";
 import { cur, customerName, joined, sock } from "./console-state.js";
 
 var TYPING_TTL = 7000;
@@ -14,12 +14,12 @@ var bodyEl, typingEl, typingStatusEl, previewEl;
 export function render() {
   if (!cur) { typingStatusEl.textContent = ""; previewEl.hidden = true; typingEl.classList.remove("gc-on"); return; }
   var now = Date.now(), who = [], preview = null;
-  cur.typing.forEach(function (t, key) {
-    if (t.until < now) { cur.typing.delete(key); return; }
-    who.push(t.name);
-    if (key === "customer" && typeof t.preview === "string" && t.preview) preview = t.preview;
+  cur.typing.forEach(function (typist, key) {
+    if (typist.until < now) { cur.typing.delete(key); return; }
+    who.push(typist.name);
+    if (key === "customer" && typeof typist.preview === "string" && typist.preview) preview = typist.preview;
   });
-  var text = who.length ? who.join(", ") + (who.length > 1 ? " are typing…" : " is typing…") : "";
+  var text = who.length ? tn("{names} is typing…", "{names} are typing…", who.length, { names: who.join(", ") }) : "";
   if (typingStatusEl.textContent !== text) typingStatusEl.textContent = text;
   typingEl.classList.toggle("gc-on", who.length > 0);
   previewEl.hidden = preview === null;
@@ -34,7 +34,7 @@ export function apply(f) {
   var key = f.who === "customer" ? "customer" : f.who === "assistant" ? "assistant" : "m:" + f.manager_id;
   if (f.active) {
     cur.typing.set(key, {
-      name: f.who === "customer" ? customerName() : (f.name || "A colleague"),
+      name: f.who === "customer" ? customerName() : (f.name || t("A colleague")),
       preview: f.who === "customer" ? f.preview : null,
       until: Date.now() + TYPING_TTL
     });
@@ -93,7 +93,7 @@ export function init() {
   dots.appendChild(el("span"));
   previewEl = el("div", "gc-preview");
   previewEl.hidden = true;
-  previewEl.appendChild(el("span", "gc-preview-label", "Live preview, not sent yet"));
+  previewEl.appendChild(el("span", "gc-preview-label", t("Live preview, not sent yet")));
   previewEl.appendChild(el("p", "gc-preview-text"));
   typingEl.removeAttribute("aria-live");
   typingEl.appendChild(dots);

@@ -26,7 +26,7 @@
    After every (re)connect and every "resync" frame the list is reloaded and the open
    conversation is synced from its last contiguous sequence number, so nothing is missed. */
 
-import { $, announce, api, can, contactName, on, root, setCsrf, setPermissions } from "./console-core.js";
+import { $, announce, api, can, contactName, on, root, setCsrf, setPermissions, t } from "./console-core.js";
 import { ConsoleSocket } from "./console-socket.js";
 import * as list from "./console-list.js";
 import * as chat from "./console-chat.js";
@@ -56,7 +56,7 @@ function start() {
   on("error", function (e) { $("gc-conn").textContent = e.message; });
   on("row", header.applyRow);
   on("new-conversation", function (r) {
-    announce("New conversation from " + contactName(r) + ".");
+    announce(t("New conversation from {name}.", { name: contactName(r) }));
     sound.beep();
   });
   on("unread-grew", function (ids) {
@@ -95,7 +95,7 @@ function onHello() {
     setCsrf(me.csrf_token);
     var changed = setPermissions(me.permissions);
     if (changed) chat.onPermissions();
-    if (!can("chats.view")) $("gc-conn").textContent = "You need the chats.view permission.";
+    if (!can("chats.view")) $("gc-conn").textContent = t("You need the chats.view permission.");
   }).catch(function () { /* the next hello tries again */ }).then(function () {
     reloadList();
     chat.resync();

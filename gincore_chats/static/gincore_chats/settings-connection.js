@@ -5,6 +5,7 @@
    turns into Hide; without it the form opens a page that shows the value. */
 (function () {
   "use strict";
+  var t = window.gincoreTexts.t;
   document.querySelectorAll("form[data-reveal]").forEach(function (form) {
     var field = document.getElementById(form.dataset.reveal);
     var status = document.getElementById(form.dataset.reveal + "-status");
@@ -17,7 +18,7 @@
         field.type = "password";
         button.textContent = label;
         button.setAttribute("aria-expanded", "false");
-        status.textContent = "Hidden.";
+        status.textContent = t("Hidden.");
         return;
       }
       button.disabled = true;
@@ -28,21 +29,21 @@
       })
         .then(function (r) {
           return r.json().then(function (body) {
-            if (!r.ok) throw new Error(body.error || "The server answered " + r.status + ".");
+            if (!r.ok) throw new Error(body.error || t("The server answered {status}.", { status: r.status }));
             return body;
           });
         })
         .then(function (body) {
           field.type = "text";
           field.value = body.value;
-          button.textContent = "Hide";
+          button.textContent = t("Hide");
           button.setAttribute("aria-expanded", "true");
-          status.textContent = "Shown. This reveal was written to the audit log.";
+          status.textContent = t("Shown. This reveal was written to the audit log.");
           field.focus();
           field.select();
         })
         .catch(function (err) {
-          status.textContent = "Could not reveal it: " + err.message;
+          status.textContent = t("Could not reveal it: {error}", { error: err.message });
         })
         .then(function () {
           button.disabled = false;

@@ -7,6 +7,7 @@
    JavaScript the forms still work, without the question. */
 (function () {
   "use strict";
+  var t = window.gincoreTexts.t;
   var dialog = document.getElementById("gc-confirm");
   // On a phone the navigation is a scrolling row: keep the current page's item in view.
   var current = document.querySelector(".gc-side a[aria-current=page]");
@@ -27,7 +28,7 @@
     if (!dialog || !button || !button.dataset.confirm || button.dataset.confirmed || !wanted(button)) return;
     e.preventDefault();
     document.getElementById("gc-confirm-text").textContent = button.dataset.confirm;
-    document.getElementById("gc-confirm-ok").textContent = button.dataset.confirmOk || "Confirm";
+    document.getElementById("gc-confirm-ok").textContent = button.dataset.confirmOk || t("Confirm");
     dialog.returnValue = "";
     dialog.onclose = function () {
       if (dialog.returnValue !== "ok") return button.focus();
@@ -45,7 +46,7 @@
       source.select();
       var copied = navigator.clipboard ? navigator.clipboard.writeText(source.value) : Promise.reject();
       copied.catch(function () { document.execCommand("copy"); }).then(function () {
-        if (status) status.textContent = "Copied.";
+        if (status) status.textContent = t("Copied.");
       });
     });
   });
