@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from ..babel import _
+from ..babel import _, lazy_gettext
 from ..models import AIMode, Source, SourceKind
 from ..services.ai import calls
 from ..services.ai import settings as ai_settings
@@ -22,9 +22,9 @@ from .common import Route, add_routes, csrf_token
 from .guards import guard_admin_pages
 
 MODE_LABELS = {
-    AIMode.HUMANS: "Humans only",
-    AIMode.AI_FIRST: "AI first, hand-off to a person",
-    AIMode.AI_ONLY: "AI only",
+    AIMode.HUMANS: lazy_gettext("Humans only"),
+    AIMode.AI_FIRST: lazy_gettext("AI first, hand-off to a person"),
+    AIMode.AI_ONLY: lazy_gettext("AI only"),
 }
 
 #: Checkboxes: an unticked one is absent from the form, which means False.

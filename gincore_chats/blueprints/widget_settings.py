@@ -12,9 +12,10 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
-from ..babel import _
+from ..babel import N_, _, error_text, ngettext
 from ..models import Source, SourceKind, WidgetText
 from ..services.unit_of_work import unit_of_work
 from ..services.widget import consent as widget_consent
@@ -25,92 +26,108 @@ from .guards import guard_admin_pages
 
 #: What each text is, where the widget shows it (the admin page's help lines).
 TEXT_HELP: dict[str, tuple[str, str]] = {
-    "title": ("Title", "The panel's heading, and the chat's name for screen readers."),
+    "title": (N_("Title"), N_("The panel's heading, and the chat's name for screen readers.")),
     "greeting_online": (
-        "Greeting",
-        "The team's first line in the chat while an assigned manager is online.",
+        N_("Greeting"),
+        N_("The team's first line in the chat while an assigned manager is online."),
     ),
-    "offline": ("Away text", "Under the title when no assigned manager is online."),
+    "offline": (N_("Away text"), N_("Under the title when no assigned manager is online.")),
     "business_hours": (
-        "Business hours",
-        "The team's first line in the chat when no assigned manager is online.",
+        N_("Business hours"),
+        N_("The team's first line in the chat when no assigned manager is online."),
     ),
-    "placeholder": ("Message placeholder", "In the empty message box."),
-    "send": ("Send button", ""),
+    "placeholder": (N_("Message placeholder"), N_("In the empty message box.")),
+    "send": (N_("Send button"), ""),
     "open": (
-        "Launcher label",
-        "The chat button's name for screen readers. Before a visitor first opens the chat the "
-        "button uses the catalog's wording (the page has not asked the server yet).",
+        N_("Launcher label"),
+        N_(
+            "The chat button's name for screen readers. Before a visitor first opens the chat the "
+            "button uses the catalog's wording (the page has not asked the server yet)."
+        ),
     ),
-    "close": ("Close button", "Also the launcher's name while the chat is open."),
-    "message_label": ("Message box label", "Read by screen readers."),
-    "name_label": ("Name field", "In the contact form (name and email)."),
-    "email_label": ("Email field", "In the contact form."),
-    "save_contact": ("Contact form button", ""),
-    "contact_saved": ("Contact saved", "Shown after the visitor saved an email."),
+    "close": (N_("Close button"), N_("Also the launcher's name while the chat is open.")),
+    "message_label": (N_("Message box label"), N_("Read by screen readers.")),
+    "name_label": (N_("Name field"), N_("In the contact form (name and email).")),
+    "email_label": (N_("Email field"), N_("In the contact form.")),
+    "save_contact": (N_("Contact form button"), ""),
+    "contact_saved": (N_("Contact saved"), N_("Shown after the visitor saved an email.")),
     "consent": (
-        "Consent checkbox",
-        "When consent is required. Recorded word for word, with the time, when the visitor "
-        "ticks it.",
+        N_("Consent checkbox"),
+        N_(
+            "When consent is required. Recorded word for word, with the time, when the visitor "
+            "ticks it."
+        ),
     ),
     "consent_notice": (
-        "Consent notice",
-        "When consent is a notice: shown above the message box, nothing to tick.",
+        N_("Consent notice"),
+        N_("When consent is a notice: shown above the message box, nothing to tick."),
     ),
-    "privacy_policy": ("Privacy policy link", "Shown when a privacy policy address is set."),
+    "privacy_policy": (
+        N_("Privacy policy link"),
+        N_("Shown when a privacy policy address is set."),
+    ),
     "consent_required": (
-        "Consent required",
-        "Shown when a visitor sends before agreeing (when consent is required).",
+        N_("Consent required"),
+        N_("Shown when a visitor sends before agreeing (when consent is required)."),
     ),
-    "sending": ("Sending mark", "Under the visitor's message until the server has it."),
-    "sent": ("Sent mark", "Under the visitor's message once stored."),
-    "seen": ("Seen mark", "Under the visitor's message once a manager has read it."),
-    "joined": ("Manager joined", "{name} is the manager's name."),
-    "left": ("Manager left", "{name} is the manager's name."),
-    "typing": ("Manager typing", "{name} is the manager's name."),
-    "deleted": ("Deleted message", "In place of a message a manager deleted."),
-    "edited": ("Edited mark", "After a message a manager edited."),
-    "reconnecting": ("Connection lost", "While the widget reconnects."),
-    "retrying": ("Send retrying", "While a message waits for the network."),
-    "you": ("You", "Names the visitor in a quoted message."),
-    "attach": ("Attach button", "The paper-clip button's name for screen readers."),
-    "drop_here": ("Drop hint", "Over the panel while the visitor drags files onto it."),
-    "uploading": ("Upload progress", "Names the progress bar; {name} is the file's name."),
-    "cancel": ("Cancel upload", "Stops an upload, or removes one that failed."),
-    "retry": ("Retry upload", "Sends a failed upload again (never twice)."),
-    "upload_failed": ("Upload failed", "The network or the server failed; {name} is the file."),
-    "file_too_large": ("File too large", "{name} is the file's name."),
-    "file_type_refused": ("File type refused", "{name} is the file's name."),
-    "quota_full": ("Storage full", "The server's storage quota is used up."),
-    "load_failed": ("File not loaded", "A file or image could not be fetched."),
-    "download": ("Download", "In the full-size image view."),
-    "close_image": ("Close image", "Closes the full-size image view."),
+    "sending": (N_("Sending mark"), N_("Under the visitor's message until the server has it.")),
+    "sent": (N_("Sent mark"), N_("Under the visitor's message once stored.")),
+    "seen": (N_("Seen mark"), N_("Under the visitor's message once a manager has read it.")),
+    "joined": (N_("Manager joined"), N_("{name} is the manager's name.")),
+    "left": (N_("Manager left"), N_("{name} is the manager's name.")),
+    "typing": (N_("Manager typing"), N_("{name} is the manager's name.")),
+    "deleted": (N_("Deleted message"), N_("In place of a message a manager deleted.")),
+    "edited": (N_("Edited mark"), N_("After a message a manager edited.")),
+    "reconnecting": (N_("Connection lost"), N_("While the widget reconnects.")),
+    "retrying": (N_("Send retrying"), N_("While a message waits for the network.")),
+    "you": (N_("You"), N_("Names the visitor in a quoted message.")),
+    "attach": (N_("Attach button"), N_("The paper-clip button's name for screen readers.")),
+    "drop_here": (N_("Drop hint"), N_("Over the panel while the visitor drags files onto it.")),
+    "uploading": (N_("Upload progress"), N_("Names the progress bar; {name} is the file's name.")),
+    "cancel": (N_("Cancel upload"), N_("Stops an upload, or removes one that failed.")),
+    "retry": (N_("Retry upload"), N_("Sends a failed upload again (never twice).")),
+    "upload_failed": (
+        N_("Upload failed"),
+        N_("The network or the server failed; {name} is the file."),
+    ),
+    "file_too_large": (N_("File too large"), N_("{name} is the file's name.")),
+    "file_type_refused": (N_("File type refused"), N_("{name} is the file's name.")),
+    "quota_full": (N_("Storage full"), N_("The server's storage quota is used up.")),
+    "load_failed": (N_("File not loaded"), N_("A file or image could not be fetched.")),
+    "download": (N_("Download"), N_("In the full-size image view.")),
+    "close_image": (N_("Close image"), N_("Closes the full-size image view.")),
     "suggestions": (
-        "Suggested answers",
-        "Heads the knowledge-base answers offered while the visitor types (when switched on).",
+        N_("Suggested answers"),
+        N_("Heads the knowledge-base answers offered while the visitor types (when switched on)."),
     ),
     "assistant": (
-        "AI assistant mark",
-        "Next to the assistant's name on its answers (sources with AI replies).",
+        N_("AI assistant mark"),
+        N_("Next to the assistant's name on its answers (sources with AI replies)."),
     ),
-    "reopened": ("Chat reopened", "A system line when the visitor writes in a closed chat."),
-    "closed": ("Chat closed", "A system line when a manager or the inactivity timer closes it."),
-    "rate_prompt": ("Rating question", "Above the five stars when the chat is closed."),
+    "reopened": (
+        N_("Chat reopened"),
+        N_("A system line when the visitor writes in a closed chat."),
+    ),
+    "closed": (
+        N_("Chat closed"),
+        N_("A system line when a manager or the inactivity timer closes it."),
+    ),
+    "rate_prompt": (N_("Rating question"), N_("Above the five stars when the chat is closed.")),
     "rate_numbers": (
-        "Numbered rating prompt",
-        "Sent on WhatsApp, Messenger, Instagram and Viber, which have no buttons.",
+        N_("Numbered rating prompt"),
+        N_("Sent on WhatsApp, Messenger, Instagram and Viber, which have no buttons."),
     ),
-    "rate_score": ("Star label", "Each star's name for screen readers; {name} is 1 to 5."),
-    "rate_comment": ("Rating comment field", "The optional comment under the stars."),
-    "rate_send": ("Send rating button", ""),
-    "rate_thanks": ("Rating thanks", "Shown once the rating is stored."),
+    "rate_score": (N_("Star label"), N_("Each star's name for screen readers; {name} is 1 to 5.")),
+    "rate_comment": (N_("Rating comment field"), N_("The optional comment under the stars.")),
+    "rate_send": (N_("Send rating button"), ""),
+    "rate_thanks": (N_("Rating thanks"), N_("Shown once the rating is stored.")),
     "rate_expired": (
-        "Rating closed",
-        "Answers a Telegram rating button pressed when no rating is open.",
+        N_("Rating closed"),
+        N_("Answers a Telegram rating button pressed when no rating is open."),
     ),
-    "transcript_offer": ("Transcript offer", "Under the rating, when transcripts are on."),
-    "transcript_send": ("Transcript button", ""),
-    "transcript_sent": ("Transcript sent", "Shown once the transcript email is queued."),
+    "transcript_offer": (N_("Transcript offer"), N_("Under the rating, when transcripts are on.")),
+    "transcript_send": (N_("Transcript button"), ""),
+    "transcript_sent": (N_("Transcript sent"), N_("Shown once the transcript email is queued.")),
 }
 #: Texts long enough for a text area.
 LONG_TEXTS = {
@@ -124,10 +141,12 @@ LONG_TEXTS = {
 
 
 def language_name(tag: str) -> str:
+    """The language's name in the page's language ("Dutch", "Niederländisch")."""
     try:
-        return str(Locale.parse(tag.replace("-", "_")).english_name)
+        name = Locale.parse(tag.replace("-", "_")).get_display_name(get_locale() or "en")
     except (ValueError, UnknownLocaleError):
         return tag
+    return name[:1].upper() + name[1:] if name else tag
 
 
 def load(source_id: int) -> Source:
@@ -187,7 +206,7 @@ def save_consent(source_id: int) -> Any:
     except widget_consent.ConsentOptionsError as exc:
         state.session.rollback()
         form = {"consent_mode": mode, "privacy_url": url}
-        return index_page(load(source_id), {"consent": str(exc)}, form), 400
+        return index_page(load(source_id), {"consent": error_text(exc)}, form), 400
     flash(_("Consent options saved."))
     return redirect(url_for(".index", source_id=source_id))
 
@@ -198,7 +217,7 @@ def add_language(source_id: int) -> Any:
     try:
         tag = widget_texts.normalize_language(raw)
     except widget_texts.WidgetTextError as exc:
-        return index_page(source, {"language": str(exc)}, {"language": raw}), 400
+        return index_page(source, {"language": error_text(exc)}, {"language": raw}), 400
     return redirect(url_for(".texts", source_id=source_id, language=tag))
 
 
@@ -212,8 +231,8 @@ def texts_page(source: Source, tag: str, values: dict[str, str], errors: dict[st
     fields = [
         {
             "key": key,
-            "label": TEXT_HELP[key][0],
-            "help": TEXT_HELP[key][1],
+            "label": _(TEXT_HELP[key][0]),
+            "help": _(TEXT_HELP[key][1]) if TEXT_HELP[key][1] else "",
             "value": values.get(key, saved.get(key, "")),
             "default": widget_texts.catalog_text(key, tag),
             "long": key in LONG_TEXTS,
@@ -247,12 +266,24 @@ def texts(source_id: int, language: str) -> Any:
 def saved_texts_notice(tag: str, values: dict[str, str]) -> str:
     written = sum(1 for v in values.values() if v.strip())
     if written:
-        return f"Saved {written} text(s) for {language_name(tag)} ({tag})."
+        return ngettext(
+            "Saved %(num)d text for %(language)s (%(tag)s).",
+            "Saved %(num)d texts for %(language)s (%(tag)s).",
+            written,
+            language=language_name(tag),
+            tag=tag,
+        )
     if tag in widget_texts.catalog_languages():
-        return f"{language_name(tag)} ({tag}) uses the catalog's texts again."
-    return (
-        f"No texts for {language_name(tag)} ({tag}): visitors are not offered this "
-        "language until you write at least one text."
+        return _(
+            "%(language)s (%(tag)s) uses the catalog's texts again.",
+            language=language_name(tag),
+            tag=tag,
+        )
+    return _(
+        "No texts for %(language)s (%(tag)s): visitors are not offered this language until you"
+        " write at least one text.",
+        language=language_name(tag),
+        tag=tag,
     )
 
 
@@ -269,7 +300,7 @@ def save_texts(source_id: int, language: str) -> Any:
             widget_texts.do_set_texts(state, source, tag, values)
     except widget_texts.WidgetTextError as exc:
         state.session.rollback()
-        return texts_page(load(source_id), tag, values, {"form": str(exc)}), 400
+        return texts_page(load(source_id), tag, values, {"form": error_text(exc)}), 400
     flash(saved_texts_notice(tag, values))
     return redirect(url_for(".texts", source_id=source_id, language=tag))
 

@@ -163,7 +163,7 @@ def test_an_admins_texts_and_added_language_show_in_the_widget(
     expect(preview.locator(".gc-hint:visible")).to_have_text(de["offline"])
     expect(preview.locator(".gc-greet .gc-m:visible")).to_have_text(de["business_hours"])
     admin.get_by_role("button", name="Save texts").click()
-    expect(admin.get_by_role("status")).to_contain_text("Saved 1 text(s) for German (de)")
+    expect(admin.get_by_role("status")).to_contain_text("Saved 1 text for German (de)")
 
     # A language no catalog has: Dutch, with one text of the admin's.
     admin.get_by_role("link", name="Widget texts and consent").click()
@@ -173,7 +173,7 @@ def test_an_admins_texts_and_added_language_show_in_the_widget(
     admin.get_by_role("textbox", name="Title").fill("Chat met ons")
     admin.get_by_role("textbox", name="Send button").fill("Versturen")
     admin.get_by_role("button", name="Save texts").click()
-    expect(admin.get_by_role("status")).to_contain_text("Saved 2 text(s) for Dutch (nl)")
+    expect(admin.get_by_role("status")).to_contain_text("Saved 2 texts for Dutch (nl)")
 
     german = visitor_browser(locale="de-DE").page
     german.goto(url)

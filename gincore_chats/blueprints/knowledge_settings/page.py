@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, render_template, request
 
+from ...babel import lazy_gettext
 from ...models import EntryOrigin, EntryStatus, KnowledgeEntry, Source
 from ...services import sources
 from ...services.conversations.lifecycle import NotFound
@@ -15,15 +16,16 @@ from ...state import get_state
 from ..common import csrf_token, current_manager
 
 PER_PAGE = 50
+# Lazy: each page shows them in the manager's language (staff_language).
 STATUS_LABELS = {
-    EntryStatus.CANDIDATE: "Candidate",
-    EntryStatus.PUBLISHED: "Published",
-    EntryStatus.ARCHIVED: "Archived",
+    EntryStatus.CANDIDATE: lazy_gettext("Candidate"),
+    EntryStatus.PUBLISHED: lazy_gettext("Published"),
+    EntryStatus.ARCHIVED: lazy_gettext("Archived"),
 }
 ORIGIN_LABELS = {
-    EntryOrigin.MANUAL: "Written by hand",
-    EntryOrigin.EXTRACTED: "Extracted from conversations",
-    EntryOrigin.IMPORTED: "Imported",
+    EntryOrigin.MANUAL: lazy_gettext("Written by hand"),
+    EntryOrigin.EXTRACTED: lazy_gettext("Extracted from conversations"),
+    EntryOrigin.IMPORTED: lazy_gettext("Imported"),
 }
 
 

@@ -20,15 +20,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...babel import N_
 from ...models import Source
 from ...state import ChatsState
+from ..errors import TranslatableError
 
 OFF, NOTICE, REQUIRED = "off", "notice", "required"
 MODES = (OFF, NOTICE, REQUIRED)
 MAX_URL = 1000
 
 
-class ConsentOptionsError(ValueError):
+class ConsentOptionsError(TranslatableError):
     pass
 
 
@@ -61,8 +63,11 @@ def clean_privacy_url(value: str | None) -> str | None:
     # The widget opens it in a new tab from the visitor's page: a web page, nothing else.
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
         raise ConsentOptionsError(
-            "The privacy policy link must be a full http:// or https:// address "
-            f"(at most {MAX_URL} characters), e.g. https://shop.example.com/privacy."
+            N_(
+                "The privacy policy link must be a full http:// or https:// address "
+                "(at most %(max)d characters), e.g. https://shop.example.com/privacy."
+            ),
+            max=MAX_URL,
         )
     return url
 
@@ -71,7 +76,9 @@ def do_set_consent_options(
     state: ChatsState, source: Source, *, mode: str, privacy_url: str | None
 ) -> None:
     if mode not in MODES:
-        raise ConsentOptionsError(f"Choose one of the consent options ({', '.join(MODES)}).")
+        raise ConsentOptionsError(
+            N_("Choose one of the consent options (%(modes)s)."), modes=", ".join(MODES)
+        )
     settings = dict(source.settings or {})
     settings["consent_mode"] = mode
     settings.pop("consent_required", None)

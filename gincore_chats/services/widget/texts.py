@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ...babel import N_, TRANSLATIONS, domain
 from ...models import Source, WidgetText, utcnow
 from ...state import ChatsState
+from ..errors import TranslatableError
 
 # Keys and their English defaults (msgids of the "gincore_chats" catalog).
 DEFAULTS = {
@@ -82,14 +83,16 @@ MAX_TEXT = 2000
 _TAG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 
-class WidgetTextError(ValueError):
+class WidgetTextError(TranslatableError):
     pass
 
 
 def normalize_language(tag: str) -> str:
     value = (tag or "").strip().replace("_", "-").lower()
     if not _TAG_RE.match(value):
-        raise WidgetTextError(f"{tag!r} is not a language tag (examples: en, uk, pt-br).")
+        raise WidgetTextError(
+            N_("“%(tag)s” is not a language tag (examples: en, uk, pt-br)."), tag=tag
+        )
     return value
 
 
@@ -157,11 +160,13 @@ def do_set_texts(state: ChatsState, source: Source, language: str, values: dict[
     }
     for key, value in values.items():
         if key not in DEFAULTS:
-            raise WidgetTextError(f"Unknown widget text {key!r}.")
+            raise WidgetTextError(N_("Unknown widget text “%(key)s”."), key=key)
         text = (value or "").strip()
         if len(text) > MAX_TEXT:
             raise WidgetTextError(
-                f"The text for {key} is too long (at most {MAX_TEXT} characters)."
+                N_("The text for %(key)s is too long (at most %(max)d characters)."),
+                key=key,
+                max=MAX_TEXT,
             )
         row = existing.get(key)
         if not text:
