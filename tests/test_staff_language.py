@@ -105,6 +105,49 @@ def test_flash_and_form_errors_are_translated(app, admin_id):
     assert "Метка «rechnung» уже существует." in r.get_data(as_text=True)
 
 
+def test_widget_text_pages_name_languages_and_fields_in_the_managers_language(
+    app, admin_id, manager_id
+):
+    source_id, _key = create_source(app, ["shop.example.com"], [manager_id], name="Laden")
+    client = admin_client(app, admin_id)
+    base = f"/chats/settings/sources/{source_id}/widget"
+    html = settings_page(client, "de", f"{base}/texts/nl")
+    # The language by its German name, the fields and their help lines from the catalog.
+    assert "Niederländisch" in html and "Dutch" not in html
+    assert "Consent notice" not in html and "In the empty message box." not in html
+    token = form_token(html)
+    r = client.post(
+        f"{base}/texts/nl",
+        data={"csrf_token": token, "text_title": "Chat met ons", "text_send": "Verstuur"},
+        headers={"Accept-Language": "de"},
+        follow_redirects=True,
+    )
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Saved 2 texts" not in text and "Niederländisch (nl)" in text
+    r = client.post(
+        f"{base}/languages",
+        data={"csrf_token": token, "language": "Dutch!"},
+        headers={"Accept-Language": "ru"},
+    )
+    assert r.status_code == 400 and "is not a language tag" not in r.get_data(as_text=True)
+
+
+def test_a_refused_retention_policy_is_explained_in_the_managers_language(
+    app, admin_id, manager_id
+):
+    source_id, _key = create_source(app, ["shop.example.com"], [manager_id], name="Laden")
+    client = admin_client(app, admin_id)
+    token = form_token(settings_page(client, "de", f"/chats/settings/sources/{source_id}"))
+    r = client.post(
+        f"/chats/settings/sources/{source_id}/retention",
+        data={"csrf_token": token, "conversation_days": "tausend"},
+        headers={"Accept-Language": "de"},
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'value="tausend"' in html
+    assert "A whole number of days" not in html and "3650" in html
+
+
 def test_an_english_browser_keeps_the_english_wording(app, admin_id):
     client = admin_client(app, admin_id)
     token = form_token(settings_page(client, "en", "/chats/settings/labels"))
@@ -203,3 +246,76 @@ def test_template_gettext_keeps_catalog_markup_and_escapes_values(app):
     with app.test_request_context("/"):
         text = plain.from_string('{{ _("%(who)s & co", who=value) }}').render(value="A&B")
     assert text == "A&B & co"
+
+
+# -- the scripts' texts (static/gincore_chats/texts.js, gincore_chats/script_texts.py) ----------
+
+
+def page_texts_json(html: str) -> dict[str, Any]:
+    import json
+
+    match = re.search(r'<script type="application/json" id="gc-texts">(.*?)</script>', html, re.S)
+    assert match, "the page carries no script texts"
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def catalog(language: str) -> Any:
+    from babel.support import Translations
+
+    from gincore_chats.babel import TRANSLATIONS
+
+    return Translations.load(TRANSLATIONS, [language], "gincore_chats")
+
+
+def test_the_console_carries_its_scripts_texts_in_the_managers_language(app, manager_id):
+    from gincore_chats.script_texts import script_messages
+
+    client = app.test_client()
+    assert client.get(f"/test-login/{manager_id}").status_code == 302
+    html = settings_page(client, "de-DE,de;q=0.9", "/chats/console")
+    data = page_texts_json(html)
+    assert data["lang"] == "de" and '<html lang="de">' in html
+    singles, pairs = script_messages()
+    german = catalog("de")
+    # The console's own words come from the scripts (embedded) or the template (rendered), in
+    # the catalog's German either way.
+    for word in ("Join", "Leave", "Live", "Conversation list"):
+        assert word in singles or german.gettext(word) in html, word
+    for message in singles:
+        assert data["messages"].get(message, message) == german.gettext(message), message
+    assert data["messages"].get("Live") not in (None, "Live")
+    assert pairs, "no plural message in the scripts"
+    for singular, plural in pairs:
+        forms = data["plurals"].get(singular)
+        assert forms == [german.ngettext(singular, plural, 1), german.ngettext(singular, plural, 2)]
+
+
+def test_plural_forms_follow_the_language_rule(app, manager_id):
+    client = app.test_client()
+    assert client.get(f"/test-login/{manager_id}").status_code == 302
+    data = page_texts_json(settings_page(client, "uk", "/chats/console"))
+    index = data["pluralIndex"]
+    # Ukrainian: 1, 21 -> one; 2-4, 22 -> few; 5-20, 11, 111 -> many
+    # (above 199 the browser reads table[100 + n % 100]).
+    assert [index[n] for n in (1, 21, 2, 4, 22, 5, 11, 20, 0)] == [0, 0, 1, 1, 1, 2, 2, 2, 2]
+    assert index[100 + 111 % 100] == 2 and index[100 + 1001 % 100] == 0
+    english = page_texts_json(settings_page(client, "en", "/chats/console"))
+    assert english["messages"] == {} and english["plurals"] == {}
+    assert [english["pluralIndex"][n] for n in (0, 1, 2)] == [1, 0, 1]
+
+
+def test_a_translation_cannot_break_out_of_the_script_element(app, manager_id, monkeypatch):
+    from gincore_chats import staff_language
+
+    hostile = "</script><img src=x onerror=alert(1)>"
+    monkeypatch.setattr(
+        staff_language,
+        "page_texts",
+        lambda locale: {"lang": locale, "pluralIndex": [], "messages": {"Join": hostile}},
+    )
+    client = app.test_client()
+    assert client.get(f"/test-login/{manager_id}").status_code == 302
+    html = settings_page(client, "de", "/chats/console")
+    assert hostile not in html and "<img src=x" not in html
+    assert page_texts_json(html)["messages"]["Join"] == hostile

@@ -133,15 +133,15 @@ class BrowserSide:
 
 
 @pytest.fixture
-def open_browser(chromium: Browser) -> Iterator[Callable[[], BrowserSide]]:
+def open_browser(chromium: Browser) -> Iterator[Callable[..., BrowserSide]]:
     """Factory: a fresh, isolated browser context (own cookies and storage) with one page.
 
     Uncaught page errors fail the test at teardown: a broken script must not pass unnoticed.
     """
     sides: list[BrowserSide] = []
 
-    def make() -> BrowserSide:
-        context = chromium.new_context(locale="en-US")
+    def make(locale: str = "en-US") -> BrowserSide:
+        context = chromium.new_context(locale=locale)
         page = context.new_page()
         side = BrowserSide(context, page)
         page.on("console", lambda msg: side.console.append(msg))
