@@ -200,14 +200,14 @@ export function fmtClock(iso, offset) {
   var d = iso instanceof Date ? iso : new Date(iso);
   if (isNaN(d.getTime())) return "";
   var s = shifted(d, offset);
-  return s.date.toLocaleTimeString(lang, Object.assign({ hour: "2-digit", minute: "2-digit" }, s.opts));
+  return s.date.toLocaleTimeString(lang, Object.assign({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" }, s.opts));
 }
 
 export function fmtDateTime(iso, offset) {
   var d = iso instanceof Date ? iso : new Date(iso);
   if (isNaN(d.getTime())) return "";
   var s = shifted(d, offset);
-  return s.date.toLocaleString(lang, Object.assign({ year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, s.opts));
+  return s.date.toLocaleString(lang, Object.assign({ year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }, s.opts));
 }
 
 /* "09:41" today, else "24 Nov, 09:41" (in the chosen zone). */
@@ -217,7 +217,7 @@ export function fmtWhen(iso, offset) {
   var a = shifted(d, offset), b = shifted(new Date(), offset);
   var dayOpts = Object.assign({ year: "numeric", month: "numeric", day: "numeric" }, a.opts);
   if (a.date.toLocaleDateString(lang, dayOpts) === b.date.toLocaleDateString(lang, dayOpts)) return fmtClock(d, offset);
-  return a.date.toLocaleString(lang, Object.assign({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, a.opts));
+  return a.date.toLocaleString(lang, Object.assign({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }, a.opts));
 }
 
 export function timeKey(iso) { var ms = Date.parse(iso); return isNaN(ms) ? 0 : ms; }
